@@ -1,0 +1,79 @@
+// The Electron host: one window over the workbench services. The renderer is sandboxed and talks
+// to main only through the preload's typed API; every call is validated by Workbench.call.
+import fs from 'node:fs'
+import path from 'node:path'
+import { BrowserWindow, app, ipcMain, session, shell } from 'electron'
+import { API_METHODS, IPC_EVENT, IPC_INVOKE, type ApiMethod } from '../shared/api-methods'
+import { CONTENT_SECURITY_POLICY } from '../shared/csp'
+import { Workbench } from './services/workbench'
+
+const OUT_DIR = __dirname
+const rendererIndex = path.join(OUT_DIR, '../renderer/index.html')
+const version = (JSON.parse(fs.readFileSync(path.join(OUT_DIR, '../../package.json'), 'utf8')) as { version: string }).version
+
+let workbench: Workbench | null = null
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    title: 'GPT Workbench',
+    webPreferences: {
+      preload: path.join(OUT_DIR, '../preload/index.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true
+    }
+  })
+  // Links open in the user's browser; the app never navigates away from its own page.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+  win.webContents.on('will-navigate', (event) => event.preventDefault())
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL)
+  else void win.loadFile(rendererIndex)
+  return win
+}
+
+function isOwnFrame(url: string | undefined): boolean {
+  if (!url) return false
+  if (process.env.ELECTRON_RENDERER_URL && url.startsWith(process.env.ELECTRON_RENDERER_URL)) return true
+  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html')
+}
+
+void app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+  })
+  workbench = new Workbench({
+    workersDir: path.join(OUT_DIR, 'workers'),
+    host: 'electron',
+    version,
+    // Workers are forked from the Electron binary acting as plain Node.
+    supervisor: { workerEnv: { ELECTRON_RUN_AS_NODE: '1' } }
+  })
+  ipcMain.handle(IPC_INVOKE, (event, method: unknown, params: unknown) => {
+    if (!isOwnFrame(event.senderFrame?.url)) return { ok: false, error: { code: 'forbidden', message: 'Calls are accepted from the app window only.' } }
+    if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) {
+      return { ok: false, error: { code: 'not_found', message: `Unknown API method "${String(method)}".` } }
+    }
+    return workbench!.call(method as ApiMethod, params)
+  })
+  workbench.events.on('event', (event) => {
+    for (const win of BrowserWindow.getAllWindows()) win.webContents.send(IPC_EVENT, event)
+  })
+  createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow()
+  })
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})
+
+app.on('will-quit', () => {
+  void workbench?.close()
+})

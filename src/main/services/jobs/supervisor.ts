@@ -1,0 +1,237 @@
+// The job supervisor: one child process per job, its messages validated and persisted, its
+// lifecycle (pause, resume, cancel, death) reflected in the job row. Workers never touch SQLite.
+import { type ChildProcess, fork } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { ApiError, describeZodError } from '../../../shared/api'
+import type { Job, JobKind, JobSpec } from '../../../shared/jobs'
+import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
+import type { JobsRepo, LogLine } from '../store/jobs-repo'
+
+export interface SupervisorOptions {
+  /** The script that runs jobs of a kind (a built worker entry point). */
+  workerPath: (kind: JobKind) => string
+  /** How long a cancelled worker gets to stop on its own before SIGKILL. */
+  cancelGraceMs?: number
+  /** Extra environment for workers (e.g. ELECTRON_RUN_AS_NODE under Electron). */
+  workerEnv?: NodeJS.ProcessEnv
+  execPath?: string
+}
+
+export interface MetricEvent {
+  jobId: number
+  step: number
+  values: Record<string, number>
+}
+
+interface SupervisorEvents {
+  job: [Job]
+  log: [LogLine]
+  metric: [MetricEvent]
+}
+
+interface Live {
+  child: ChildProcess
+  cancelRequested: boolean
+  killTimer?: NodeJS.Timeout
+  stderrTail: string[]
+  settled: boolean
+}
+
+const STDERR_TAIL_LINES = 20
+
+export class JobSupervisor extends EventEmitter<SupervisorEvents> {
+  private readonly live = new Map<number, Live>()
+
+  constructor(
+    private readonly repo: JobsRepo,
+    private readonly options: SupervisorOptions
+  ) {
+    super()
+  }
+
+  /** Marks jobs whose workers died with a previous host as failed. Call once at start-up. */
+  recoverInterrupted(): Job[] {
+    const recovered: Job[] = []
+    for (const job of this.repo.active()) {
+      if (this.live.has(job.id)) continue
+      this.repo.finish(job.id, 'failed', 'Interrupted: the workbench stopped while this job was ' + job.state + '. Start it again.')
+      this.repo.appendLog(job.id, 'error', 'The host stopped while this job was active; its worker ended with it.')
+      recovered.push(this.emitJob(job.id))
+    }
+    return recovered
+  }
+
+  start(spec: JobSpec): Job {
+    const job = this.repo.create(spec.kind, spec.params)
+    this.emitJob(job.id)
+    let child: ChildProcess
+    try {
+      child = fork(this.options.workerPath(spec.kind), [], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, ...this.options.workerEnv },
+        execPath: this.options.execPath,
+        serialization: 'json'
+      })
+    } catch (err) {
+      this.repo.finish(job.id, 'failed', `Could not start the worker: ${(err as Error).message}`)
+      return this.emitJob(job.id)
+    }
+    const live: Live = { child, cancelRequested: false, stderrTail: [], settled: false }
+    this.live.set(job.id, live)
+    this.wire(job.id, live)
+    this.repo.markStarted(job.id, child.pid ?? 0)
+    this.send(live, { type: 'start', jobId: job.id, params: spec.params })
+    return this.emitJob(job.id)
+  }
+
+  pause(id: number): Job {
+    const live = this.requireLive(id, 'pause')
+    if (this.repo.get(id)!.state === 'running') {
+      this.send(live, { type: 'pause' })
+      this.repo.setState(id, 'paused')
+    }
+    return this.emitJob(id)
+  }
+
+  resume(id: number): Job {
+    const live = this.requireLive(id, 'resume')
+    if (this.repo.get(id)!.state === 'paused') {
+      this.send(live, { type: 'resume' })
+      this.repo.setState(id, 'running')
+    }
+    return this.emitJob(id)
+  }
+
+  cancel(id: number): Job {
+    const live = this.requireLive(id, 'cancel')
+    if (!live.cancelRequested) {
+      live.cancelRequested = true
+      this.send(live, { type: 'resume' })
+      this.send(live, { type: 'cancel' })
+      live.killTimer = setTimeout(() => live.child.kill('SIGKILL'), this.options.cancelGraceMs ?? 5000)
+      this.log(id, 'info', 'Cancel requested.')
+    }
+    return this.emitJob(id)
+  }
+
+  /** Resolves when the job's worker has exited (immediately if it has no live worker). */
+  waitForExit(id: number): Promise<Job> {
+    const live = this.live.get(id)
+    if (!live || live.child.exitCode !== null || live.child.signalCode !== null) return Promise.resolve(this.repo.get(id)!)
+    return new Promise((resolve) => live.child.once('exit', () => setImmediate(() => resolve(this.repo.get(id)!))))
+  }
+
+  liveJobIds(): number[] {
+    return [...this.live.keys()]
+  }
+
+  /** Kills every worker (host shutdown); their jobs are marked failed by the exit handler. */
+  shutdown(): Promise<void> {
+    const exits = [...this.live.entries()].map(([id, live]) => {
+      const done = this.waitForExit(id)
+      live.child.kill('SIGTERM')
+      return done
+    })
+    return Promise.all(exits).then(() => undefined)
+  }
+
+  private wire(id: number, live: Live): void {
+    const { child } = live
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) this.log(id, 'info', line)
+    })
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) {
+        if (!line.trim()) continue
+        live.stderrTail.push(line)
+        if (live.stderrTail.length > STDERR_TAIL_LINES) live.stderrTail.shift()
+        this.log(id, 'warn', line)
+      }
+    })
+    child.on('message', (raw) => this.onMessage(id, live, raw))
+    child.on('error', (err) => this.log(id, 'error', `Worker process error: ${err.message}`))
+    child.on('exit', (code, signal) => this.onExit(id, live, code, signal))
+  }
+
+  private onMessage(id: number, live: Live, raw: unknown): void {
+    const parsed = WorkerMessage.safeParse(raw)
+    if (!parsed.success) {
+      this.log(id, 'warn', `Ignored a malformed worker message: ${describeZodError(parsed.error)}`)
+      return
+    }
+    const msg = parsed.data
+    if (live.settled) return
+    switch (msg.type) {
+      case 'progress': {
+        const fraction = msg.total > 0 ? Math.min(1, msg.done / msg.total) : 0
+        this.repo.setProgress(id, fraction, msg.text)
+        this.emitJob(id)
+        break
+      }
+      case 'log':
+        this.log(id, msg.level, msg.text)
+        break
+      case 'metric':
+        this.emit('metric', { jobId: id, step: msg.step, values: msg.values })
+        break
+      case 'result':
+        this.settle(id, live, () => {
+          this.repo.setProgress(id, 1, this.repo.get(id)!.progressText)
+          this.repo.finish(id, 'done', null, msg.result)
+        })
+        break
+      case 'error':
+        this.settle(id, live, () => this.repo.finish(id, 'failed', msg.message))
+        this.log(id, 'error', msg.message)
+        break
+      case 'cancelled':
+        this.settle(id, live, () => this.repo.finish(id, 'cancelled', null))
+        break
+    }
+  }
+
+  private onExit(id: number, live: Live, code: number | null, signal: NodeJS.Signals | null): void {
+    clearTimeout(live.killTimer)
+    this.live.delete(id)
+    if (live.settled) return
+    live.settled = true
+    if (live.cancelRequested) {
+      this.repo.finish(id, 'cancelled', null)
+    } else {
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+      const tail = live.stderrTail.length ? ` Last output: ${live.stderrTail.slice(-3).join(' | ')}` : ''
+      const reason = `The worker process ${how} before finishing.${tail}`
+      this.repo.finish(id, 'failed', reason)
+      this.log(id, 'error', reason)
+    }
+    this.emitJob(id)
+  }
+
+  private settle(id: number, live: Live, write: () => void): void {
+    live.settled = true
+    write()
+    this.emitJob(id)
+  }
+
+  private requireLive(id: number, verb: string): Live {
+    const job = this.repo.get(id)
+    if (!job) throw new ApiError('not_found', `Job ${id} does not exist.`)
+    const live = this.live.get(id)
+    if (!live || live.settled) throw new ApiError('conflict', `Cannot ${verb} job ${id}: it is ${job.state}.`)
+    return live
+  }
+
+  private send(live: Live, msg: MainMessage): void {
+    if (live.child.connected) live.child.send(msg)
+  }
+
+  private log(jobId: number, level: LogLine['level'], text: string): void {
+    this.emit('log', this.repo.appendLog(jobId, level, text))
+  }
+
+  private emitJob(id: number): Job {
+    const job = this.repo.get(id)!
+    this.emit('job', job)
+    return job
+  }
+}

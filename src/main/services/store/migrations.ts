@@ -1,0 +1,107 @@
+// Versioned schema migrations. Each entry moves the database from version i to i+1 and runs
+// inside one transaction; PRAGMA user_version records how far a database has come.
+// Append new migrations; never edit one that has shipped.
+export const MIGRATIONS: readonly string[] = [
+  /* 1: the initial schema */ `
+  CREATE TABLE jobs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind          TEXT    NOT NULL,
+    state         TEXT    NOT NULL CHECK (state IN ('queued','running','paused','done','failed','cancelled')),
+    params        TEXT    NOT NULL,
+    progress      REAL    NOT NULL DEFAULT 0,
+    progress_text TEXT    NOT NULL DEFAULT '',
+    error         TEXT,
+    result        TEXT,
+    pid           INTEGER,
+    created_at    INTEGER NOT NULL,
+    started_at    INTEGER,
+    ended_at      INTEGER
+  );
+  CREATE INDEX jobs_state ON jobs(state);
+
+  CREATE TABLE job_logs (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    ts     INTEGER NOT NULL,
+    level  TEXT    NOT NULL,
+    text   TEXT    NOT NULL
+  );
+  CREATE INDEX job_logs_job ON job_logs(job_id, id);
+
+  CREATE TABLE datasets (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT    NOT NULL,
+    kind       TEXT    NOT NULL,
+    path       TEXT    NOT NULL,
+    meta       TEXT    NOT NULL DEFAULT '{}',
+    job_id     INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE runs (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT    NOT NULL,
+    job_id     INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    config     TEXT    NOT NULL,
+    backend    TEXT,
+    devices    TEXT    NOT NULL DEFAULT '[]',
+    dir        TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step   INTEGER NOT NULL,
+    name   TEXT    NOT NULL,
+    value  REAL    NOT NULL,
+    ts     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, name, step)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoints (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step       INTEGER NOT NULL,
+    path       TEXT    NOT NULL,
+    bytes      INTEGER NOT NULL,
+    val_loss   REAL,
+    pinned     INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (run_id, step)
+  );
+
+  CREATE TABLE eval_cache (
+    key          TEXT PRIMARY KEY,
+    fingerprint  TEXT NOT NULL,
+    request_type TEXT NOT NULL,
+    args         TEXT NOT NULL,
+    result       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+  );
+  CREATE INDEX eval_cache_fingerprint ON eval_cache(fingerprint);
+
+  CREATE TABLE eval_results (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id      INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    checkpoint  TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    task        TEXT    NOT NULL,
+    metric      TEXT    NOT NULL,
+    value       REAL    NOT NULL,
+    stderr      REAL,
+    num_fewshot INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (fingerprint, task, metric, num_fewshot)
+  );
+
+  CREATE TABLE generations (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    checkpoint TEXT    NOT NULL,
+    prompt     TEXT    NOT NULL,
+    params     TEXT    NOT NULL,
+    output     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `
+]

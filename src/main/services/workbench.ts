@@ -1,0 +1,104 @@
+// The workbench: every service wired over one workspace, and the API dispatcher that all three
+// hosts (Electron IPC, the web host, the CLI) call. Inputs are validated here, once.
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import { type ApiEvent, ApiError, type ApiReply, type AppInfo, type Envelope, parseInput } from '../../shared/api'
+import type { ApiMethod } from '../../shared/api-methods'
+import type { JobSpec } from '../../shared/jobs'
+import { discoverDevices } from './devices'
+import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor'
+import { listSamples } from './samples'
+import { type Db, openDatabase } from './store/database'
+import { JobsRepo } from './store/jobs-repo'
+import { type Workspace, resolveWorkspace } from './workspace'
+
+export interface WorkbenchOptions {
+  workspaceRoot?: string
+  /** Folder holding the built worker entry points (out/main/workers). */
+  workersDir: string
+  host: AppInfo['host']
+  version: string
+  supervisor?: Partial<SupervisorOptions>
+}
+
+type Handlers = { [M in ApiMethod]: (input: ReturnType<typeof parseInput<M>>) => ApiReply<M> | Promise<ApiReply<M>> }
+
+export class Workbench {
+  readonly workspace: Workspace
+  readonly db: Db
+  readonly jobs: JobsRepo
+  readonly supervisor: JobSupervisor
+  readonly events = new EventEmitter<{ event: [ApiEvent] }>()
+  private readonly handlers: Handlers
+
+  constructor(private readonly options: WorkbenchOptions) {
+    this.workspace = resolveWorkspace(options.workspaceRoot)
+    this.db = openDatabase(this.workspace.dbFile)
+    this.jobs = new JobsRepo(this.db)
+    this.supervisor = new JobSupervisor(this.jobs, {
+      workerPath: (kind) => path.join(options.workersDir, `${kind}.js`),
+      ...options.supervisor
+    })
+    this.supervisor.on('job', (job) => this.events.emit('event', { event: 'job', data: job }))
+    this.supervisor.on('log', (line) => this.events.emit('event', { event: 'log', data: line }))
+    this.supervisor.recoverInterrupted()
+    this.handlers = this.createHandlers()
+  }
+
+  /** Validates and runs one API call; never throws: errors come back in the envelope. */
+  async call<M extends ApiMethod>(method: M, rawInput: unknown): Promise<Envelope<ApiReply<M>>> {
+    try {
+      if (!Object.hasOwn(this.handlers, method)) throw new ApiError('not_found', `Unknown API method "${String(method)}".`)
+      const input = parseInput(method, rawInput)
+      const value = await (this.handlers[method] as (i: unknown) => ApiReply<M> | Promise<ApiReply<M>>)(input)
+      return { ok: true, value }
+    } catch (err) {
+      if (err instanceof ApiError) return { ok: false, error: { code: err.code, message: err.message } }
+      return { ok: false, error: { code: 'internal', message: err instanceof Error ? err.message : String(err) } }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.supervisor.shutdown()
+    this.db.close()
+  }
+
+  private createHandlers(): Handlers {
+    return {
+      'app.info': () => ({ version: this.options.version, workspace: this.workspace.root, host: this.options.host, node: process.versions.node }),
+      'devices.list': () => discoverDevices(),
+      'jobs.list': (input) => this.jobs.list(input?.limit ?? 200),
+      'jobs.get': ({ id }) => {
+        const job = this.jobs.get(id)
+        if (!job) throw new ApiError('not_found', `Job ${id} does not exist.`)
+        return job
+      },
+      'jobs.logs': ({ id, afterId, limit }) => ({ lines: this.jobs.logs(id, afterId, limit) }),
+      'jobs.start': (spec) => this.supervisor.start(this.resolveSpec(spec)),
+      'jobs.pause': ({ id }) => this.supervisor.pause(id),
+      'jobs.resume': ({ id }) => this.supervisor.resume(id),
+      'jobs.cancel': ({ id }) => this.supervisor.cancel(id),
+      'samples.list': () => listSamples()
+    }
+  }
+
+  /** Checks what the caller named exists and fills in workspace defaults before a worker starts. */
+  private resolveSpec(spec: JobSpec): JobSpec {
+    switch (spec.kind) {
+      case 'tokenize': {
+        const input = path.resolve(spec.params.input)
+        if (!fs.existsSync(input) || !fs.statSync(input).isFile()) {
+          throw new ApiError('bad_input', `Input file ${input} does not exist. Give the path of a .txt, .json or .jsonl file.`)
+        }
+        const name = spec.params.name ?? path.basename(input).replace(/\.[^.]+$/, '')
+        const outDir = spec.params.outDir ?? path.join(this.workspace.datasetsDir, `${slug(name)}-${Date.now().toString(36)}`, 'tokens')
+        return { kind: 'tokenize', params: { ...spec.params, input, outDir: path.resolve(outDir), name } }
+      }
+    }
+  }
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'dataset'
+}

@@ -1,0 +1,94 @@
+// The typed API: every method's input schema and reply type, and the events pushed to clients.
+// All hosts (Electron IPC, the web host, the CLI) dispatch through the same table, and every
+// input is parsed with these schemas before a service sees it.
+import { z } from 'zod'
+import type { ApiMethod } from './api-methods'
+import type { DeviceReport } from './devices'
+import { type Job, type JobLogLine, JobSpec } from './jobs'
+
+const JobId = z.strictObject({ id: z.number().int().positive() })
+const NoInput = z.undefined().or(z.strictObject({}))
+
+export const ApiInputs = {
+  'app.info': NoInput,
+  'devices.list': NoInput,
+  'jobs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200) }).optional(),
+  'jobs.get': JobId,
+  'jobs.logs': z.strictObject({
+    id: z.number().int().positive(),
+    afterId: z.number().int().nonnegative().default(0),
+    limit: z.number().int().min(1).max(5000).default(1000)
+  }),
+  'jobs.start': JobSpec,
+  'jobs.pause': JobId,
+  'jobs.resume': JobId,
+  'jobs.cancel': JobId,
+  'samples.list': NoInput
+} satisfies Record<ApiMethod, z.ZodType>
+
+export interface AppInfo {
+  version: string
+  workspace: string
+  host: 'electron' | 'web'
+  node: string
+}
+
+export interface SampleText {
+  name: string
+  path: string
+  bytes: number
+  description: string
+}
+
+export interface LogPage {
+  lines: (JobLogLine & { id: number })[]
+}
+
+export interface ApiReplies {
+  'app.info': AppInfo
+  'devices.list': DeviceReport
+  'jobs.list': Job[]
+  'jobs.get': Job
+  'jobs.logs': LogPage
+  'jobs.start': Job
+  'jobs.pause': Job
+  'jobs.resume': Job
+  'jobs.cancel': Job
+  'samples.list': SampleText[]
+}
+
+export type ApiInput<M extends ApiMethod> = z.input<(typeof ApiInputs)[M]>
+export type ApiParsedInput<M extends ApiMethod> = z.output<(typeof ApiInputs)[M]>
+export type ApiReply<M extends ApiMethod> = ApiReplies[M]
+
+/** Events pushed from main to every connected client. */
+export type ApiEvent =
+  | { event: 'job'; data: Job }
+  | { event: 'log'; data: JobLogLine & { id: number } }
+
+/** Every reply crosses the boundary in this envelope, so errors arrive as data, not exceptions. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
+
+/** A problem with the caller's input or request, as opposed to a fault inside the service. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: 'bad_input' | 'not_found' | 'conflict' | 'unavailable',
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+/** Formats a zod error as one readable line per problem, naming the field. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`)
+    .join('; ')
+}
+
+export function parseInput<M extends ApiMethod>(method: M, input: unknown): ApiParsedInput<M> {
+  const schema = ApiInputs[method]
+  const parsed = schema.safeParse(input)
+  if (!parsed.success) throw new ApiError('bad_input', `${method}: ${describeZodError(parsed.error)}`)
+  return parsed.data as ApiParsedInput<M>
+}

@@ -1,0 +1,104 @@
+// Token shards: one file of little-endian uint16 GPT-2 ids per split (train.bin, val.bin) and a
+// meta.json sidecar. Files are written under a temporary name and renamed when complete.
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+
+export const ShardMeta = z.object({
+  format: z.literal('gptw-tokens-v1'),
+  tokenizer: z.literal('gpt2'),
+  vocabSize: z.number().int().positive(),
+  dtype: z.literal('uint16'),
+  source: z.string(),
+  splits: z.record(
+    z.string(),
+    z.object({ file: z.string(), tokens: z.number().int().nonnegative(), documents: z.number().int().nonnegative() })
+  ),
+  createdAt: z.string()
+})
+export type ShardMeta = z.infer<typeof ShardMeta>
+
+export const SHARD_META_FILE = 'meta.json'
+
+/** Buffers ids and appends them to `<file>.partial`; `finish()` renames it into place. */
+export class ShardWriter {
+  private readonly fd: number
+  private readonly buffer: Uint16Array
+  private filled = 0
+  tokens = 0
+  documents = 0
+
+  constructor(
+    readonly file: string,
+    bufferTokens = 1 << 20
+  ) {
+    this.fd = fs.openSync(file + '.partial', 'w')
+    this.buffer = new Uint16Array(bufferTokens)
+  }
+
+  push(ids: ArrayLike<number>): void {
+    for (let i = 0; i < ids.length; i++) {
+      if (this.filled === this.buffer.length) this.flush()
+      this.buffer[this.filled++] = ids[i]
+    }
+    this.tokens += ids.length
+  }
+
+  finish(): void {
+    this.flush()
+    fs.fsyncSync(this.fd)
+    fs.closeSync(this.fd)
+    fs.renameSync(this.file + '.partial', this.file)
+  }
+
+  abort(): void {
+    fs.closeSync(this.fd)
+    fs.rmSync(this.file + '.partial', { force: true })
+  }
+
+  private flush(): void {
+    if (this.filled === 0) return
+    fs.writeSync(this.fd, Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.filled * 2))
+    this.filled = 0
+  }
+}
+
+export function writeShardMeta(dir: string, meta: ShardMeta): void {
+  const file = path.join(dir, SHARD_META_FILE)
+  fs.writeFileSync(file + '.partial', JSON.stringify(meta, null, 2) + '\n')
+  fs.renameSync(file + '.partial', file)
+}
+
+/** Reads and checks a shard folder's sidecar and that each split file has the size it claims. */
+export function readShardMeta(dir: string): ShardMeta {
+  const file = path.join(dir, SHARD_META_FILE)
+  let raw: unknown
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`Cannot read the token shard description ${file}: ${(err as Error).message}. Re-run the tokenize step for this dataset.`)
+  }
+  const parsed = ShardMeta.safeParse(raw)
+  if (!parsed.success) throw new Error(`${file} is not a token shard description (${parsed.error.issues[0]?.message}). Re-run the tokenize step.`)
+  for (const [split, info] of Object.entries(parsed.data.splits)) {
+    const bin = path.join(dir, info.file)
+    const size = fs.existsSync(bin) ? fs.statSync(bin).size : -1
+    if (size !== info.tokens * 2) {
+      throw new Error(
+        `Token shard ${bin} (${split}) should hold ${info.tokens} tokens (${info.tokens * 2} bytes) but ` +
+          (size < 0 ? 'is missing' : `has ${size} bytes`) +
+          '. The file is corrupt or incomplete: re-run the tokenize step.'
+      )
+    }
+  }
+  return parsed.data
+}
+
+/** Loads a split's ids into memory (shards for CPU-sized runs fit easily). */
+export function readShard(dir: string, split: string): Uint16Array {
+  const meta = readShardMeta(dir)
+  const info = meta.splits[split]
+  if (!info) throw new Error(`Token shard folder ${dir} has no "${split}" split (it has: ${Object.keys(meta.splits).join(', ')}).`)
+  const bytes = fs.readFileSync(path.join(dir, info.file))
+  return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)
+}

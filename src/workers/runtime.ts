@@ -1,0 +1,79 @@
+// The worker side of the protocol: waits for `start`, runs the job body, honours pause / resume /
+// cancel between units of work, reports the result or the error, and exits when main goes away.
+import type { z } from 'zod'
+import { describeZodError } from '../shared/api'
+import { MainMessage, type WorkerMessage } from '../shared/protocol'
+import { JobCancelled, type JobContext } from './context'
+
+const PROGRESS_INTERVAL_MS = 100
+
+export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.output<S>, ctx: JobContext) => Promise<unknown>): void {
+  if (!process.send) {
+    console.error('This is a GPT Workbench worker; it runs as a child process of the workbench.')
+    process.exit(2)
+  }
+  let paused = false
+  let cancelled = false
+  let wake: (() => void) | null = null
+  let lastProgressAt = 0
+  let started = false
+
+  const send = (msg: WorkerMessage): Promise<void> =>
+    new Promise((resolve) => {
+      if (!process.connected) return resolve()
+      process.send!(msg, undefined, {}, () => resolve())
+    })
+
+  const ctx: JobContext = {
+    progress(done, total, text = '') {
+      const now = Date.now()
+      if (now - lastProgressAt < PROGRESS_INTERVAL_MS && done < total) return
+      lastProgressAt = now
+      void send({ type: 'progress', done, total, text })
+    },
+    log(text, level = 'info') {
+      void send({ type: 'log', level, text })
+    },
+    metric(step, values) {
+      void send({ type: 'metric', step, values })
+    },
+    async checkpoint() {
+      await new Promise((resolve) => setImmediate(resolve))
+      while (paused && !cancelled) await new Promise<void>((resolve) => (wake = resolve))
+      if (cancelled) throw new JobCancelled()
+    }
+  }
+
+  const finish = async (msg: WorkerMessage, code: number): Promise<never> => {
+    await send(msg)
+    process.exit(code)
+  }
+
+  process.on('disconnect', () => process.exit(cancelled ? 0 : 3))
+  process.on('message', (raw) => {
+    const parsed = MainMessage.safeParse(raw)
+    if (!parsed.success) return
+    const msg = parsed.data
+    if (msg.type === 'pause') paused = true
+    if (msg.type === 'resume' || msg.type === 'cancel') {
+      paused = false
+      if (msg.type === 'cancel') cancelled = true
+      wake?.()
+      wake = null
+    }
+    if (msg.type !== 'start' || started) return
+    started = true
+    const params = schema.safeParse(msg.params)
+    if (!params.success) {
+      void finish({ type: 'error', message: `Invalid job parameters: ${describeZodError(params.error)}` }, 1)
+      return
+    }
+    body(params.data, ctx).then(
+      (result) => finish({ type: 'result', result: result ?? null }, 0),
+      (err: unknown) =>
+        err instanceof JobCancelled
+          ? finish({ type: 'cancelled' }, 0)
+          : finish({ type: 'error', message: err instanceof Error ? err.message : String(err) }, 1)
+    )
+  })
+}

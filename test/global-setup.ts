@@ -1,0 +1,11 @@
+// The supervisor and host tests fork the built workers: build once if the bundle is missing.
+import { execSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+export default function setup(): void {
+  const root = path.join(__dirname, '..')
+  if (!fs.existsSync(path.join(root, 'out', 'main', 'workers', 'tokenize.js'))) {
+    execSync('npx electron-vite build', { cwd: root, stdio: 'inherit' })
+  }
+}

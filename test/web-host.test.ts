@@ -1,0 +1,116 @@
+// The web host over a real Workbench: token auth, Host/Origin checks, static files, the HTTP and
+// WebSocket API, and pushed job events.
+import http from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { startWebHost, type WebHost } from '../src/main/server'
+import { Workbench } from '../src/main/services/workbench'
+import { MOBY_DICK, RENDERER_DIR, WORKERS_DIR, tempDir } from './helpers'
+
+let workbench: Workbench
+let host: WebHost
+
+beforeAll(async () => {
+  workbench = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, host: 'web', version: 'test' })
+  host = await startWebHost({ workbench, rendererDir: RENDERER_DIR, port: 0 })
+})
+afterAll(async () => {
+  await host.close()
+  await workbench.close()
+})
+
+function request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: init.headers }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end(init.body)
+  })
+}
+
+const bearer = () => ({ Authorization: `Bearer ${host.token}` })
+
+function openSocket(headers: Record<string, string>): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/ws`, { headers })
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+}
+
+describe('web host', () => {
+  it('binds 127.0.0.1 and prints a URL carrying a long random token', () => {
+    expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/\\?token=[\\w-]{32}$`))
+  })
+
+  it('refuses every path without the token', async () => {
+    for (const path of ['/', '/index.html', '/assets/x.js']) expect((await request(path)).status).toBe(401)
+    expect((await request('/api/jobs.list', { method: 'POST' })).status).toBe(401)
+    expect((await request('/?token=wrong')).status).toBe(401)
+  })
+
+  it('exchanges the token in the URL for an HttpOnly cookie, then serves the app with a strict CSP', async () => {
+    const first = await request(`/?token=${host.token}`)
+    expect(first.status).toBe(303)
+    const cookie = first.headers['set-cookie']![0]
+    expect(cookie).toMatch(/HttpOnly/)
+    expect(cookie).toMatch(/SameSite=Strict/)
+    const page = await request('/', { headers: { Cookie: cookie.split(';')[0] } })
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('<div id="app">')
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/)
+    const script = /src="\.?(\/assets\/[^"]+\.js)"/.exec(page.body)![1]
+    const asset = await request(script, { headers: { Cookie: cookie.split(';')[0] } })
+    expect(asset.status).toBe(200)
+    expect(asset.headers['content-type']).toMatch(/javascript/)
+  })
+
+  it('refuses a foreign Host header (DNS rebinding) and paths outside the renderer', async () => {
+    expect((await request('/', { headers: { ...bearer(), Host: 'evil.example:80' } })).status).toBe(403)
+    expect((await request('/../../package.json', { headers: bearer() })).status).toBe(404)
+    expect((await request('/%2e%2e/%2e%2e/package.json', { headers: bearer() })).status).toBe(404)
+  })
+
+  it('answers API calls over HTTP in the envelope, with validation errors as 400', async () => {
+    const info = await request('/api/app.info', { method: 'POST', headers: bearer() })
+    expect(JSON.parse(info.body)).toMatchObject({ ok: true, value: { host: 'web', version: 'test' } })
+    const bad = await request('/api/jobs.start', { method: 'POST', headers: bearer(), body: JSON.stringify({ kind: 'tokenize', params: { input: 42 } }) })
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body).error.message).toMatch(/params\.input/)
+    const notJson = await request('/api/jobs.list', { method: 'POST', headers: bearer(), body: '{oops' })
+    expect(notJson.status).toBe(400)
+    expect((await request('/api/fs.delete', { method: 'POST', headers: bearer() })).status).toBe(404)
+    const crossSite = await request('/api/jobs.list', { method: 'POST', headers: { ...bearer(), Origin: 'http://evil.example' } })
+    expect(crossSite.status).toBe(403)
+  })
+
+  it('refuses WebSocket upgrades without the token or from another origin', async () => {
+    await expect(openSocket({})).rejects.toThrow(/401/)
+    await expect(openSocket({ ...bearer(), Origin: 'http://evil.example' })).rejects.toThrow(/401/)
+  })
+
+  it('answers calls over the WebSocket and pushes job events until the job is done', async () => {
+    const ws = await openSocket(bearer())
+    const messages: { id?: number; reply?: { ok: boolean; value: { id: number } }; event?: string; data?: { id: number; state: string } }[] = []
+    ws.on('message', (data) => messages.push(JSON.parse(String(data))))
+    ws.send(JSON.stringify({ id: 7, method: 'jobs.start', params: { kind: 'tokenize', params: { input: MOBY_DICK } } }))
+    const deadline = Date.now() + 30_000
+    let jobId = 0
+    while (Date.now() < deadline) {
+      jobId = messages.find((m) => m.id === 7)?.reply?.value.id ?? 0
+      if (jobId && messages.some((m) => m.event === 'job' && m.data?.id === jobId && m.data.state === 'done')) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(jobId).toBeGreaterThan(0)
+    const states = messages.filter((m) => m.event === 'job' && m.data?.id === jobId).map((m) => m.data!.state)
+    expect(states).toContain('running')
+    expect(states.at(-1)).toBe('done')
+    expect(messages.some((m) => m.event === 'log')).toBe(true)
+    ws.send(JSON.stringify({ id: 8, method: 'no.such', params: {} }))
+    await new Promise((r) => setTimeout(r, 200))
+    expect(messages.find((m) => m.id === 8)?.reply?.ok).toBe(false)
+    ws.close()
+  })
+})

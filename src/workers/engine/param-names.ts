@@ -31,7 +31,7 @@ export function parameterShapes(c: ModelConfig): ParamShapes {
   return shapes
 }
 
-/** Parameters that get weight decay: the matrices (not biases, LayerNorm gains or... embeddings do). */
+/** Weight decay applies to the 2-D tensors (matrices and embeddings, as nanoGPT), not to biases or LayerNorm gains. */
 export function decays(name: string): boolean {
   return name.endsWith('.weight') && !/\.ln_\d\.|^ln_f\./.test(name)
 }

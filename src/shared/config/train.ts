@@ -1,0 +1,83 @@
+// The training config: one schema for the UI editor, the CLI and the trainer. JSON or YAML on disk.
+import { z } from 'zod'
+import { ModelConfig } from './model'
+
+export const BackendChoice = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+
+export const DeviceId = z.string().regex(/^(cpu|gpu):\d+$/, 'devices look like cpu:0 or gpu:1')
+
+export const TrainConfig = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    model: ModelConfig,
+    /** A token shard folder (train.bin, val.bin, meta.json); omitted: the bundled sample corpus. */
+    dataset: z.string().min(1).optional(),
+    /** Sequences per optimizer step, across all devices and micro-batches. */
+    batchSize: z.number().int().min(1).max(1 << 16),
+    /** Gradient accumulation: each device's share is split into this many micro-batches. */
+    microBatches: z.number().int().min(1).max(1024).default(1),
+    steps: z.number().int().min(1).max(1e9),
+    optimizer: z
+      .strictObject({
+        lr: z.number().positive().max(1),
+        minLr: z.number().min(0).max(1).default(0),
+        weightDecay: z.number().min(0).max(1).default(0.01),
+        beta1: z.number().min(0).lt(1).default(0.9),
+        beta2: z.number().min(0).lt(1).default(0.95),
+        eps: z.number().positive().max(1).default(1e-8),
+        /** Clip the global gradient norm to this; 0 turns clipping off. */
+        gradClip: z.number().min(0).default(1)
+      })
+      .prefault({ lr: 6e-4 }),
+    schedule: z
+      .strictObject({
+        decay: z.enum(['cosine', 'linear', 'constant']).default('cosine'),
+        warmupSteps: z.number().int().min(0).default(0)
+      })
+      .prefault({}),
+    eval: z
+      .strictObject({
+        /** Validation loss every N steps (0: never). */
+        interval: z.number().int().min(0).default(50),
+        batches: z.number().int().min(1).default(4)
+      })
+      .prefault({}),
+    checkpoint: z
+      .strictObject({
+        /** Save every N steps (0: only at the end). */
+        interval: z.number().int().min(0).default(100),
+        keepLast: z.number().int().min(1).default(3)
+      })
+      .prefault({}),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1337),
+    backend: BackendChoice.default('auto'),
+    devices: z.array(DeviceId).min(1).max(64).default(['cpu:0']),
+    /** The seed's parallel dict; this engine runs data parallel only. */
+    parallel: z
+      .strictObject({
+        tensor: z.number().int().min(1).default(1),
+        pipeline: z.number().int().min(1).default(1)
+      })
+      .prefault({})
+  })
+  .superRefine((c, ctx) => {
+    if (c.parallel.tensor > 1 || c.parallel.pipeline > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parallel'],
+        message: `tensor parallel ${c.parallel.tensor} x pipeline parallel ${c.parallel.pipeline} is not supported: this engine runs data parallel only (one worker per device, parallel.tensor = parallel.pipeline = 1)`
+      })
+    }
+    const perDevice = c.batchSize / c.devices.length
+    if (!Number.isInteger(perDevice) || perDevice % c.microBatches !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batchSize'],
+        message: `batchSize ${c.batchSize} must split evenly over ${c.devices.length} device(s) x ${c.microBatches} micro-batch(es)`
+      })
+    }
+    if (new Set(c.devices).size !== c.devices.length) ctx.addIssue({ code: 'custom', path: ['devices'], message: 'a device is listed twice' })
+    if (c.optimizer.minLr > c.optimizer.lr) ctx.addIssue({ code: 'custom', path: ['optimizer', 'minLr'], message: 'minLr is above lr' })
+  })
+export type TrainConfig = z.infer<typeof TrainConfig>
+export type TrainConfigInput = z.input<typeof TrainConfig>

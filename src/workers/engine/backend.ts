@@ -1,0 +1,78 @@
+// The backend ladder: tfjs-node-gpu (CUDA), tfjs-node (libtensorflow on the CPU), then the
+// embedded CPU path (wasm with XNNPACK, plus the project's kernels), then plain `cpu`.
+// The optional tfjs-node packages are absent where their libtensorflow download failed, so each
+// rung is tried inside try/catch. GPTW_BACKEND (or the caller) can pick a rung.
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { registerProjectKernels } from './kernels'
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const
+export type BackendName = (typeof BACKEND_NAMES)[number]
+
+export interface BackendReport {
+  name: BackendName
+  /** tfjs's own name for it ('tensorflow', 'wasm', 'cpu'). */
+  tfjsBackend: string
+  detail: string
+  /** Rungs tried before this one and why they were passed over. */
+  skipped: { name: BackendName; reason: string }[]
+}
+
+let chosen: BackendReport | null = null
+
+async function tryNodeBinding(pkg: string): Promise<string> {
+  // A failed optional install removes the package: resolve it at run time, inside try/catch.
+  createRequire(__filename)(pkg)
+  if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs refused the tensorflow backend')
+  return pkg
+}
+
+async function tryRung(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      if (process.env.CUDA_VISIBLE_DEVICES === '') throw new Error('no GPU assigned to this process')
+      return tryNodeBinding('@tensorflow/tfjs-node-gpu')
+    case 'tensorflow':
+      return tryNodeBinding('@tensorflow/tfjs-node')
+    case 'wasm': {
+      setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep)
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise')
+      const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT')
+      return `XNNPACK, SIMD ${simd ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'}`
+    }
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise')
+      return 'plain JavaScript kernels'
+  }
+}
+
+/**
+ * Picks the first backend on the ladder that works (or exactly `preferred` when given) and
+ * registers the project's kernels for it. Idempotent within a process.
+ */
+export async function initBackend(preferred: BackendName | 'auto' = (process.env.GPTW_BACKEND as BackendName | undefined) ?? 'auto'): Promise<BackendReport> {
+  if (chosen && (preferred === 'auto' || preferred === chosen.name)) return chosen
+  if (preferred !== 'auto' && !BACKEND_NAMES.includes(preferred)) {
+    throw new Error(`Unknown backend "${preferred}". Choose one of: auto, ${BACKEND_NAMES.join(', ')}.`)
+  }
+  const ladder = preferred === 'auto' ? BACKEND_NAMES : [preferred]
+  const skipped: BackendReport['skipped'] = []
+  for (const name of ladder) {
+    try {
+      const detail = await tryRung(name)
+      await tf.ready()
+      registerProjectKernels(tf.getBackend())
+      chosen = { name, tfjsBackend: tf.getBackend(), detail, skipped }
+      return chosen
+    } catch (err) {
+      skipped.push({ name, reason: (err as Error).message.split('\n')[0] })
+    }
+  }
+  throw new Error(`No compute backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`)
+}
+
+export function describeBackend(report: BackendReport): string {
+  return `${report.name} (${report.detail})`
+}

@@ -1,0 +1,81 @@
+// One optimizer step's gradient work: forward and backward over micro-batches, accumulation,
+// the cross-worker all-reduce, and clipping by global norm. Returns the mean loss and the norm.
+import * as tf from '@tensorflow/tfjs'
+import type { Batch } from './batches'
+import type { GPT } from './model'
+
+export interface GradientResult {
+  grads: Map<string, tf.Tensor>
+  loss: number
+  /** Global gradient norm before clipping. */
+  gradNorm: number
+}
+
+/** Sums a flat buffer element-wise across all workers, in place. Identity for one worker. */
+export type AllReduce = (buffer: Float32Array) => Promise<void>
+
+/**
+ * Computes the gradient of the mean loss over `microBatches` (each this worker's slice of a
+ * micro-batch), averaged over `worldSize` workers by `allReduce`, clipped to `clip` (0: none).
+ */
+export async function computeGradients(model: GPT, microBatches: Batch[], worldSize: number, allReduce: AllReduce | null, clip: number): Promise<GradientResult> {
+  const names = [...model.params.keys()]
+  const vars = names.map((n) => model.params.get(n)!)
+  let acc: tf.Tensor[] | null = null
+  let lossSum = 0
+  const scale = 1 / (microBatches.length * worldSize)
+  for (const mb of microBatches) {
+    const x = tf.tensor2d(mb.inputs, [mb.batch, mb.seq], 'int32')
+    const y = tf.tensor2d(mb.targets, [mb.batch, mb.seq], 'int32')
+    const { value, grads } = tf.variableGrads(() => model.loss(x, y, true), vars)
+    lossSum += (await value.data())[0]
+    value.dispose()
+    x.dispose()
+    y.dispose()
+    const scaled = names.map((n) => tf.tidy(() => tf.mul(grads[n], scale)))
+    for (const g of Object.values(grads)) g.dispose()
+    if (!acc) acc = scaled
+    else {
+      const prev: tf.Tensor[] = acc
+      acc = prev.map((a, i) => tf.add(a, scaled[i]))
+      tf.dispose([...prev, ...scaled])
+    }
+  }
+  let loss = lossSum / microBatches.length
+  if (worldSize > 1 && allReduce) {
+    const reduced = await reduceAcrossWorkers(acc!, loss / worldSize, allReduce)
+    acc = reduced.grads
+    loss = reduced.loss
+  }
+  const sumSq = tf.tidy(() => tf.addN(acc!.map((g) => tf.sum(tf.square(g)))))
+  const gradNorm = Math.sqrt((await sumSq.data())[0])
+  sumSq.dispose()
+  if (clip > 0 && gradNorm > clip) {
+    const factor = clip / (gradNorm + 1e-6)
+    const prev = acc!
+    acc = prev.map((g) => tf.mul(g, factor))
+    tf.dispose(prev)
+  }
+  return { grads: new Map(names.map((n, i) => [n, acc![i]])), loss, gradNorm }
+}
+
+/** Flattens gradients (and the loss, in the last slot) into one buffer, sums it across workers, and unpacks it. */
+async function reduceAcrossWorkers(grads: tf.Tensor[], lossShare: number, allReduce: AllReduce): Promise<{ grads: tf.Tensor[]; loss: number }> {
+  const sizes = grads.map((g) => g.size)
+  const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0) + 1)
+  let offset = 0
+  for (const g of grads) {
+    flat.set(await g.data<'float32'>(), offset)
+    offset += g.size
+  }
+  flat[offset] = lossShare
+  await allReduce(flat)
+  offset = 0
+  const out = grads.map((g) => {
+    const t = tf.tensor(flat.subarray(offset, offset + g.size), g.shape, 'float32')
+    offset += g.size
+    return t
+  })
+  tf.dispose(grads)
+  return { grads: out, loss: flat[offset] }
+}

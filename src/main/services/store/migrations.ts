@@ -103,5 +103,9 @@ export const MIGRATIONS: readonly string[] = [
     output     TEXT    NOT NULL,
     created_at INTEGER NOT NULL
   );
+  `,
+  /* 2: the token shard folder a run trains on */ `
+  ALTER TABLE runs ADD COLUMN dataset_dir TEXT;
+  CREATE UNIQUE INDEX datasets_path ON datasets(path);
   `
 ]

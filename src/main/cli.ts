@@ -2,13 +2,19 @@
 //   gptw serve [--port N]                 serve the UI and API on 127.0.0.1 (0 = a free port)
 //   gptw jobs [--json]                    list jobs in the workspace
 //   gptw tokenize --input FILE [--out DIR] [--val-fraction F]
+//   gptw train [--config FILE | --preset NAME | --resume RUN] [--json] ...
+//   gptw score --checkpoint DIR --text FILE [--json]
+//   gptw bench
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { tokenizeCorpus } from '../workers/data/tokenize'
 import { inlineContext } from '../workers/context'
 import { UsageError, intFlag, numberFlag } from './cli/args'
+import { bench } from './cli/bench'
 import { createProgressBar } from './cli/progress-bar'
+import { score } from './cli/score'
+import { train } from './cli/train'
 import { startWebHost } from './server'
 import { Workbench } from './services/workbench'
 
@@ -21,13 +27,25 @@ const HELP = `gptw: GPT Workbench on the command line
                                Tokenize a .txt or loose-JSON (.json/.jsonl, {"text"} per line)
                                file into GPT-2 token shards (train.bin, val.bin, meta.json).
 
+  gptw train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--json]
+             [--devices cpu:0,cpu:1] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]
+                               Train a GPT (default: the tiny-cpu preset on the bundled Moby Dick
+                               sample). Config files are JSON or YAML in the TrainConfig schema.
+  gptw train --resume RUN [--step N]
+                               Continue a run from its latest (or the named) kept checkpoint.
+  gptw score --checkpoint DIR --text FILE [--json]
+                               Mean next-token loss and perplexity of a text under a checkpoint.
+  gptw bench [--steps N] [--no-torch]
+                               Training tokens/s of the bench preset, beside PyTorch's when
+                               Debian's python3-torch is installed.
+
 The workspace is ~/.gpt-workbench unless GPTW_HOME names another folder.`
 
 const OUT_DIR = __dirname
 const version = (JSON.parse(fs.readFileSync(path.join(OUT_DIR, '../../package.json'), 'utf8')) as { version: string }).version
 
 function openWorkbench(): Workbench {
-  return new Workbench({ workersDir: path.join(OUT_DIR, 'workers'), host: 'web', version })
+  return new Workbench({ workersDir: path.join(OUT_DIR, 'workers'), resourcesDir: path.join(OUT_DIR, '../../resources'), host: 'web', version })
 }
 
 export async function serve(argv: string[]): Promise<void> {
@@ -73,14 +91,31 @@ async function tokenize(argv: string[]): Promise<void> {
   console.log(values.json ? JSON.stringify(result) : `Wrote ${Object.entries(result.splits).map(([s, v]) => `${s}: ${v.tokens} tokens`).join(', ')} to ${outDir}`)
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { serve, jobs, tokenize }
+async function trainCommand(argv: string[]): Promise<number> {
+  const workbench = openWorkbench()
+  try {
+    return await train(argv, workbench)
+  } finally {
+    await workbench.close()
+  }
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
+  serve,
+  jobs,
+  tokenize,
+  train: trainCommand,
+  score,
+  bench: (argv) => bench(argv, path.join(OUT_DIR, '../../resources'))
+}
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   if (!command || command === 'help' || command === '--help' || command === '-h') return void console.log(HELP)
   const run = COMMANDS[command]
   if (!run) throw new UsageError(`Unknown command "${command}". Run \`gptw help\` for the list.`)
-  await run(rest)
+  const code = await run(rest)
+  if (typeof code === 'number') process.exitCode = code
 }
 
 /** Runs the CLI and exits with 2 for usage errors, 1 for failures. */

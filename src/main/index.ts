@@ -49,6 +49,7 @@ void app.whenReady().then(() => {
   })
   workbench = new Workbench({
     workersDir: path.join(OUT_DIR, 'workers'),
+    resourcesDir: path.join(OUT_DIR, '../../resources'),
     host: 'electron',
     version,
     // Workers are forked from the Electron binary acting as plain Node.

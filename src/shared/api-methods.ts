@@ -9,7 +9,12 @@ export const API_METHODS = [
   'jobs.pause',
   'jobs.resume',
   'jobs.cancel',
-  'samples.list'
+  'samples.list',
+  'presets.list',
+  'datasets.list',
+  'runs.list',
+  'runs.get',
+  'runs.metrics'
 ] as const
 export type ApiMethod = (typeof API_METHODS)[number]
 

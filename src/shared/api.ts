@@ -4,6 +4,8 @@
 import { z } from 'zod'
 import type { ApiMethod } from './api-methods'
 import type { DeviceReport } from './devices'
+import type { Preset } from './presets'
+import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
 import { type Job, type JobLogLine, JobSpec } from './jobs'
 
 const JobId = z.strictObject({ id: z.number().int().positive() })
@@ -23,7 +25,12 @@ export const ApiInputs = {
   'jobs.pause': JobId,
   'jobs.resume': JobId,
   'jobs.cancel': JobId,
-  'samples.list': NoInput
+  'samples.list': NoInput,
+  'presets.list': NoInput,
+  'datasets.list': NoInput,
+  'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200) }).optional(),
+  'runs.get': z.strictObject({ id: z.number().int().positive() }),
+  'runs.metrics': z.strictObject({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) })
 } satisfies Record<ApiMethod, z.ZodType>
 
 export interface AppInfo {
@@ -55,6 +62,11 @@ export interface ApiReplies {
   'jobs.resume': Job
   'jobs.cancel': Job
   'samples.list': SampleText[]
+  'presets.list': Preset[]
+  'datasets.list': Dataset[]
+  'runs.list': Run[]
+  'runs.get': Run & { checkpoints: CheckpointInfo[] }
+  'runs.metrics': MetricPoint[]
 }
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof ApiInputs)[M]>
@@ -65,6 +77,7 @@ export type ApiReply<M extends ApiMethod> = ApiReplies[M]
 export type ApiEvent =
   | { event: 'job'; data: Job }
   | { event: 'log'; data: JobLogLine & { id: number } }
+  | { event: 'metric'; data: { runId: number; step: number; values: Record<string, number> } }
 
 /** Every reply crosses the boundary in this envelope, so errors arrive as data, not exceptions. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } }

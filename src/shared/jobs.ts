@@ -1,5 +1,6 @@
 // Job contracts shared by main, renderer and workers: kinds, states, rows and their parameters.
 import { z } from 'zod'
+import { TrainConfig } from './config/train'
 
 export const JOB_STATES = ['queued', 'running', 'paused', 'done', 'failed', 'cancelled'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -14,9 +15,36 @@ export const TokenizeParams = z.strictObject({
 })
 export type TokenizeParams = z.infer<typeof TokenizeParams>
 
+/** Train a model: a new run from a config (or a preset by name), or resume a run from a checkpoint. */
+export const TrainParams = z
+  .strictObject({
+    config: TrainConfig.optional(),
+    preset: z.string().regex(/^[a-z0-9.-]+$/).optional(),
+    /** Overrides applied on top of a preset (e.g. steps). */
+    steps: z.number().int().min(1).optional(),
+    dataset: z.string().min(1).optional(),
+    resume: z.strictObject({ runId: z.number().int().positive(), step: z.number().int().nonnegative().optional() }).optional()
+  })
+  .refine((p) => Number(!!p.config) + Number(!!p.preset) + Number(!!p.resume) === 1, {
+    message: 'give exactly one of config, preset or resume'
+  })
+export type TrainParams = z.infer<typeof TrainParams>
+
+/** What the train worker receives once main has resolved the run, its folder and its data. */
+export const TrainWorkerParams = z.strictObject({
+  config: TrainConfig,
+  runId: z.number().int().positive(),
+  runDir: z.string(),
+  datasetDir: z.string(),
+  /** A checkpoint folder to continue from. */
+  resumeDir: z.string().optional()
+})
+export type TrainWorkerParams = z.infer<typeof TrainWorkerParams>
+
 /** Every job kind with the schema of its parameters; new kinds are added by later features. */
 export const JobSpec = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('tokenize'), params: TokenizeParams })
+  z.strictObject({ kind: z.literal('tokenize'), params: TokenizeParams }),
+  z.strictObject({ kind: z.literal('train'), params: TrainParams })
 ])
 export type JobSpec = z.infer<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -31,6 +31,22 @@ export const WorkerError = z.strictObject({
   message: z.string()
 })
 
+/** A training checkpoint folder, written completely. */
+export const WorkerCheckpoint = z.strictObject({
+  type: z.literal('checkpoint'),
+  step: z.number().int().nonnegative(),
+  dir: z.string(),
+  bytes: z.number().int().nonnegative(),
+  valLoss: z.number().nullable()
+})
+
+/** The compute backend a worker settled on (recorded on the run). */
+export const WorkerBackend = z.strictObject({
+  type: z.literal('backend'),
+  name: z.string(),
+  detail: z.string()
+})
+
 /** Sent once a cancel request has been honoured, just before the worker exits. */
 export const WorkerCancelled = z.strictObject({ type: z.literal('cancelled') })
 
@@ -40,7 +56,9 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   WorkerMetric,
   WorkerResult,
   WorkerError,
-  WorkerCancelled
+  WorkerCancelled,
+  WorkerCheckpoint,
+  WorkerBackend
 ])
 export type WorkerMessage = z.infer<typeof WorkerMessage>
 

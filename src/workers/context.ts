@@ -1,6 +1,12 @@
 // What a job body sees of its host: report progress and logs, and yield at safe points where a
 // pause waits and a cancel stops the job. The worker runtime and the CLI both provide one.
+import type { WorkerMessage } from '../shared/protocol'
+
+/** Typed events beyond progress and logs (checkpoints written, the backend chosen). */
+export type JobReport = Extract<WorkerMessage, { type: 'checkpoint' | 'backend' }>
+
 export interface JobContext {
+  report(msg: JobReport): void
   progress(done: number, total: number, text?: string): void
   log(text: string, level?: 'info' | 'warn' | 'error'): void
   metric(step: number, values: Record<string, number>): void
@@ -17,6 +23,7 @@ export class JobCancelled extends Error {
 /** A context for running a job body inline (CLI, tests) with a progress callback. */
 export function inlineContext(onProgress?: (done: number, total: number, text: string) => void, onLog?: (text: string) => void): JobContext {
   return {
+    report: () => {},
     progress: (done, total, text = '') => onProgress?.(done, total, text),
     log: (text) => onLog?.(text),
     metric: () => {},

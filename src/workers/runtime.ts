@@ -25,6 +25,9 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     })
 
   const ctx: JobContext = {
+    report(msg) {
+      void send(msg)
+    },
     progress(done, total, text = '') {
       const now = Date.now()
       if (now - lastProgressAt < PROGRESS_INTERVAL_MS && done < total) return

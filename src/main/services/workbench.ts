@@ -6,17 +6,24 @@ import path from 'node:path'
 import { type ApiEvent, ApiError, type ApiReply, type AppInfo, type Envelope, parseInput } from '../../shared/api'
 import type { ApiMethod } from '../../shared/api-methods'
 import type { JobSpec } from '../../shared/jobs'
+import { readShardMeta } from '../../workers/data/shards'
 import { discoverDevices } from './devices'
 import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor'
 import { listSamples } from './samples'
 import { type Db, openDatabase } from './store/database'
+import { DatasetsRepo } from './store/datasets-repo'
 import { JobsRepo } from './store/jobs-repo'
+import { RunsRepo } from './store/runs-repo'
+import { listPresets } from './presets'
+import { TrainingService } from './training'
 import { type Workspace, resolveWorkspace } from './workspace'
 
 export interface WorkbenchOptions {
   workspaceRoot?: string
   /** Folder holding the built worker entry points (out/main/workers). */
   workersDir: string
+  /** The app's resources folder (presets). */
+  resourcesDir: string
   host: AppInfo['host']
   version: string
   supervisor?: Partial<SupervisorOptions>
@@ -28,7 +35,10 @@ export class Workbench {
   readonly workspace: Workspace
   readonly db: Db
   readonly jobs: JobsRepo
+  readonly runs: RunsRepo
+  readonly datasets: DatasetsRepo
   readonly supervisor: JobSupervisor
+  readonly training: TrainingService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
 
@@ -40,7 +50,17 @@ export class Workbench {
       workerPath: (kind) => path.join(options.workersDir, `${kind}.js`),
       ...options.supervisor
     })
-    this.supervisor.on('job', (job) => this.events.emit('event', { event: 'job', data: job }))
+    this.runs = new RunsRepo(this.db)
+    this.datasets = new DatasetsRepo(this.db)
+    this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor)
+    this.supervisor.on('job', (job) => {
+      if (job.kind === 'tokenize' && job.state === 'done') this.recordTokenized(job.params, job.id)
+      this.events.emit('event', { event: 'job', data: job })
+    })
+    this.supervisor.on('metric', ({ jobId, step, values }) => {
+      const run = this.runs.byJob(jobId)
+      if (run) this.events.emit('event', { event: 'metric', data: { runId: run.id, step, values } })
+    })
     this.supervisor.on('log', (line) => this.events.emit('event', { event: 'log', data: line }))
     this.supervisor.recoverInterrupted()
     this.handlers = this.createHandlers()
@@ -75,16 +95,45 @@ export class Workbench {
         return job
       },
       'jobs.logs': ({ id, afterId, limit }) => ({ lines: this.jobs.logs(id, afterId, limit) }),
-      'jobs.start': (spec) => this.supervisor.start(this.resolveSpec(spec)),
+      'jobs.start': (spec) => this.startJob(spec),
       'jobs.pause': ({ id }) => this.supervisor.pause(id),
       'jobs.resume': ({ id }) => this.supervisor.resume(id),
       'jobs.cancel': ({ id }) => this.supervisor.cancel(id),
-      'samples.list': () => listSamples()
+      'samples.list': () => listSamples(),
+      'presets.list': () => listPresets(this.options.resourcesDir),
+      'datasets.list': () => this.datasets.list(),
+      'runs.list': (input) => this.runs.list(input?.limit ?? 200),
+      'runs.get': ({ id }) => {
+        const run = this.runs.get(id)
+        if (!run) throw new ApiError('not_found', `Run ${id} does not exist.`)
+        return { ...run, checkpoints: this.runs.checkpoints(id) }
+      },
+      'runs.metrics': ({ id, afterStep }) => this.runs.metrics(id, afterStep)
+    }
+  }
+
+  private async startJob(spec: JobSpec) {
+    if (spec.kind === 'train') {
+      const { run, worker } = await this.training.prepare(spec.params)
+      const job = this.supervisor.start({ kind: 'train', params: worker })
+      this.runs.setJob(run.id, job.id)
+      return job
+    }
+    return this.supervisor.start(this.resolveTokenize(spec))
+  }
+
+  private recordTokenized(params: unknown, jobId: number): void {
+    const { outDir, name } = params as { outDir: string; name?: string }
+    try {
+      const meta = readShardMeta(outDir)
+      this.datasets.upsert(name ?? path.basename(path.dirname(outDir)), outDir, { trainTokens: meta.splits.train?.tokens, valTokens: meta.splits.val?.tokens, source: meta.source }, jobId)
+    } catch {
+      /* the job's own log says what went wrong with its output */
     }
   }
 
   /** Checks what the caller named exists and fills in workspace defaults before a worker starts. */
-  private resolveSpec(spec: JobSpec): JobSpec {
+  private resolveTokenize(spec: Extract<JobSpec, { kind: 'tokenize' }>): Extract<JobSpec, { kind: 'tokenize' }> {
     switch (spec.kind) {
       case 'tokenize': {
         const input = path.resolve(spec.params.input)

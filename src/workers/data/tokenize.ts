@@ -123,19 +123,31 @@ function parseDocumentLine(line: string): string | null {
 async function tokenizePlainText(opts: TokenizeOptions, size: number, splits: Record<string, ShardWriter>, ctx: JobContext): Promise<void> {
   const stream = fs.createReadStream(opts.input, { encoding: 'utf8', highWaterMark: TEXT_CHUNK_CHARS })
   const valStartsAt = splits.val ? size * (1 - opts.valFraction) : Infinity
+  let written = 0 // bytes of text handed to the writers so far
+  // Text before byte valStartsAt goes to train, the rest to val, cut at a safe point near it.
+  const write = (piece: string): void => {
+    const bytes = Buffer.byteLength(piece)
+    if (written < valStartsAt && written + bytes > valStartsAt) {
+      const guess = Math.floor((piece.length * (valStartsAt - written)) / bytes)
+      const cut = safeCut(piece.slice(0, Math.max(guess, 1) + 1))
+      if (cut > 0) {
+        splits.train.push(encodeText(piece.slice(0, cut)))
+        splits.val.push(encodeText(piece.slice(cut)))
+      } else splits.train.push(encodeText(piece))
+    } else (written >= valStartsAt ? splits.val : splits.train).push(encodeText(piece))
+    written += bytes
+  }
   let pending = ''
   for await (const chunk of stream as AsyncIterable<string>) {
     pending += chunk
     const cut = safeCut(pending)
     if (cut <= 0) continue
-    const writer = stream.bytesRead >= valStartsAt && splits.val ? splits.val : splits.train
-    writer.push(encodeText(pending.slice(0, cut)))
+    write(pending.slice(0, cut))
     pending = pending.slice(cut)
     ctx.progress(stream.bytesRead, size, progressText(stream.bytesRead, size, splits))
     await ctx.checkpoint()
   }
-  const last = splits.val ?? splits.train
-  if (pending) last.push(encodeText(pending))
+  if (pending) write(pending)
   for (const writer of Object.values(splits)) {
     if (writer.tokens === 0) continue
     writer.push([END_OF_TEXT])

@@ -26,8 +26,8 @@ export class AdamW {
   ) {
     this.state = state ?? {
       step: 0,
-      m: new Map([...params].map(([name, p]) => [name, tf.variable(tf.zerosLike(p), false, `m/${name}`)])),
-      v: new Map([...params].map(([name, p]) => [name, tf.variable(tf.zerosLike(p), false, `v/${name}`)]))
+      m: new Map([...params].map(([name, p]) => [name, tf.variable(tf.zerosLike(p), false)])),
+      v: new Map([...params].map(([name, p]) => [name, tf.variable(tf.zerosLike(p), false)]))
     }
   }
 

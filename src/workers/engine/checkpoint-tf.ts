@@ -13,22 +13,10 @@ export async function toHost(tensors: ReadonlyMap<string, tf.Tensor>): Promise<M
   return out
 }
 
-/**
- * Variables holding copies of the host tensors, named `prefix + name` as initParams and AdamW name
- * theirs (train-step looks gradients up by those names). tfjs names are unique per process:
- * dispose a loaded model before loading another into the same process.
- */
-export function toVariables(tensors: ReadonlyMap<string, HostTensor>, trainable: boolean, prefix = ''): Map<string, tf.Variable> {
+/** Variables holding copies of the host tensors. Unnamed: tfjs names are unique per process, and two models may be loaded at once. */
+export function toVariables(tensors: ReadonlyMap<string, HostTensor>, trainable: boolean): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>()
-  try {
-    for (const [name, t] of tensors) out.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable, prefix + name)))
-  } catch (err) {
-    tf.dispose([...out.values()])
-    if (/already registered/.test((err as Error).message)) {
-      throw new Error(`Cannot load the checkpoint: a model with the same parameter names (${prefix}wte.weight, ...) is still loaded in this process; dispose it first.`)
-    }
-    throw err
-  }
+  for (const [name, t] of tensors) out.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable)))
   return out
 }
 
@@ -75,7 +63,7 @@ export function loadTraining(dir: string, options: LoadOptions & { settings?: Ad
   const out: LoadedTraining = { model, config: ckpt.config, trainer: ckpt.trainer }
   if (options.settings && ckpt.optimizer) {
     const o = ckpt.optimizer
-    out.optimizer = new AdamW(options.settings, params, { step: o.step, m: toVariables(o.m, false, 'm/'), v: toVariables(o.v, false, 'v/') })
+    out.optimizer = new AdamW(options.settings, params, { step: o.step, m: toVariables(o.m, false), v: toVariables(o.v, false) })
   }
   return out
 }

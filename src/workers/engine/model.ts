@@ -100,7 +100,8 @@ export function initParams(config: ModelConfig, seed: number): Params {
         value = padded
       }
     }
-    params.set(name, tf.variable(value, true, name))
+    // Unnamed: tfjs variable names are unique per process, and two models may be loaded at once.
+    params.set(name, tf.variable(value, true))
     value.dispose()
   }
   return params

@@ -9,30 +9,32 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): t
   return linearNoBias(x, w)
 }
 
-const linearWithBias = tf.customGrad((x, w, b, save) => {
-  save([x as tf.Tensor, w as tf.Tensor])
-  const value = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b as tf.Tensor1D })
-  return {
-    value,
-    gradFunc: (dy, saved) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D]
-      const g = dy as tf.Tensor2D
-      return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)]
-    }
-  }
-}) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D
+type GradFunc<T extends tf.Tensor> = (dy: T, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[]
 
-const linearNoBias = tf.customGrad((x, w, save) => {
-  save([x as tf.Tensor, w as tf.Tensor])
+/** tf.customGrad with the inputs as an array and types that say what comes back. */
+function withGradient<T extends tf.Tensor>(f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: GradFunc<T> }): (...inputs: tf.Tensor[]) => T {
+  const body = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc
+    return f(args as tf.Tensor[], save)
+  }
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => T
+}
+
+const linearWithBias = withGradient<tf.Tensor2D>(([x, w, b], save) => {
+  save([x, w])
+  return {
+    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D,
+    gradFunc: (dy, [xs, ws]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)]
+  }
+})
+
+const linearNoBias = withGradient<tf.Tensor2D>(([x, w], save) => {
+  save([x, w])
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy, saved) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D]
-      const g = dy as tf.Tensor2D
-      return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g)]
-    }
+    gradFunc: (dy, [xs, ws]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)]
   }
-}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D
+})
 
 /** LayerNorm over the last axis of x [N, C]. */
 export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -79,22 +81,21 @@ export function causalMask(seq: number): tf.Tensor2D {
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, vocab: number): tf.Scalar {
   const [n, vp] = logits.shape
   const padMask = vp > vocab ? tf.concat([tf.zeros([vocab]), tf.fill([vp - vocab], -1e9)]) : null
-  const fn = tf.customGrad((lg, save) => {
-    const masked = padMask ? tf.add(lg as tf.Tensor2D, padMask) : (lg as tf.Tensor2D)
+  const fn = withGradient<tf.Scalar>(([lg], save) => {
+    const masked = padMask ? tf.add(lg, padMask) : lg
     const lse = tf.logSumExp(masked, -1, true) // [N, 1]
     const flatIdx = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(vp, 'int32')), targets)
-    const picked = tf.gather(tf.reshape(lg as tf.Tensor2D, [-1]), flatIdx)
+    const picked = tf.gather(tf.reshape(lg, [-1]), flatIdx)
     save([masked, lse])
     return {
       value: tf.mean(tf.sub(tf.reshape(lse, [n]), picked)),
-      gradFunc: (dy, saved) => {
-        const [m, l] = saved as [tf.Tensor2D, tf.Tensor2D]
+      gradFunc: (dy, [m, l]) => {
         const probs = tf.exp(tf.sub(m, l))
         // oneHot's float32 output is broken on tfjs-backend-wasm 4.22 (it writes integer bit patterns): cast instead.
         const grad = tf.sub(probs, tf.cast(tf.oneHot(targets, vp), 'float32'))
-        return tf.mul(grad, tf.div(dy as tf.Scalar, n))
+        return tf.mul(grad, tf.div(dy, n))
       }
     }
-  }) as (lg: tf.Tensor2D) => tf.Scalar
+  })
   return fn(logits)
 }

@@ -32,7 +32,8 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
     value.dispose()
     x.dispose()
     y.dispose()
-    const scaled = names.map((n) => tf.tidy(() => tf.mul(grads[n], scale)))
+    // variableGrads keys gradients by tfjs variable name (unique per process, not our parameter name).
+    const scaled = vars.map((v) => tf.tidy(() => tf.mul(grads[v.name], scale)))
     for (const g of Object.values(grads)) g.dispose()
     if (!acc) acc = scaled
     else {

@@ -3,7 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { ApiError, describeZodError } from '../../../shared/api'
-import type { Job, JobKind, JobSpec } from '../../../shared/jobs'
+import type { Job, JobKind } from '../../../shared/jobs'
 import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
 import type { JobsRepo, LogLine } from '../store/jobs-repo'
 
@@ -23,10 +23,20 @@ export interface MetricEvent {
   values: Record<string, number>
 }
 
+export interface CheckpointEvent {
+  jobId: number
+  step: number
+  dir: string
+  bytes: number
+  valLoss: number | null
+}
+
 interface SupervisorEvents {
   job: [Job]
   log: [LogLine]
   metric: [MetricEvent]
+  checkpoint: [CheckpointEvent]
+  backend: [{ jobId: number; name: string; detail: string }]
 }
 
 interface Live {
@@ -61,7 +71,8 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     return recovered
   }
 
-  start(spec: JobSpec): Job {
+  /** Starts a worker for a job whose parameters main has already resolved (the worker validates them again). */
+  start(spec: { kind: JobKind; params: unknown }): Job {
     const job = this.repo.create(spec.kind, spec.params)
     this.emitJob(job.id)
     let child: ChildProcess
@@ -173,6 +184,13 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
         break
       case 'metric':
         this.emit('metric', { jobId: id, step: msg.step, values: msg.values })
+        break
+      case 'checkpoint':
+        this.emit('checkpoint', { jobId: id, step: msg.step, dir: msg.dir, bytes: msg.bytes, valLoss: msg.valLoss })
+        break
+      case 'backend':
+        this.emit('backend', { jobId: id, name: msg.name, detail: msg.detail })
+        this.log(id, 'info', `Backend: ${msg.name} (${msg.detail})`)
         break
       case 'result':
         this.settle(id, live, () => {

@@ -1,0 +1,110 @@
+// Training runs: turns a train request (config, preset or resume) into a run row, a run folder
+// and a worker job, and records what the worker reports (metrics, checkpoints, backend).
+import fs from 'node:fs'
+import path from 'node:path'
+import { ApiError, describeZodError } from '../../shared/api'
+import { TrainConfig } from '../../shared/config/train'
+import type { TrainParams, TrainWorkerParams } from '../../shared/jobs'
+import type { Run } from '../../shared/runs'
+import { readShardMeta } from '../../workers/data/shards'
+import type { JobSupervisor } from './jobs/supervisor'
+import { findPreset } from './presets'
+import { SAMPLE_DATASET_NAME, ensureSampleDataset } from './sample-dataset'
+import type { DatasetsRepo } from './store/datasets-repo'
+import type { RunsRepo } from './store/runs-repo'
+import type { Workspace } from './workspace'
+
+export class TrainingService {
+  constructor(
+    private readonly workspace: Workspace,
+    private readonly resourcesDir: string,
+    private readonly runs: RunsRepo,
+    private readonly datasets: DatasetsRepo,
+    supervisor: JobSupervisor
+  ) {
+    supervisor.on('metric', ({ jobId, step, values }) => {
+      const run = this.runs.byJob(jobId)
+      if (run) this.runs.addMetrics(run.id, step, values)
+    })
+    supervisor.on('checkpoint', ({ jobId, step, dir, bytes, valLoss }) => {
+      const run = this.runs.byJob(jobId)
+      if (!run) return
+      this.runs.addCheckpoint(run.id, step, dir, bytes, valLoss)
+      // The worker prunes old folders (keep-last-N); forget the ones that are gone.
+      for (const c of this.runs.checkpoints(run.id)) if (!c.pinned && !fs.existsSync(c.path)) this.runs.removeCheckpoint(run.id, c.step)
+    })
+    supervisor.on('backend', ({ jobId, name, detail }) => {
+      const run = this.runs.byJob(jobId)
+      if (run) this.runs.setBackend(run.id, `${name} (${detail})`)
+    })
+  }
+
+  /** Resolves a train request into worker parameters, creating the run (or reopening it to resume). */
+  async prepare(params: TrainParams): Promise<{ run: Run; worker: TrainWorkerParams }> {
+    if (params.resume) return this.prepareResume(params.resume.runId, params.resume.step)
+    let config: TrainConfig
+    let name: string
+    if (params.preset) {
+      const preset = this.preset(params.preset)
+      config = { ...preset.config, ...(params.steps ? { steps: params.steps } : {}) }
+      name = preset.title
+    } else {
+      config = params.config!
+      name = config.name ?? 'custom config'
+    }
+    const datasetDir = await this.resolveDataset(params.dataset ?? config.dataset)
+    const meta = readShardMeta(datasetDir)
+    if (meta.vocabSize > config.model.vocabSize) {
+      throw new ApiError('bad_input', `The dataset ${datasetDir} uses a vocabulary of ${meta.vocabSize} tokens but the model's vocabSize is ${config.model.vocabSize}.`)
+    }
+    const run = this.runs.create(name, config, datasetDir, (id) => path.join(this.workspace.runsDir, String(id)))
+    fs.mkdirSync(run.dir, { recursive: true })
+    fs.writeFileSync(path.join(run.dir, 'config.json'), JSON.stringify(config, null, 2) + '\n')
+    return { run, worker: { config, runId: run.id, runDir: run.dir, datasetDir } }
+  }
+
+  private prepareResume(runId: number, step?: number): { run: Run; worker: TrainWorkerParams } {
+    const run = this.runs.get(runId)
+    if (!run) throw new ApiError('not_found', `Run ${runId} does not exist.`)
+    const kept = this.runs.checkpoints(runId).filter((c) => fs.existsSync(c.path))
+    const from = step === undefined ? kept.at(-1) : kept.find((c) => c.step === step)
+    if (!from) {
+      const have = kept.map((c) => c.step).join(', ') || 'none'
+      throw new ApiError('not_found', `Run ${runId} has no kept checkpoint${step === undefined ? '' : ` at step ${step}`} (kept steps: ${have}).`)
+    }
+    if (from.step >= run.config.steps) throw new ApiError('conflict', `Run ${runId} already reached its last step (${run.config.steps}).`)
+    this.runs.truncateMetrics(runId, from.step)
+    return { run, worker: { config: run.config, runId, runDir: run.dir, datasetDir: run.datasetDir ?? '', resumeDir: from.path } }
+  }
+
+  private preset(name: string) {
+    try {
+      return findPreset(this.resourcesDir, name)
+    } catch (err) {
+      throw new ApiError('bad_input', (err as Error).message)
+    }
+  }
+
+  private async resolveDataset(dataset: string | undefined): Promise<string> {
+    if (!dataset) {
+      const dir = await ensureSampleDataset(this.workspace.datasetsDir)
+      const meta = readShardMeta(dir)
+      this.datasets.upsert(SAMPLE_DATASET_NAME, dir, { trainTokens: meta.splits.train?.tokens, valTokens: meta.splits.val?.tokens, source: meta.source })
+      return dir
+    }
+    const dir = path.resolve(dataset)
+    try {
+      readShardMeta(dir)
+    } catch (err) {
+      throw new ApiError('bad_input', (err as Error).message)
+    }
+    return dir
+  }
+}
+
+/** Parses a config file's contents (already JSON/YAML-decoded) into a TrainConfig with a clear message. */
+export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
+  const parsed = TrainConfig.safeParse(raw)
+  if (!parsed.success) throw new Error(`${file}: ${describeZodError(parsed.error)}`)
+  return parsed.data
+}

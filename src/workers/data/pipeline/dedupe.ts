@@ -1,0 +1,164 @@
+// Stage 6, dedupe (Megatron's find_duplicates + group_duplicate_urls + remove_group_duplicates):
+// exact duplicates by a hash of the whitespace-normalised text, then near-duplicates by MinHash
+// and LSH: candidate pairs from shared buckets, their real Jaccard similarity over shingles,
+// groups of documents similar at >= groupJaccard, one kept per group (the smallest URL, so the
+// choice does not depend on download order). Writes dedup.jsonl and duplicates.json.
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { DuplicateGroup, DuplicateReport, SampleDoc } from '../../../shared/config/prepare'
+import { type DocRecord, FILES } from './files'
+import { AtomicJsonlWriter, readJsonAt, readJsonl, writeJsonAtomic } from './jsonl'
+import { DisjointSets, LshIndex, MinHasher, jaccard, shingleSet } from './minhash'
+import { type StageDef, excerpt } from './stage'
+
+const REPORT_EXAMPLES = 50
+const EXAMPLE_CHARS = 400
+
+export const dedupeStage: StageDef = {
+  name: 'dedupe',
+  fingerprint: (config) => ({ dedupe: config.dedupe, version: 1 }),
+  async run({ dir, config, job, tally }) {
+    const cfg = config.dedupe
+    const file = path.join(dir, FILES.clean)
+    const size = fs.statSync(file).size
+    const hasher = new MinHasher(cfg.seeds, cfg.seed)
+    const offsets: number[] = []
+    const lengths: number[] = []
+    const urls: string[] = []
+    const hashes: string[] = []
+    let signatures = new Uint32Array(cfg.near ? 1024 * cfg.seeds : 0)
+
+    // Pass 1: hash and fingerprint every document.
+    for await (const { value, offset, length, bytesRead } of readJsonl<DocRecord>(file)) {
+      const i = offsets.length
+      offsets.push(offset)
+      lengths.push(length)
+      urls.push(value.url)
+      hashes.push(createHash('sha1').update(value.text.replace(/\s+/g, ' ').trim()).digest('base64'))
+      if (cfg.near) {
+        if ((i + 1) * cfg.seeds > signatures.length) {
+          const grown = new Uint32Array(signatures.length * 2)
+          grown.set(signatures)
+          signatures = grown
+        }
+        hasher.signature(shingleSet(value.text, cfg.shingleChars), signatures.subarray(i * cfg.seeds, (i + 1) * cfg.seeds))
+      }
+      tally.input++
+      tally.bytesIn += length
+      if (i % 16 === 0) {
+        tally.progress(bytesRead, size * 2, 'bytes')
+        await job.checkpoint()
+      }
+    }
+    const n = offsets.length
+    const fd = fs.openSync(file, 'r')
+    const readDoc = (i: number): DocRecord => readJsonAt<DocRecord>(fd, offsets[i], lengths[i])
+    const removed = new Map<number, { reason: 'exact-duplicate' | 'near-duplicate'; keptBy: number; jaccard: number }>()
+    const byUrl = (a: number, b: number): number => (urls[a] < urls[b] ? -1 : urls[a] > urls[b] ? 1 : a - b)
+    const report: DuplicateReport = { documents: n, exactRemoved: 0, candidatePairs: 0, similarPairs: 0, groups: 0, nearRemoved: 0, examples: [] }
+    const groups: number[][] = []
+
+    try {
+      // Exact duplicates.
+      if (cfg.exact) {
+        const byHash = new Map<string, number[]>()
+        for (let i = 0; i < n; i++) {
+          const list = byHash.get(hashes[i])
+          if (list) list.push(i)
+          else byHash.set(hashes[i], [i])
+        }
+        for (const members of byHash.values()) {
+          if (members.length < 2) continue
+          members.sort(byUrl)
+          for (const m of members.slice(1)) removed.set(m, { reason: 'exact-duplicate', keptBy: members[0], jaccard: 1 })
+          groups.push(members)
+          report.exactRemoved += members.length - 1
+        }
+      }
+
+      // Near duplicates among what is left.
+      if (cfg.near) {
+        const lsh = new LshIndex(cfg.bands, cfg.seeds)
+        for (let i = 0; i < n; i++) if (!removed.has(i)) lsh.add(i, signatures.subarray(i * cfg.seeds, (i + 1) * cfg.seeds))
+        const pairs: [number, number][] = []
+        report.candidatePairs = lsh.candidatePairs((a, b) => pairs.push([a, b]))
+        const shingles = new Map<number, Uint32Array>()
+        const setOf = (i: number): Uint32Array => {
+          let s = shingles.get(i)
+          if (!s) shingles.set(i, (s = shingleSet(readDoc(i).text, cfg.shingleChars)))
+          return s
+        }
+        const sets = new DisjointSets(n)
+        const edges = new Map<number, number>()
+        for (const [k, [a, b]] of pairs.entries()) {
+          const similarity = jaccard(setOf(a), setOf(b))
+          if (similarity > cfg.candidateJaccard) report.similarPairs++
+          if (similarity >= cfg.groupJaccard) {
+            sets.union(a, b)
+            edges.set(a, Math.max(edges.get(a) ?? 0, similarity))
+            edges.set(b, Math.max(edges.get(b) ?? 0, similarity))
+          }
+          if (k % 256 === 0) await job.checkpoint()
+        }
+        shingles.clear()
+        const members = new Map<number, number[]>()
+        for (const i of edges.keys()) {
+          const root = sets.find(i)
+          const list = members.get(root)
+          if (list) list.push(i)
+          else members.set(root, [i])
+        }
+        for (const group of members.values()) {
+          group.sort(byUrl)
+          for (const m of group.slice(1)) removed.set(m, { reason: 'near-duplicate', keptBy: group[0], jaccard: edges.get(m) ?? 0 })
+          groups.push(group)
+          report.nearRemoved += group.length - 1
+        }
+      }
+      report.groups = groups.length
+
+      // The report's examples: the largest groups first.
+      const sample = (i: number): SampleDoc => ({ url: urls[i], text: excerpt(readDoc(i).text, EXAMPLE_CHARS) })
+      report.examples = [...groups]
+        .sort((a, b) => b.length - a.length || byUrl(a[0], b[0]))
+        .slice(0, REPORT_EXAMPLES)
+        .map((g): DuplicateGroup => ({ kept: sample(g[0]), removed: g.slice(1, 6).map((m) => ({ ...sample(m), reason: removed.get(m)!.reason, jaccard: removed.get(m)!.jaccard })) }))
+
+      // Pass 2: write what is kept, in the input's order.
+      const out = new AtomicJsonlWriter(path.join(dir, FILES.dedup))
+      try {
+        for (let i = 0; i < n; i++) {
+          const gone = removed.get(i)
+          if (gone) {
+            tally.drop(gone.reason, urls[i], {
+              detail: `kept ${urls[gone.keptBy]} (Jaccard ${gone.jaccard.toFixed(3)})`,
+              sample: () => ({ url: urls[i], text: readDoc(i).text, title: `kept instead: ${urls[gone.keptBy]}` })
+            })
+          }
+          else {
+            const doc = readDoc(i)
+            out.write(doc)
+            tally.keep(() => ({ url: doc.url, title: doc.title, text: doc.text }))
+          }
+          if (i % 64 === 0) {
+            tally.progress(size + offsets[i], size * 2, 'bytes')
+            await job.checkpoint()
+          }
+        }
+        out.finish()
+      } catch (err) {
+        out.abort()
+        throw err
+      }
+      tally.bytesOut = out.bytes
+    } finally {
+      fs.closeSync(fd)
+    }
+    tally.note('candidate-pairs', report.candidatePairs)
+    tally.note('similar-pairs', report.similarPairs)
+    tally.note('groups', report.groups)
+    writeJsonAtomic(path.join(dir, FILES.duplicates), report)
+    return [FILES.dedup, FILES.duplicates]
+  }
+}

@@ -1,0 +1,79 @@
+// The train job: picks the backend, loads the token shards, builds or resumes the model, starts
+// data-parallel peers when the config names several devices, and runs the trainer, saving
+// checkpoints on rank 0. The same body runs on every rank; only rank 0 reports and saves.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { TrainWorkerParams } from '../../shared/jobs'
+import type { JobContext } from '../context'
+import { readShard, readShardMeta } from '../data/shards'
+import type { AdamWSettings } from './adamw'
+import { type BackendName, initBackend } from './backend'
+import { type TrainerStateFile } from './checkpoint'
+import { loadTraining, saveTrainingCheckpoint } from './checkpoint-tf'
+import { GPT, initParams } from './model'
+import { type PeerGroup, deviceEnv, peersDone, startPeers } from './parallel/peers'
+import type { Ring } from './parallel/ring'
+import { Trainer } from './trainer'
+
+export async function trainJob(params: TrainWorkerParams, ctx: JobContext, script: string, rank = 0, ring: Ring | null = null): Promise<unknown> {
+  const { config } = params
+  Object.assign(process.env, deviceEnv(config.devices[rank]))
+  const backend = await initBackend(config.backend === 'auto' ? 'auto' : (config.backend as BackendName))
+  if (rank === 0) ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
+
+  const meta = readShardMeta(params.datasetDir)
+  const train = readShard(params.datasetDir, 'train')
+  const val = meta.splits.val ? readShard(params.datasetDir, 'val') : null
+  if (rank === 0) ctx.log(`Dataset ${params.datasetDir}: ${train.length} train tokens${val ? `, ${val.length} validation tokens` : ', no validation split'}.`)
+
+  const settings: AdamWSettings = { beta1: config.optimizer.beta1, beta2: config.optimizer.beta2, eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay }
+  let model: GPT
+  let optimizer
+  let state: TrainerStateFile | undefined
+  if (params.resumeDir) {
+    const loaded = loadTraining(params.resumeDir, { expect: config.model, settings })
+    model = loaded.model
+    optimizer = loaded.optimizer
+    state = loaded.trainer
+    if (!optimizer || !state) throw new Error(`${params.resumeDir} has no optimizer or trainer state: it cannot be resumed (it may be a model-only checkpoint).`)
+    if (rank === 0) ctx.log(`Resuming from ${params.resumeDir} at step ${state.step}.`)
+  } else {
+    model = new GPT(config.model, initParams(config.model, config.seed))
+  }
+
+  let group: PeerGroup | null = null
+  if (rank === 0 && config.devices.length > 1) group = await startPeers(script, params, (t) => ctx.log(t))
+  const activeRing = ring ?? group?.ring ?? null
+  const checkpointsDir = path.join(params.runDir, 'checkpoints')
+  const trainer = new Trainer({
+    config,
+    model,
+    optimizer,
+    state: state ? { step: state.step, rngState: state.rngState, tokensSeen: state.tokensSeen, elapsedSeconds: state.elapsedSeconds } : undefined,
+    train,
+    val,
+    rank,
+    worldSize: config.devices.length,
+    allReduce: activeRing ? (buf) => activeRing.allReduce(buf) : null,
+    ctx,
+    onStep: (m) => {
+      const { step, ...values } = m
+      ctx.metric(step, Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, number>)
+    },
+    onCheckpoint: async (s, valLoss) => {
+      const dir = await saveTrainingCheckpoint(checkpointsDir, { model, optimizer: trainer.optimizer, trainer: { ...s }, step: s.step, keepLast: config.checkpoint.keepLast })
+      ctx.report({ type: 'checkpoint', step: s.step, dir, bytes: folderBytes(dir), valLoss: valLoss ?? null })
+    }
+  })
+  try {
+    const final = group ? await Promise.race([trainer.run(), group.failed]) : await trainer.run()
+    if (group) await peersDone(group)
+    return { runId: params.runId, steps: final.step, tokens: final.tokensSeen, seconds: final.elapsedSeconds, backend: backend.name }
+  } finally {
+    group?.stop()
+  }
+}
+
+function folderBytes(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0)
+}

@@ -14,7 +14,9 @@ export const API_METHODS = [
   'datasets.list',
   'runs.list',
   'runs.get',
-  'runs.metrics'
+  'runs.metrics',
+  'prepare.list',
+  'prepare.get'
 ] as const
 export type ApiMethod = (typeof API_METHODS)[number]
 

@@ -7,6 +7,7 @@ import type { DeviceReport } from './devices'
 import type { Preset } from './presets'
 import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
 import { type Job, type JobLogLine, JobSpec } from './jobs'
+import type { DatasetDetail, DatasetSummary } from './config/prepare'
 
 const JobId = z.strictObject({ id: z.number().int().positive() })
 const NoInput = z.undefined().or(z.strictObject({}))
@@ -30,7 +31,9 @@ export const ApiInputs = {
   'datasets.list': NoInput,
   'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200) }).optional(),
   'runs.get': z.strictObject({ id: z.number().int().positive() }),
-  'runs.metrics': z.strictObject({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) })
+  'runs.metrics': z.strictObject({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) }),
+  'prepare.list': NoInput,
+  'prepare.get': z.strictObject({ id: z.string().min(1).max(200) })
 } satisfies Record<ApiMethod, z.ZodType>
 
 export interface AppInfo {
@@ -67,6 +70,8 @@ export interface ApiReplies {
   'runs.list': Run[]
   'runs.get': Run & { checkpoints: CheckpointInfo[] }
   'runs.metrics': MetricPoint[]
+  'prepare.list': DatasetSummary[]
+  'prepare.get': DatasetDetail
 }
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof ApiInputs)[M]>

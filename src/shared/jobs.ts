@@ -1,6 +1,7 @@
 // Job contracts shared by main, renderer and workers: kinds, states, rows and their parameters.
 import { z } from 'zod'
 import { TrainConfig } from './config/train'
+import { PrepareParams } from './config/prepare'
 
 export const JOB_STATES = ['queued', 'running', 'paused', 'done', 'failed', 'cancelled'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -44,7 +45,8 @@ export type TrainWorkerParams = z.infer<typeof TrainWorkerParams>
 /** Every job kind with the schema of its parameters; new kinds are added by later features. */
 export const JobSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tokenize'), params: TokenizeParams }),
-  z.strictObject({ kind: z.literal('train'), params: TrainParams })
+  z.strictObject({ kind: z.literal('train'), params: TrainParams }),
+  z.strictObject({ kind: z.literal('prepare'), params: PrepareParams })
 ])
 export type JobSpec = z.infer<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -15,6 +15,7 @@ import { DatasetsRepo } from './store/datasets-repo'
 import { JobsRepo } from './store/jobs-repo'
 import { RunsRepo } from './store/runs-repo'
 import { listPresets } from './presets'
+import { listPreparedDatasets, readPreparedDataset, resolvePrepareParams } from './prepared-datasets'
 import { TrainingService } from './training'
 import { type Workspace, resolveWorkspace } from './workspace'
 
@@ -55,6 +56,7 @@ export class Workbench {
     this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor)
     this.supervisor.on('job', (job) => {
       if (job.kind === 'tokenize' && job.state === 'done') this.recordTokenized(job.params, job.id)
+      if (job.kind === 'prepare' && job.state === 'done') this.recordPrepared(job.result, job.params, job.id)
       this.events.emit('event', { event: 'job', data: job })
     })
     this.supervisor.on('metric', ({ jobId, step, values }) => {
@@ -108,7 +110,9 @@ export class Workbench {
         if (!run) throw new ApiError('not_found', `Run ${id} does not exist.`)
         return { ...run, checkpoints: this.runs.checkpoints(id) }
       },
-      'runs.metrics': ({ id, afterStep }) => this.runs.metrics(id, afterStep)
+      'runs.metrics': ({ id, afterStep }) => this.runs.metrics(id, afterStep),
+      'prepare.list': () => listPreparedDatasets(this.workspace.datasetsDir),
+      'prepare.get': ({ id }) => readPreparedDataset(this.workspace.datasetsDir, id)
     }
   }
 
@@ -119,7 +123,24 @@ export class Workbench {
       this.runs.setJob(run.id, job.id)
       return job
     }
+    if (spec.kind === 'prepare') return this.startPrepare(spec.params)
     return this.supervisor.start(this.resolveTokenize(spec))
+  }
+
+  /** A prepare job: sources checked, dataset folder chosen; one job at a time per folder. */
+  private startPrepare(params: Extract<JobSpec, { kind: 'prepare' }>['params']) {
+    const resolved = resolvePrepareParams(params, this.workspace.datasetsDir)
+    const busy = this.jobs.active().find((j) => j.kind === 'prepare' && (j.params as { datasetDir?: string }).datasetDir === resolved.datasetDir)
+    if (busy) throw new ApiError('conflict', `Job ${busy.id} is already preparing ${resolved.datasetDir}. Wait for it, or cancel it first.`)
+    return this.supervisor.start({ kind: 'prepare', params: resolved })
+  }
+
+  /** A finished prepare job's token shards become a dataset the Train view offers. */
+  private recordPrepared(result: unknown, params: unknown, jobId: number): void {
+    const tokensDir = (result as { tokensDir?: string | null } | null)?.tokensDir
+    if (!tokensDir) return
+    const name = (params as { config?: { name?: string } }).config?.name ?? path.basename(path.dirname(tokensDir))
+    this.recordTokenized({ outDir: tokensDir, name }, jobId)
   }
 
   private recordTokenized(params: unknown, jobId: number): void {

@@ -252,7 +252,7 @@ export interface DatasetSummary {
   createdAt: number
   updatedAt: number
   /** done: every stage finished; incomplete: a run stopped part-way (run it again to resume). */
-  state: 'done' | 'incomplete' | 'tokens-only'
+  state: 'done' | 'incomplete'
   documents: number | null
   tokensDir: string | null
   tokens: Record<string, number>

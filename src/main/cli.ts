@@ -12,6 +12,7 @@ import { tokenizeCorpus } from '../workers/data/tokenize'
 import { inlineContext } from '../workers/context'
 import { UsageError, intFlag, numberFlag } from './cli/args'
 import { bench } from './cli/bench'
+import { PREPARE_HELP, prepare } from './cli/prepare'
 import { createProgressBar } from './cli/progress-bar'
 import { score } from './cli/score'
 import { train } from './cli/train'
@@ -26,6 +27,7 @@ const HELP = `gptw: GPT Workbench on the command line
   gptw tokenize --input FILE [--out DIR] [--val-fraction F]
                                Tokenize a .txt or loose-JSON (.json/.jsonl, {"text"} per line)
                                file into GPT-2 token shards (train.bin, val.bin, meta.json).
+${PREPARE_HELP}
 
   gptw train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--json]
              [--devices cpu:0,cpu:1] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]
@@ -104,6 +106,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   serve,
   jobs,
   tokenize,
+  prepare,
   train: trainCommand,
   score,
   bench: (argv) => bench(argv, path.join(OUT_DIR, '../../resources'))

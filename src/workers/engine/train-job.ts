@@ -67,11 +67,31 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
   })
   try {
     const final = group ? await Promise.race([trainer.run(), group.failed]) : await trainer.run()
+    if (activeRing) await checkReplicasAgree(model, activeRing, rank, (t) => ctx.log(t))
     if (group) await peersDone(group)
     return { runId: params.runId, steps: final.step, tokens: final.tokensSeen, seconds: final.elapsedSeconds, backend: backend.name }
   } finally {
     group?.stop()
   }
+}
+
+/**
+ * Data parallelism must keep every replica's parameters identical. Each worker hashes its
+ * parameters' bytes; the hashes are all-reduced (as exact 16-bit halves) and compared.
+ */
+async function checkReplicasAgree(model: GPT, ring: Ring, rank: number, log: (text: string) => void): Promise<void> {
+  let hash = 0x811c9dc5
+  for (const v of model.params.values()) {
+    const bytes = new Uint8Array((await v.data<'float32'>()).buffer)
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0
+  }
+  const slots = new Float32Array(2 * ring.worldSize)
+  slots[2 * rank] = hash >>> 16
+  slots[2 * rank + 1] = hash & 0xffff
+  await ring.allReduce(slots)
+  const hashes = Array.from({ length: ring.worldSize }, (_, r) => ((slots[2 * r] << 16) | slots[2 * r + 1]) >>> 0)
+  if (new Set(hashes).size !== 1) throw new Error(`Data-parallel replicas diverged: parameter hashes ${hashes.map((h) => h.toString(16)).join(', ')}.`)
+  if (rank === 0) log(`Parameters identical on all ${ring.worldSize} workers (hash ${hashes[0].toString(16)}).`)
 }
 
 function folderBytes(dir: string): number {

@@ -121,7 +121,7 @@ describe('evaluation with a real character-bigram model', () => {
     }
     // copa's acc recomputed from the model's own scores
     const copa = out.samples.copa
-    const expected = copa.map((s) => {
+    const expected: number[] = copa.map((s) => {
       const [a, b] = s.requests.map((q) => (q.type === 'loglikelihood' ? model.score(q.context, q.continuation).logprob : NaN))
       const gold = (s.doc as { label: number }).label
       return (b > a ? 1 : 0) === gold ? 1 : 0

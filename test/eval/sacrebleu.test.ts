@@ -105,6 +105,10 @@ describe('TER (test_ter.py; sacrebleu 1.5 reports 0..1)', () => {
     // sacrebleu's test: abs(100 * score - 100 * 0.136) < 1e-3
     expect(Math.abs(corpusTer(h, [r]) - 0.136)).toBeLessThan(1e-5)
   })
+  it('empty references score 1 (sacrebleu 1.x TERScore)', () => {
+    expect(corpusTer([''], [['']])).toBe(1)
+    expect(corpusTer(['a b'], [['']])).toBe(1)
+  })
   it('is case-insensitive by default', () => {
     expect(corpusTer(['The Cat'], [['the cat']])).toBe(0)
     expect(corpusTer(['The Cat'], [['the cat']], { caseSensitive: true })).toBe(1)

@@ -189,6 +189,6 @@ export function corpusTer(hypotheses: readonly string[], refStreams: readonly (r
     edits += r.edits
     refLength += r.refLength
   })
-  if (refLength > 0) return edits / refLength
-  return edits > 0 ? 1 : 0
+  // sacrebleu 1.x's TERScore: 1 when the references are empty, whatever the edits
+  return refLength > 0 ? edits / refLength : 1
 }

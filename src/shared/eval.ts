@@ -18,7 +18,7 @@ export const LoglikelihoodRollingRequest = z.strictObject({
 })
 export type LoglikelihoodRollingRequest = z.infer<typeof LoglikelihoodRollingRequest>
 
-/** Greedy generation from the context until any stop string (or the token limit). */
+/** Greedy generation from the context until any stop string (or maxTokens; the harness's max_gen_toks is 256). */
 export const GreedyUntilRequest = z.strictObject({
   type: z.literal('greedy_until'),
   context: z.string(),

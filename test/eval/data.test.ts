@@ -34,6 +34,27 @@ describe('eval-data cache', () => {
     expect(server.requests.slice(before).filter((r) => r.path === LAMBADA_PATH)).toHaveLength(1)
   })
 
+  it('fetches a cached file again when it no longer has its recorded size', async () => {
+    const root = tempDir('gptw-eval-data-')
+    const file = path.join(root, 'lambada', 'lambada_test.jsonl')
+    await getTask('lambada').loadDocs('validation', new EvalDataStore(root, server.sources))
+    const recorded = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'))
+    expect(recorded.size).toBe(server.files.get(LAMBADA_PATH)!.length)
+    fs.truncateSync(file, 50) // a copy cut short outside the app
+    const before = server.requests.filter((r) => r.path === LAMBADA_PATH).length
+    expect(await getTask('lambada').loadDocs('validation', new EvalDataStore(root, server.sources))).toHaveLength(2)
+    expect(server.requests.filter((r) => r.path === LAMBADA_PATH).length).toBe(before + 1)
+  })
+
+  it('reports download progress and follows Hub repository aliases', async () => {
+    const seen: [string, string, number][] = []
+    const store = new EvalDataStore(tempDir('gptw-eval-data-'), server.sources, fetch, (task, file, bytes) => seen.push([task, file, bytes]))
+    await getTask('arithmetic_2da').loadDocs('validation', store)
+    expect(seen.at(-1)).toEqual(['arithmetic_2da', 'two_digit_addition.jsonl', server.files.get('/mirror/raw.githubusercontent.com/openai/gpt-3/master/data/two_digit_addition.jsonl')!.length])
+    const aliased = new EvalDataStore(tempDir('gptw-eval-data-'), { ...server.sources, hfRepoAliases: { 'aps/super_glue': 'moved/super_glue' } })
+    await expect(getTask('cb').loadDocs('validation', aliased)).rejects.toThrow(/api\/datasets\/moved\/super_glue\/parquet\/cb\/validation answered HTTP 404/)
+  })
+
   it('keeps Hugging Face splits as parquet shards beside the file list', async () => {
     const root = tempDir('gptw-eval-data-')
     const docs = await getTask('race').loadDocs('test', new EvalDataStore(root, server.sources))

@@ -8,6 +8,8 @@ export interface DataSourceConfig {
   mirrors: Record<string, string>
   /** Check the harness's published SHA-256 of official files (turn off for a mirror with other files). */
   verifyChecksums: boolean
+  /** Hub repository renames, e.g. {"ybisk/piqa": "someone/piqa"} when a dataset moves. */
+  hfRepoAliases?: Record<string, string>
 }
 
 export const DEFAULT_SOURCES: DataSourceConfig = {
@@ -42,5 +44,6 @@ export function resolveUrl(url: string, config: DataSourceConfig): string {
 
 export function hfParquetListUrl(ds: HfDataset, split: string, config: DataSourceConfig): string {
   const base = config.huggingfaceBase.replace(/\/$/, '')
-  return `${base}/api/datasets/${ds.repo}/parquet/${encodeURIComponent(ds.config)}/${encodeURIComponent(split)}`
+  const repo = config.hfRepoAliases?.[ds.repo] ?? ds.repo
+  return `${base}/api/datasets/${repo}/parquet/${encodeURIComponent(ds.config)}/${encodeURIComponent(split)}`
 }

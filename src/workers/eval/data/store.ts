@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { downloadFile } from './download'
+import { downloadFile, sha256File } from './download'
 import { readParquetRows, type Row } from './parquet'
 import { DEFAULT_SOURCES, hfParquetListUrl, resolveUrl, type DataSourceConfig, type HfDataset, type RemoteFile } from './sources'
 
@@ -15,12 +15,19 @@ export class TaskDataUnavailable extends Error {
 }
 
 const ParquetList = z.array(z.string().url())
+const Sidecar = z.object({ size: z.number().int().nonnegative(), sha256: z.string() })
 
 export class EvalDataStore {
   readonly sources: DataSourceConfig
   private readonly hfCache = new Map<string, Promise<Row[]>>()
 
-  constructor(readonly root: string, sources: Partial<DataSourceConfig> = {}, private readonly fetchImpl: typeof fetch = fetch) {
+  constructor(
+    readonly root: string,
+    sources: Partial<DataSourceConfig> = {},
+    private readonly fetchImpl: typeof fetch = fetch,
+    /** download progress, for the job's progress line */
+    private readonly onProgress?: (task: string, file: string, bytes: number, total: number | undefined) => void
+  ) {
     this.sources = { ...DEFAULT_SOURCES, ...sources, mirrors: { ...DEFAULT_SOURCES.mirrors, ...sources.mirrors } }
   }
 
@@ -28,16 +35,30 @@ export class EvalDataStore {
     return path.join(this.root, task)
   }
 
-  /** The local path of an official file, downloading it first if it is not cached. */
+  /**
+   * The local path of an official file, downloading it first if it is not cached. A sidecar
+   * <file>.json records the size and SHA-256 of a completed download; a cached file whose size
+   * no longer matches it is fetched again.
+   */
   async file(task: string, spec: RemoteFile): Promise<string> {
     const dest = path.join(this.taskDir(task), spec.name)
-    if (fs.existsSync(dest)) return dest
+    const sidecar = `${dest}.json`
+    if (fs.existsSync(dest)) {
+      const recorded = fs.existsSync(sidecar) ? Sidecar.safeParse(JSON.parse(fs.readFileSync(sidecar, 'utf8'))) : null
+      if (!recorded || !recorded.success || recorded.data.size === fs.statSync(dest).size) return dest
+      fs.rmSync(dest)
+    }
     const url = resolveUrl(spec.url, this.sources)
     try {
-      await downloadFile(url, dest, { sha256: this.sources.verifyChecksums ? spec.sha256 : undefined, fetchImpl: this.fetchImpl })
+      await downloadFile(url, dest, {
+        sha256: this.sources.verifyChecksums ? spec.sha256 : undefined,
+        fetchImpl: this.fetchImpl,
+        onProgress: (bytes, total) => this.onProgress?.(task, spec.name, bytes, total)
+      })
     } catch (e) {
       throw new TaskDataUnavailable(task, (e as Error).message)
     }
+    fs.writeFileSync(sidecar, JSON.stringify({ url, size: fs.statSync(dest).size, sha256: await sha256File(dest) }))
     return dest
   }
 

@@ -10,6 +10,7 @@ import { END_OF_TEXT } from '../src/workers/data/gpt2-tokenizer'
 import { readShard, readShardMeta } from '../src/workers/data/shards'
 import { runPipeline } from '../src/workers/data/pipeline/runner'
 import { mobyChapter, mobyPage, spamAssassinPages } from './fixtures/webtext-corpus'
+import { trueJaccard } from './fixtures/jaccard'
 import { type TestSite, startSite } from './fixtures/webtext-server'
 import { CHAPTERS, type PlantedSite, filteredUrls, plantSite } from './fixtures/webtext-site'
 import { sotuSpeeches, tempDir } from './helpers'
@@ -31,20 +32,6 @@ const manifestOf = (dir: string): DatasetManifest => JSON.parse(fs.readFileSync(
 const dropsOf = (dir: string, stage: string): Drop[] => readLines<Drop>(path.join(dir, 'dropped', `${stage}.jsonl`))
 /** Straight quotes, one space: how the cleaner leaves typography (independent of its code). */
 const plain = (s: string): string => s.replace(/[\u2018\u2019]/g, "'").replace(/[\u201C\u201D]/g, '"').replace(/\s+/g, ' ').trim()
-
-/** Jaccard similarity of 5-character shingle sets, written plainly (the pipeline's is hashed). */
-export function trueJaccard(a: string, b: string, k = 5): number {
-  const shingles = (t: string): Set<string> => {
-    const s = new Set<string>()
-    for (let i = 0; i + k <= t.length; i++) s.add(t.slice(i, i + k))
-    return s
-  }
-  const sa = shingles(a)
-  const sb = shingles(b)
-  let both = 0
-  for (const x of sa) if (sb.has(x)) both++
-  return both / (sa.size + sb.size - both)
-}
 
 let site: TestSite
 let planted: PlantedSite

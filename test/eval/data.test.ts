@@ -99,12 +99,12 @@ describe('eval-data cache', () => {
     const err = await getTask('copa').loadDocs('validation', unreachable).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TaskDataUnavailable)
     expect(String(err)).toMatch(/copa: could not reach http:\/\/127\.0\.0\.1:9\/api\/datasets\/aps\/super_glue\/parquet\/copa\/validation .*Hugging Face base URL/)
-    server.missing.add('/mirror/statmt.org/wmt14/test-full.tgz')
+    server.missing.add('/mirror/statmt.org/wmt14/test-filtered.tgz')
     try {
       const store = new EvalDataStore(tempDir('gptw-eval-data-'), server.sources)
-      await expect(getTask('wmt14-en-fr').loadDocs('test', store)).rejects.toThrow(/wmt14-en-fr: Downloading .*test-full\.tgz failed: HTTP 404/)
+      await expect(getTask('wmt14-en-fr').loadDocs('test', store)).rejects.toThrow(/wmt14-en-fr: Downloading .*test-filtered\.tgz failed: HTTP 404/)
     } finally {
-      server.missing.delete('/mirror/statmt.org/wmt14/test-full.tgz')
+      server.missing.delete('/mirror/statmt.org/wmt14/test-filtered.tgz')
     }
   })
 

@@ -20,7 +20,7 @@ const DIRECT: Record<string, string> = {
   arithmetic: 'https://raw.githubusercontent.com/openai/gpt-3/master/data/two_digit_addition.jsonl',
   math: 'https://people.eecs.berkeley.edu/~hendrycks/MATH.tar',
   mmlu: 'https://people.eecs.berkeley.edu/~hendrycks/data.tar',
-  wmt14: 'http://statmt.org/wmt14/test-full.tgz',
+  wmt14: 'http://statmt.org/wmt14/test-filtered.tgz',
   drop: 'https://s3-us-west-2.amazonaws.com/allennlp/datasets/drop/drop_dataset.zip'
 }
 

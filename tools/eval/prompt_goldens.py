@@ -291,7 +291,7 @@ def sgm(text):
     return [re.sub(r"\s+", " ", re.sub(r"<seg.*?>(.*)</seg>.*?", "\\1", line).strip()) for line in text.split("\n") if line.startswith("<seg ")]
 
 
-WMT = [{"src": s.rstrip(), "ref": r.rstrip()} for s, r in zip(sgm(F["wmt14"]["test-full/newstest2014-fren-src.en.sgm"]), sgm(F["wmt14"]["test-full/newstest2014-fren-ref.fr.sgm"]))]
+WMT = [{"src": s.rstrip(), "ref": r.rstrip()} for s, r in zip(sgm(F["wmt14"]["test/newstest2014-fren-src.en.sgm"]), sgm(F["wmt14"]["test/newstest2014-fren-ref.fr.sgm"]))]
 task("wmt14-en-fr", f"{H} lm_eval/tasks/translation.py GeneralTranslationTask; sacrebleu 1.5 SGML extraction (utils.process_to_text)", WMT,
      lambda d: "English phrase: " + d["src"] + "\nFrench phrase:", lambda d: " " + d["ref"], lambda d, c: [gen(c, ["\n"])])
 

@@ -71,8 +71,9 @@ export const mathAlgebra = defineTask<MathDoc>({
   aggregation: { acc: MEAN }
 })
 
-// ---- WMT14 en-fr through sacrebleu's test set download (newstest2014, SGML)
-const WMT14 = { url: 'http://statmt.org/wmt14/test-full.tgz', name: 'test-full.tgz' }
+// ---- WMT14 en-fr through sacrebleu's test set download: sacrebleu's "wmt14" is the official
+// (filtered) newstest2014, test/newstest2014-fren-{src.en,ref.fr}.sgm in test-filtered.tgz
+const WMT14 = { url: 'http://statmt.org/wmt14/test-filtered.tgz', name: 'test-filtered.tgz' }
 /** sacrebleu's SGML extraction: each <seg ...>text</seg> line, whitespace trimmed and collapsed. */
 export function sgmlSegments(sgm: string): string[] {
   return sgm
@@ -82,11 +83,11 @@ export function sgmlSegments(sgm: string): string[] {
 }
 interface WmtDoc { src: string; ref: string }
 export const wmt14EnFr = defineTask<WmtDoc>({
-  name: 'wmt14-en-fr', version: 0, family: 'wmt', source: 'sacrebleu wmt14 en-fr: statmt.org test-full.tgz newstest2014-fren-{src.en,ref.fr}.sgm', splits: { test: true },
+  name: 'wmt14-en-fr', version: 0, family: 'wmt', source: 'sacrebleu wmt14 en-fr: statmt.org test-filtered.tgz test/newstest2014-fren-{src.en,ref.fr}.sgm', splits: { test: true },
   loadDocs: async (_split, store) => {
     const tgz = await store.file('wmt14-en-fr', WMT14)
-    const srcName = 'test-full/newstest2014-fren-src.en.sgm'
-    const refName = 'test-full/newstest2014-fren-ref.fr.sgm'
+    const srcName = 'test/newstest2014-fren-src.en.sgm'
+    const refName = 'test/newstest2014-fren-ref.fr.sgm'
     const entries = await readTarEntries(tgz, (n) => n === srcName || n === refName)
     const src = entries.get(srcName)
     const ref = entries.get(refName)

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PrepareConfig } from '../src/shared/config/prepare'
 import { inlineContext } from '../src/workers/context'
+import { benchDataPipeline } from '../src/workers/data/pipeline/bench'
 import { decodeHtml } from '../src/workers/data/pipeline/charset'
 import { HostGate, interleaveByHost } from '../src/workers/data/pipeline/host-gate'
 import { extractMainText } from '../src/workers/data/pipeline/html-text'
@@ -167,6 +168,17 @@ describe('download politeness', () => {
       for (let k = 0; k < times.length; k++) expect(times[k] - started).toBeGreaterThanOrEqual(k * 250)
     } finally {
       await site.close()
+    }
+  })
+})
+
+describe('data bench', () => {
+  it('reports MB/s per stage on a few chapters (correctness only: speed targets live in npm run bench)', async () => {
+    const result = await benchDataPipeline({ chapters: 3 })
+    expect(result.corpus.documents).toBe(3)
+    for (const stage of ['extract', 'clean', 'dedupe', 'tokenize'] as const) {
+      expect(result.stages[stage].megabytes, stage).toBeGreaterThan(0.01)
+      expect(result.stages[stage].mbPerSecond, stage).toBeGreaterThan(0)
     }
   })
 })

@@ -137,6 +137,13 @@ describe('evaluation with a real character-bigram model', () => {
     for (const s of out.samples.drop) expect(String(s.results[0])).not.toContain('.')
   })
 
+  it('says so when a model answers the wrong number of requests', async () => {
+    const short = CharBigramModel.mobyDick(10_000)
+    short.loglikelihood = async (reqs) => reqs.slice(1).map((r) => short.score(r.context, r.continuation))
+    const built = await buildRequests(getTask('copa'), store, { numFewshot: 0 })
+    await expect(runTask(getTask('copa'), short, built, { numFewshot: 0 })).rejects.toThrow(/model moby-dick-bigram returned 3 results for 4 loglikelihood requests/)
+  })
+
   it('sends each request type to the model in one batch per task', async () => {
     const m = CharBigramModel.mobyDick(50_000)
     // mc_taco has no train split: few-shot examples come from its 1 validation document

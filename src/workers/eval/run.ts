@@ -29,9 +29,13 @@ export async function answerRequests(model: LanguageModel, requests: readonly Ev
   const lls = byType<LoglikelihoodRequest>('loglikelihood')
   const rolling = byType<LoglikelihoodRollingRequest>('loglikelihood_rolling')
   const gen = byType<GreedyUntilRequest>('greedy_until')
-  if (lls.length) (await model.loglikelihood(lls.map(([r]) => r))).forEach((res, k) => (results[lls[k][1]] = res))
-  if (rolling.length) (await model.loglikelihoodRolling(rolling.map(([r]) => r))).forEach((res, k) => (results[rolling[k][1]] = res))
-  if (gen.length) (await model.greedyUntil(gen.map(([r]) => r))).forEach((res, k) => (results[gen[k][1]] = res))
+  const place = <T extends EvalResult>(what: string, asked: readonly (readonly [EvalRequest, number])[], got: T[]) => {
+    if (got.length !== asked.length) throw new Error(`model ${model.id} returned ${got.length} results for ${asked.length} ${what} requests`)
+    got.forEach((res, k) => (results[asked[k][1]] = res))
+  }
+  if (lls.length) place('loglikelihood', lls, await model.loglikelihood(lls.map(([r]) => r)))
+  if (rolling.length) place('loglikelihood_rolling', rolling, await model.loglikelihoodRolling(rolling.map(([r]) => r)))
+  if (gen.length) place('greedy_until', gen, await model.greedyUntil(gen.map(([r]) => r)))
   return results
 }
 

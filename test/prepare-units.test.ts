@@ -182,3 +182,16 @@ describe('data bench', () => {
     }
   })
 })
+
+describe('loose JSON sources', () => {
+  it('reads a .json file holding one array of documents as well as JSON lines', async () => {
+    const work = tempDir()
+    const chapters = [1, 2, 3].map((n) => ({ text: mobyChapter(n).paragraphs.join('\n\n'), url: `https://moby.example/${n}` }))
+    fs.writeFileSync(path.join(work, 'array.json'), JSON.stringify(chapters, null, 2))
+    const config = PrepareConfig.parse({ sources: { jsonFiles: [path.join(work, 'array.json')] }, output: { tokenize: false } })
+    const result = await runPipeline(config, path.join(work, 'ds'), inlineContext())
+    expect(result.documents).toBe(3)
+    const out = fs.readFileSync(result.trainData, 'utf8').trim().split('\n').map((l) => JSON.parse(l).url)
+    expect(out.sort()).toEqual(chapters.map((c) => c.url))
+  })
+})

@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { type DocRecord, FILES } from './files'
-import { AtomicJsonlWriter, readJsonl } from './jsonl'
+import { AtomicJsonlWriter, type JsonlLine, readJsonl } from './jsonl'
 import { detectLanguage } from './language'
 import type { StageDef, StageEnv } from './stage'
 import { readInventory } from './sources'
@@ -31,7 +31,7 @@ export const cleanStage: StageDef = {
           tally.input++
           tally.drop('not-a-document', `${file}#${n}`, { detail: 'not JSON', sample: () => ({ url: `${file}#${n}`, text: line.slice(0, 300) }) })
         }
-        for await (const { value, bytesRead, length, lineNo } of readJsonl<Partial<DocRecord>>(file, onBad)) {
+        for await (const { value, bytesRead, length, lineNo } of json && startsWithArray(file) ? readJsonArray(file) : readJsonl<Partial<DocRecord>>(file, onBad)) {
           tally.input++
           tally.bytesIn += length
           if (typeof value?.text !== 'string') {
@@ -55,6 +55,35 @@ export const cleanStage: StageDef = {
     for (const [name, n] of Object.entries(stats)) if (n) tally.note(`fixed-${name}`, n)
     tally.bytesOut = out.bytes
     return [FILES.clean]
+  }
+}
+
+const ARRAY_FILE_LIMIT = 512 * 1024 * 1024
+
+/** A .json source may also be one JSON array of {"text", "url"} objects rather than one per line. */
+function startsWithArray(file: string): boolean {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const head = Buffer.alloc(256)
+    const n = fs.readSync(fd, head, 0, head.length, 0)
+    return head.subarray(0, n).toString('utf8').trimStart().startsWith('[')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+async function* readJsonArray(file: string): AsyncGenerator<JsonlLine<Partial<DocRecord>>> {
+  const size = fs.statSync(file).size
+  if (size > ARRAY_FILE_LIMIT) throw new Error(`${file} is one JSON array of ${(size / 1e6).toFixed(0)} MB; write it as JSON lines (one {"text", "url"} object per line) to stream it.`)
+  let items: unknown
+  try {
+    items = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`${file} starts like a JSON array but does not parse (${(err as Error).message}). Fix it, or write one JSON object per line.`)
+  }
+  if (!Array.isArray(items)) throw new Error(`${file} is not a JSON array of documents.`)
+  for (const [i, value] of items.entries()) {
+    yield { value: value as Partial<DocRecord>, offset: 0, length: Buffer.byteLength(JSON.stringify(value)), bytesRead: Math.round((size * (i + 1)) / items.length), lineNo: i + 1 }
   }
 }
 

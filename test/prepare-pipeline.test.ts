@@ -216,6 +216,19 @@ describe('Webtext pipeline on a local site of real pages', () => {
     expect(fs.readFileSync(path.join(dir, 'train_data.json'))).toEqual(before)
   })
 
+  it('with download.retryFailed, tries again only the URLs that failed for a passing reason', async () => {
+    const hits = new Map(site.hits)
+    await runPipeline(testConfig({ download: { ...config.download, retryFailed: true } }), dir, inlineContext())
+    const again = (p: string): number => (site.hits.get(p) ?? 0) - (hits.get(p) ?? 0)
+    expect(again('/fail')).toBe(2) // http-500: tried again, with its retry
+    expect(again('/slow')).toBe(2) // timeout: tried again
+    for (const p of ['/missing', '/loop', '/huge', '/huge-declared', '/data', '/picture', '/moby/1', '/flaky']) expect(again(p), p).toBe(0)
+    // Back to the original settings: the download stage reruns from its cache alone.
+    const before = new Map(site.hits)
+    await runPipeline(config, dir, inlineContext())
+    expect(site.hits).toEqual(before)
+  })
+
   it('after an edit to the dedupe threshold, reruns only dedupe and output', async () => {
     const edited = testConfig({ dedupe: { groupJaccard: 0.97 } })
     const cleanEnded = manifestOf(dir).stages.clean.endedAt

@@ -86,6 +86,8 @@ export const DownloadConfig = z
     /** Politeness: the least time between two requests to the same host. */
     perHostDelayMs: z.number().int().min(0).max(60_000).default(500),
     contentTypes: z.array(z.string().trim().toLowerCase().min(1)).min(1).default(['text/html', 'application/xhtml+xml']),
+    /** Try again URLs that failed for a passing reason (timeout, network, 429, 5xx) in an earlier run. */
+    retryFailed: z.boolean().default(false),
     userAgent: z.string().min(1).max(300).default('GPT-Workbench/0.1 (webtext preparation)')
   })
   .prefault({})

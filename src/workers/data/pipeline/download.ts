@@ -36,11 +36,14 @@ export async function readDownloadCache(dir: string): Promise<{ pages: Map<strin
   return { pages, failures }
 }
 
+/** Failures another try may cure (with download.retryFailed). */
+const TRANSIENT = /^(timeout|network|http-429|http-5\d\d)$/
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export const downloadStage: StageDef = {
   name: 'download',
-  fingerprint: (config) => ({ contentTypes: config.download.contentTypes, maxBytes: config.download.maxBytes }),
+  fingerprint: (config) => ({ contentTypes: config.download.contentTypes, maxBytes: config.download.maxBytes, retryFailed: config.download.retryFailed }),
   async run({ dir, config, job, tally }) {
     const cfg = config.download
     const urls = await readKeptUrls(dir)
@@ -48,7 +51,8 @@ export const downloadStage: StageDef = {
     const todo: string[] = []
     for (const url of urls) {
       tally.input++
-      const failure = cache.failures.get(url)
+      const stored = cache.failures.get(url)
+      const failure = stored && !(cfg.retryFailed && TRANSIENT.test(stored.reason)) ? stored : undefined
       if (cache.pages.has(url)) {
         tally.keep()
         tally.note('cached')

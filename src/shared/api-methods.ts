@@ -16,7 +16,11 @@ export const API_METHODS = [
   'runs.get',
   'runs.metrics',
   'prepare.list',
-  'prepare.get'
+  'prepare.get',
+  'runs.series',
+  'configs.list',
+  'configs.save',
+  'configs.delete'
 ] as const
 export type ApiMethod = (typeof API_METHODS)[number]
 

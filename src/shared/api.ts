@@ -8,6 +8,8 @@ import type { Preset } from './presets'
 import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
 import { type Job, type JobLogLine, JobSpec } from './jobs'
 import type { DatasetDetail, DatasetSummary } from './config/prepare'
+import { TrainConfig } from './config/train'
+import { type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
 
 const JobId = z.strictObject({ id: z.number().int().positive() })
 const NoInput = z.undefined().or(z.strictObject({}))
@@ -33,7 +35,17 @@ export const ApiInputs = {
   'runs.get': z.strictObject({ id: z.number().int().positive() }),
   'runs.metrics': z.strictObject({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) }),
   'prepare.list': NoInput,
-  'prepare.get': z.strictObject({ id: z.string().min(1).max(200) })
+  'prepare.get': z.strictObject({ id: z.string().min(1).max(200) }),
+  'runs.series': z.strictObject({
+    id: z.number().int().positive(),
+    afterStep: z.number().int().min(-1).default(-1),
+    names: z.array(z.string().regex(/^[A-Za-z]+$/)).max(32).optional(),
+    /** Only the last N points of each series. */
+    tail: z.number().int().min(1).optional()
+  }),
+  'configs.list': NoInput,
+  'configs.save': z.strictObject({ name: z.string().regex(SAVED_CONFIG_NAME, 'use letters, digits, spaces, dots, dashes or underscores (up to 80)'), config: TrainConfig }),
+  'configs.delete': z.strictObject({ name: z.string().min(1).max(80) })
 } satisfies Record<ApiMethod, z.ZodType>
 
 export interface AppInfo {
@@ -72,6 +84,10 @@ export interface ApiReplies {
   'runs.metrics': MetricPoint[]
   'prepare.list': DatasetSummary[]
   'prepare.get': DatasetDetail
+  'runs.series': RunSeries
+  'configs.list': SavedConfig[]
+  'configs.save': SavedConfig
+  'configs.delete': SavedConfig[]
 }
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof ApiInputs)[M]>

@@ -17,6 +17,8 @@ import { RunsRepo } from './store/runs-repo'
 import { listPresets } from './presets'
 import { listPreparedDatasets, readPreparedDataset, resolvePrepareParams } from './prepared-datasets'
 import { TrainingService } from './training'
+import { toRunSeries } from './run-series'
+import { SavedConfigs } from './saved-configs'
 import { type Workspace, resolveWorkspace } from './workspace'
 
 export interface WorkbenchOptions {
@@ -42,6 +44,7 @@ export class Workbench {
   readonly training: TrainingService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
+  private readonly savedConfigs: SavedConfigs
 
   constructor(private readonly options: WorkbenchOptions) {
     this.workspace = resolveWorkspace(options.workspaceRoot)
@@ -65,6 +68,7 @@ export class Workbench {
     })
     this.supervisor.on('log', (line) => this.events.emit('event', { event: 'log', data: line }))
     this.supervisor.recoverInterrupted()
+    this.savedConfigs = new SavedConfigs(path.join(this.workspace.root, 'configs'))
     this.handlers = this.createHandlers()
   }
 
@@ -112,7 +116,14 @@ export class Workbench {
       },
       'runs.metrics': ({ id, afterStep }) => this.runs.metrics(id, afterStep),
       'prepare.list': () => listPreparedDatasets(this.workspace.datasetsDir),
-      'prepare.get': ({ id }) => readPreparedDataset(this.workspace.datasetsDir, id)
+      'prepare.get': ({ id }) => readPreparedDataset(this.workspace.datasetsDir, id),
+      'runs.series': ({ id, afterStep, names, tail }) => {
+        if (!this.runs.get(id)) throw new ApiError('not_found', `Run ${id} does not exist.`)
+        return toRunSeries(id, this.runs.metrics(id, afterStep), names, tail)
+      },
+      'configs.list': () => this.savedConfigs.list(),
+      'configs.save': ({ name, config }) => this.savedConfigs.save(name, config),
+      'configs.delete': ({ name }) => this.savedConfigs.remove(name)
     }
   }
 

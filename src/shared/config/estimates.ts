@@ -1,0 +1,93 @@
+// What a training config costs, shown live in the editor: parameters, tokens per step, memory per
+// device and time per step. Time comes from a measured run where a comparable one exists, else
+// from a FLOP count at an assumed device speed (said so in `source`).
+import { type ModelConfig, paddedVocab, parameterCount } from './model'
+import type { TrainConfig } from './train'
+
+/** Sustained float32 speed assumed when no run has been measured yet, per device worker. */
+export const ASSUMED_FLOPS = {
+  /** What this project's wasm backend sustains per CPU worker on a small laptop-class CPU. */
+  cpu: 5e9,
+  /** A conservative figure for tfjs float32 on a current data-centre GPU. */
+  gpu: 1e13
+}
+
+/**
+ * Training FLOPs per token: 6 per weight that takes part in a matmul (2 forward, 4 backward;
+ * the tied embedding counts once, as the lm head) plus attention's two T x T products
+ * (QK^T and AV, 2·T·C each forward, 3x with the backward) in every layer.
+ */
+export function flopsPerToken(m: Pick<ModelConfig, 'nLayer' | 'nEmbd' | 'nCtx' | 'vocabSize'>): number {
+  const matmulParams = parameterCount(m) - m.nCtx * m.nEmbd
+  return 6 * matmulParams + 12 * m.nLayer * m.nEmbd * m.nCtx
+}
+
+export interface MemoryEstimate {
+  /** Parameters, gradients and AdamW's two moments, float32: 16 bytes per parameter. */
+  state: number
+  /** Activations kept for the backward pass of one micro-batch. */
+  activations: number
+  /** Logits, their softmax and gradient for one micro-batch: 3 x b x T x padded vocab x 4 bytes. */
+  logits: number
+  total: number
+}
+
+/**
+ * Bytes one device holds. Activations follow Korthikanti et al. (2022), 34·s·b·h + 5·a·s²·b bytes
+ * per layer at 16 bits, doubled for float32; no activation checkpointing is done.
+ */
+export function memoryPerDevice(c: Pick<TrainConfig, 'model' | 'batchSize' | 'microBatches' | 'devices'>): MemoryEstimate {
+  const { nLayer: L, nEmbd: C, nHead: H, nCtx: T } = c.model
+  const b = Math.max(1, c.batchSize / Math.max(1, c.devices.length) / Math.max(1, c.microBatches))
+  const state = parameterCount(c.model) * 16
+  const activations = L * b * T * (34 * C + 5 * H * T) * 2
+  const logits = 3 * b * T * paddedVocab(c.model.vocabSize) * 4
+  return { state, activations, logits, total: state + activations + logits }
+}
+
+/** A finished or running run whose measured speed can stand for this config's. */
+export interface MeasuredRun {
+  runId: number
+  config: Pick<TrainConfig, 'model' | 'batchSize' | 'microBatches' | 'devices' | 'backend'>
+  tokensPerSec: number
+  backend: string | null
+}
+
+export interface StepTimeEstimate {
+  seconds: number
+  /** A sentence saying where the number comes from. */
+  source: string
+  kind: 'measured' | 'scaled' | 'assumed'
+}
+
+const sameShape = (a: MeasuredRun['config'], b: MeasuredRun['config']): boolean =>
+  a.batchSize === b.batchSize && a.microBatches === b.microBatches && JSON.stringify(a.model) === JSON.stringify(b.model)
+
+/** The measured run to trust for `config`: same devices and backend choice; the same shape first. */
+export function pickReference(config: MeasuredRun['config'], runs: MeasuredRun[]): MeasuredRun | null {
+  const comparable = runs.filter((r) => r.tokensPerSec > 0 && r.config.backend === config.backend && r.config.devices.join() === config.devices.join())
+  return comparable.find((r) => sameShape(r.config, config)) ?? comparable[0] ?? null
+}
+
+export function estimateStepTime(config: MeasuredRun['config'], reference: MeasuredRun | null): StepTimeEstimate {
+  const tokensPerStep = config.batchSize * config.model.nCtx
+  const flops = tokensPerStep * flopsPerToken(config.model)
+  if (reference && sameShape(reference.config, config)) {
+    return { seconds: tokensPerStep / reference.tokensPerSec, kind: 'measured', source: `measured: run #${reference.runId} trained this shape at ${Math.round(reference.tokensPerSec).toLocaleString('en-US')} tokens/s${reference.backend ? ` on ${reference.backend}` : ''}` }
+  }
+  if (reference) {
+    const achieved = reference.tokensPerSec * flopsPerToken(reference.config.model)
+    return { seconds: flops / achieved, kind: 'scaled', source: `scaled by FLOPs from run #${reference.runId} on the same devices (${formatFlops(achieved)} achieved)` }
+  }
+  const gpus = config.devices.filter((d) => d.startsWith('gpu')).length
+  const cpus = config.devices.length - gpus
+  const speed = gpus * ASSUMED_FLOPS.gpu + cpus * ASSUMED_FLOPS.cpu
+  const assumed = [gpus ? `${formatFlops(ASSUMED_FLOPS.gpu)} per GPU` : '', cpus ? `${formatFlops(ASSUMED_FLOPS.cpu)} per CPU worker` : ''].filter(Boolean).join(' and ')
+  return { seconds: flops / speed, kind: 'assumed', source: `FLOP estimate (6 x weights + attention per token) at an assumed ${assumed}; a run on these devices replaces it with a measurement` }
+}
+
+export function formatFlops(flopsPerSec: number): string {
+  if (flopsPerSec >= 1e12) return `${(flopsPerSec / 1e12).toFixed(1)} TFLOP/s`
+  if (flopsPerSec >= 1e9) return `${(flopsPerSec / 1e9).toFixed(1)} GFLOP/s`
+  return `${(flopsPerSec / 1e6).toFixed(0)} MFLOP/s`
+}

@@ -1,0 +1,166 @@
+// The seed-config importer on files in the seed's own format (test/fixtures/seed-configs): the
+// Python subset is read without Python, every setting is listed as mapped, approximated,
+// unsupported or ignored, and the resulting config passes the shared schema.
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { PythonConfigError, parsePythonConfig } from '../src/shared/config/python-config'
+import { type SeedImportResult, importSeedConfig } from '../src/shared/config/seed-import'
+import { TrainConfig } from '../src/shared/config/train'
+import { listPresets } from '../src/main/services/presets'
+import { RESOURCES_DIR, ROOT } from './helpers'
+
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'seed-configs')
+const presets = listPresets(RESOURCES_DIR)
+const source = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8')
+const load = (name: string, extra: { trainTokens?: number; devices?: string[] } = {}): SeedImportResult => importSeedConfig(source(name), name, { presets, ...extra })
+const item = (r: SeedImportResult, key: string) => {
+  const found = r.items.find((i) => i.key === key)
+  if (!found) throw new Error(`no item ${key} in ${r.items.map((i) => i.key).join(', ')}`)
+  return found
+}
+
+describe('the Python subset', () => {
+  it('evaluates the constructs the seed configs use', () => {
+    const m = parsePythonConfig(source('gpt3_pp2p5d.py'))
+    expect(m.assignments.get('BATCH_SIZE')).toEqual({ value: 96, line: 7 })
+    expect(m.assignments.get('TENSOR_SHAPE')!.value).toEqual([1, 2048, 6144])
+    expect(m.imports.get('gpt3')).toBe('titans.model.gpt.gpt3')
+    expect(m.imports.get('torch')).toBe('torch')
+    const model = m.assignments.get('model')!.value
+    expect(model).toEqual({ kind: 'dict', entries: { type: { kind: 'ref', name: 'gpt3', module: 'titans.model.gpt' }, checkpoint: true, dtype: { kind: 'ref', name: 'torch.half', module: null } } })
+  })
+
+  it('reads parenthesised multi-line imports, calls, powers and skips comments', () => {
+    const m = parsePythonConfig(source('gpt2_gemini.py'))
+    expect(m.imports.get('BucketTensorShardStrategy')).toBe('colossalai.zero.shard_utils.BucketTensorShardStrategy')
+    expect(m.assignments.has('parallel')).toBe(false) // commented out in the file
+    const zero = m.assignments.get('zero')!.value as { entries: Record<string, { entries: Record<string, unknown> }> }
+    expect(zero.entries.optimizer_config.entries.initial_scale).toBe(32)
+    expect(zero.entries.model_config.entries.shard_strategy).toEqual({ kind: 'call', callee: 'TensorShardStrategy', args: [], kwargs: {} })
+  })
+
+  it("follows Python's arithmetic", () => {
+    const m = parsePythonConfig('A = -7 // 2\nB = -7 % 3\nC = 2 ** 10 / 4\nD = (1, 2) + (3,)\nE = "a" "b" + \'c\'\nF = 1_000 * \\\n  2\nG = [1, 2][-1]\n')
+    const v = (k: string) => m.assignments.get(k)!.value
+    expect([v('A'), v('B'), v('C'), v('D'), v('E'), v('F'), v('G')]).toEqual([-4, 2, 256, [1, 2, 3], 'abc', 2000, 2])
+  })
+
+  it('keeps uncomputable expressions as text instead of guessing', () => {
+    const m = parsePythonConfig('import torch\nX = torch.half * 2\n')
+    expect(m.assignments.get('X')!.value).toEqual({ kind: 'opaque', text: 'torch.half * 2' })
+  })
+
+  it.each([
+    ['if True:\n    A = 1\n', 1, '"if" statements are not read'],
+    ['A = 1\nB = UNDEFINED + 1\n', 2, 'name "UNDEFINED" is not defined'],
+    ['from torch import *\n', 1, 'import *'],
+    ["A = f'{1}'\n", 1, 'f-strings'],
+    ["A = 'open\n", 1, 'not closed'],
+    ['A = dict(lr=1\n', 2, 'expected ")"'],
+    ['A = 1\n  B = 2\n', 2, 'unexpected indentation'],
+    ['A += 1\n', 1, 'augmented assignment']
+  ])('refuses %j at line %i', (text, line, message) => {
+    let error: unknown
+    try {
+      parsePythonConfig(text)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(PythonConfigError)
+    expect((error as PythonConfigError).line).toBe(line)
+    expect((error as Error).message).toContain(message)
+  })
+})
+
+describe('mapping the seed configs', () => {
+  it('gpt2_vanilla: gpt2 small, Adam with torch defaults, epochs to steps, fp16 and checkpointing not honoured', () => {
+    const r = load('gpt2_vanilla.py', { trainTokens: 1_000_000 })
+    const c = TrainConfig.parse(r.config)
+    expect(c.model).toMatchObject({ nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024 })
+    expect(c.batchSize).toBe(1)
+    expect(c.optimizer).toMatchObject({ lr: 0.00015, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradClip: 0, minLr: 0 })
+    expect(c.steps).toBe(Math.floor((60 * 1_000_000) / 1024))
+    expect(c.schedule).toEqual({ decay: 'linear', warmupSteps: Math.round((c.steps * 5) / 60) })
+    expect(item(r, 'fp16')).toMatchObject({ status: 'unsupported', seed: 'dict(mode=AMP_TYPE.NAIVE)', line: 17 })
+    expect(item(r, 'fp16').note).toContain('float32')
+    expect(item(r, 'model.checkpoint').status).toBe('unsupported')
+    expect(item(r, 'optimizer.type')).toMatchObject({ status: 'approximated', seed: 'Adam' })
+    expect(item(r, 'optimizer.lr')).toMatchObject({ status: 'mapped', target: 'optimizer.lr', value: '0.00015', line: 11 })
+    expect(item(r, 'parallel.tensor').status).toBe('mapped')
+    expect(item(r, 'BATCH_SIZE')).toMatchObject({ line: 7, target: 'batchSize' })
+  })
+
+  it('without a dataset size, NUM_EPOCHS keeps the preset steps and says what is needed', () => {
+    const r = load('gpt2_vanilla.py')
+    expect(r.config.steps).toBe(presets.find((p) => p.name === 'gpt2-small')!.config.steps)
+    expect(item(r, 'NUM_EPOCHS').note).toContain("Epochs need the dataset's size")
+  })
+
+  it('gpt2_1d and gpt2_2p5d: tensor parallel is listed as not honoured and dropped to data parallel', () => {
+    const one = load('gpt2_1d.py')
+    expect(item(one, 'parallel.tensor')).toMatchObject({ status: 'unsupported', target: 'parallel.tensor', value: '1' })
+    expect(item(one, 'parallel.tensor').note).toContain('Tensor parallel size 2 (1d)')
+    expect(item(one, 'TENSOR_PARALLEL').status).toBe('ignored')
+    expect(item(one, 'loss').status).toBe('mapped')
+    expect(TrainConfig.parse(one.config).parallel).toEqual({ tensor: 1, pipeline: 1 })
+    const twoHalf = load('gpt2_2p5d.py')
+    expect(item(twoHalf, 'parallel.tensor').note).toContain('Tensor parallel size 8 (2.5d)')
+    expect(TrainConfig.parse(twoHalf.config).batchSize).toBe(4)
+  })
+
+  it('gpt2_pp and gpt2_pp1d: pipeline stages refused, micro-batches accumulated, fp16 weights refused', () => {
+    const pp = load('gpt2_pp.py')
+    expect(item(pp, 'parallel.pipeline')).toMatchObject({ status: 'unsupported' })
+    expect(item(pp, 'parallel.pipeline').note).toContain('Pipeline parallel over 2 stages')
+    expect(item(pp, 'NUM_MICRO_BATCHES')).toMatchObject({ status: 'approximated', target: 'microBatches', value: '4' })
+    expect(TrainConfig.parse(pp.config)).toMatchObject({ batchSize: 8, microBatches: 4 })
+    const pp1d = load('gpt2_pp1d.py')
+    expect(item(pp1d, 'model.dtype').status).toBe('unsupported')
+    expect(item(pp1d, 'loss_fn').status).toBe('approximated')
+    expect(item(pp1d, 'TENSOR_SHAPE')).toMatchObject({ status: 'ignored', seed: '(2, 1024, 768)' })
+    expect(item(pp1d, 'parallel.tensor').note).toContain('Tensor parallel size 2 (1d)')
+  })
+
+  it('gpt2_zero3 and gpt2_nvme: ZeRO and each offload target are named; clip_grad is kept', () => {
+    const z3 = load('gpt2_zero3.py')
+    expect(item(z3, 'zero').status).toBe('unsupported')
+    expect(item(z3, 'zero.model_config.offload_config.device')).toMatchObject({ status: 'unsupported', seed: "'cpu'" })
+    expect(item(z3, 'zero.optimizer_config.cpu_offload').status).toBe('unsupported')
+    expect(item(z3, 'optimizer.type')).toMatchObject({ status: 'mapped', seed: 'CPUAdam' })
+    expect(TrainConfig.parse(z3.config).batchSize).toBe(2)
+    const nvme = load('gpt2_nvme.py')
+    expect(item(nvme, 'zero').seed).toBe('dict(level=3, ...)')
+    expect(item(nvme, 'zero').note).toContain('ZeRO stage 3')
+    for (const key of ['zero.offload_optimizer_config.device', 'zero.offload_param_config.device']) {
+      expect(item(nvme, key)).toMatchObject({ status: 'unsupported', seed: "'nvme'" })
+      expect(item(nvme, key).note).toContain('NVMe offload')
+    }
+    expect(TrainConfig.parse(nvme.config).optimizer.gradClip).toBe(1)
+  })
+
+  it('gpt2_gemini: an unknown model builder is said to be unknown, not silently replaced', () => {
+    const r = load('gpt2_gemini.py')
+    expect(item(r, 'model.type')).toMatchObject({ status: 'unsupported', seed: 'gpt.gpt2_8B' })
+    expect(item(r, 'model.type').note).toContain('set the model fields by hand')
+    expect(item(r, 'zero.model_config.tensor_placement_policy').status).toBe('unsupported')
+  })
+
+  it('gpt3_pp2p5d: the GPT-3 shape, and BATCH_SIZE per process times the chosen devices', () => {
+    const r = load('gpt3_pp2p5d.py', { devices: ['gpu:0', 'gpu:1'] })
+    const c = TrainConfig.parse(r.config)
+    expect(r.modelPreset).toBe('gpt3')
+    expect(c.model).toMatchObject({ nLayer: 96, nEmbd: 12288, nCtx: 2048 })
+    expect(c).toMatchObject({ batchSize: 192, microBatches: 48, devices: ['gpu:0', 'gpu:1'] })
+    expect(item(r, 'BATCH_SIZE').note).toContain('96 x 2 device(s)')
+    expect(item(r, 'parallel.pipeline').note).toContain('24 stages')
+  })
+
+  it.each(fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.py')))('%s: a valid config, and every assignment accounted for', (name) => {
+    const r = load(name, { trainTokens: 5_000_000 })
+    expect(TrainConfig.safeParse(r.config).success).toBe(true)
+    const listed = new Set(r.items.map((i) => i.key.split('.')[0]))
+    for (const assigned of parsePythonConfig(source(name)).assignments.keys()) expect(listed, `${name}: ${assigned}`).toContain(assigned)
+    for (const i of r.items) expect(i.note.length).toBeGreaterThan(10)
+  })
+})

@@ -1,0 +1,65 @@
+// The Train view's live estimates: FLOPs per token and memory per device against hand-worked
+// figures for GPT-2 small, and which measured run (if any) sets the time per step.
+import { describe, expect, it } from 'vitest'
+import { type MeasuredRun, ASSUMED_FLOPS, estimateStepTime, flopsPerToken, memoryPerDevice, pickReference } from '../src/shared/config/estimates'
+import { TrainConfig } from '../src/shared/config/train'
+
+const gpt2Small = { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024, vocabSize: 50257 }
+
+describe('flopsPerToken', () => {
+  it('is 6 x matmul weights + 12 x layers x width x context', () => {
+    // Hugging Face GPT-2 small has 124,439,808 parameters; padding the vocabulary to 50,304 rows
+    // adds 47 x 768. The 1024 x 768 position table is a lookup, not a matmul.
+    const matmul = 124_439_808 + 47 * 768 - 1024 * 768
+    expect(flopsPerToken(gpt2Small)).toBe(6 * matmul + 12 * 12 * 768 * 1024)
+  })
+})
+
+describe('memoryPerDevice', () => {
+  it('counts float32 state, activations and logits for one micro-batch on one device', () => {
+    const m = memoryPerDevice({ model: { ...gpt2Small, dropout: 0, layerNormEps: 1e-5 }, batchSize: 1, microBatches: 1, devices: ['gpu:0'] })
+    expect(m.state).toBe((124_439_808 + 47 * 768) * 16)
+    expect(m.activations).toBe(12 * 1024 * (34 * 768 + 5 * 12 * 1024) * 2)
+    expect(m.logits).toBe(3 * 1024 * 50_304 * 4)
+    expect(m.total).toBe(m.state + m.activations + m.logits)
+  })
+
+  it('splits the batch over devices and micro-batches', () => {
+    const base = { model: { ...gpt2Small, dropout: 0, layerNormEps: 1e-5 }, microBatches: 1 }
+    const one = memoryPerDevice({ ...base, batchSize: 1, devices: ['gpu:0'] })
+    const eight = memoryPerDevice({ ...base, batchSize: 8, microBatches: 2, devices: ['gpu:0', 'gpu:1'] })
+    expect(eight.activations).toBe(2 * one.activations)
+    expect(eight.state).toBe(one.state)
+  })
+})
+
+describe('estimateStepTime', () => {
+  const tiny = TrainConfig.parse({ model: { nLayer: 2, nHead: 4, nEmbd: 64, nCtx: 64 }, batchSize: 8, steps: 10 })
+  const run = (runId: number, over: Partial<TrainConfig>, tokensPerSec: number): MeasuredRun => ({ runId, config: { ...tiny, ...over }, tokensPerSec, backend: 'wasm (threads)' })
+
+  it('uses a measured run of the same shape directly', () => {
+    const ref = pickReference(tiny, [run(1, { batchSize: 4 }, 300), run(2, {}, 256)])
+    expect(ref?.runId).toBe(2)
+    const t = estimateStepTime(tiny, ref)
+    expect(t.kind).toBe('measured')
+    expect(t.seconds).toBeCloseTo((8 * 64) / 256, 12)
+    expect(t.source).toContain('run #2')
+  })
+
+  it('scales by FLOPs from a run of another shape on the same devices', () => {
+    const ref = pickReference(tiny, [run(1, { batchSize: 4 }, 300)])
+    const t = estimateStepTime(tiny, ref)
+    expect(t.kind).toBe('scaled')
+    // Same model, twice the batch: twice the tokens at the same FLOP rate.
+    expect(t.seconds).toBeCloseTo((2 * (4 * 64)) / 300, 9)
+  })
+
+  it('ignores runs on other devices or backends and falls back to the stated assumption', () => {
+    const ref = pickReference(tiny, [run(1, { devices: ['cpu:0', 'cpu:1'] }, 300), run(2, { backend: 'cpu' }, 300), run(3, {}, 0)])
+    expect(ref).toBeNull()
+    const t = estimateStepTime(tiny, null)
+    expect(t.kind).toBe('assumed')
+    expect(t.seconds).toBeCloseTo((8 * 64 * flopsPerToken(tiny.model)) / ASSUMED_FLOPS.cpu, 9)
+    expect(t.source).toContain('5.0 GFLOP/s per CPU worker')
+  })
+})

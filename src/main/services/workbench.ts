@@ -17,7 +17,7 @@ import { RunsRepo } from './store/runs-repo'
 import { listPresets } from './presets'
 import { listPreparedDatasets, readPreparedDataset, resolvePrepareParams } from './prepared-datasets'
 import { TrainingService } from './training'
-import { toRunSeries } from './run-series'
+import { readRunSeries } from './run-series'
 import { SavedConfigs } from './saved-configs'
 import { type Workspace, resolveWorkspace } from './workspace'
 
@@ -119,7 +119,7 @@ export class Workbench {
       'prepare.get': ({ id }) => readPreparedDataset(this.workspace.datasetsDir, id),
       'runs.series': ({ id, afterStep, names, tail }) => {
         if (!this.runs.get(id)) throw new ApiError('not_found', `Run ${id} does not exist.`)
-        return toRunSeries(id, this.runs.metrics(id, afterStep), names, tail)
+        return readRunSeries(this.db, id, afterStep, names, tail)
       },
       'configs.list': () => this.savedConfigs.list(),
       'configs.save': ({ name, config }) => this.savedConfigs.save(name, config),

@@ -7,10 +7,10 @@ export interface XY {
 }
 
 /** TensorBoard's smoothing: an exponential moving average, debiased so the start is not pulled to 0. */
-export function smooth(values: ArrayLike<number>, weight: number): number[] {
-  const out = new Array<number>(values.length)
+export function smooth(values: ArrayLike<number>, weight: number): Float64Array {
+  const out = new Float64Array(values.length)
   if (weight <= 0) {
-    for (let i = 0; i < values.length; i++) out[i] = values[i]
+    out.set(values)
     return out
   }
   let last = 0
@@ -33,8 +33,8 @@ export function smooth(values: ArrayLike<number>, weight: number): number[] {
  * that step. Both are sorted by step; a step the other series lacks gets the nearest earlier value
  * (or the first one).
  */
-export function mapSteps(steps: ArrayLike<number>, axisSteps: ArrayLike<number>, axisValues: ArrayLike<number>): number[] {
-  const out = new Array<number>(steps.length)
+export function mapSteps(steps: ArrayLike<number>, axisSteps: ArrayLike<number>, axisValues: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(steps.length)
   let j = 0
   for (let i = 0; i < steps.length; i++) {
     while (j + 1 < axisSteps.length && axisSteps[j + 1] <= steps[i]) j++
@@ -56,15 +56,16 @@ export function decimate(xs: ArrayLike<number>, ys: ArrayLike<number>, buckets: 
     return out
   }
   const x0 = xs[0]
-  const span = xs[n - 1] - x0 || 1
+  const scale = buckets / (xs[n - 1] - x0 || 1)
+  const bucketOf = (x: number): number => Math.min(buckets - 1, Math.floor((x - x0) * scale))
   let i = 0
   while (i < n) {
-    const bucket = Math.min(buckets - 1, Math.floor(((xs[i] - x0) / span) * buckets))
+    const bucket = bucketOf(xs[i])
     let first = -1
     let last = -1
     let lo = -1
     let hi = -1
-    for (; i < n && Math.min(buckets - 1, Math.floor(((xs[i] - x0) / span) * buckets)) === bucket; i++) {
+    for (; i < n && bucketOf(xs[i]) === bucket; i++) {
       if (!Number.isFinite(ys[i])) continue
       if (first < 0) first = i
       last = i

@@ -1,9 +1,11 @@
 // The embedded path's kernels against tfjs's reference `cpu` backend: each op and its gradient on
-// random inputs, on wasm (XNNPACK + the project's kernels) and on cpu, within float tolerance.
+// random inputs, on wasm (XNNPACK + the project's kernels), on native (the project's addon under
+// the cpu backend, when it is built) and on stock cpu, within float tolerance.
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src/workers/engine/backend'
-import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear } from '../../src/workers/engine/ops'
+import { loadNative } from '../../src/workers/engine/native'
+import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear, tiedHead } from '../../src/workers/engine/ops'
 
 type Case = { name: string; shapes: number[][]; f: (xs: tf.Tensor[], targets: tf.Tensor1D) => tf.Scalar }
 
@@ -14,10 +16,17 @@ const CASES: Case[] = [
   { name: 'gelu', shapes: [[6, 8]], f: ([x]) => tf.sum(tf.sin(gelu(x))) },
   { name: 'causal attention', shapes: [[8, 12]], f: ([x]) => tf.sum(tf.sin(causalSelfAttention(x as tf.Tensor2D, 2, 4, 2, causalMask(4)))) },
   { name: 'cross-entropy (padded vocab)', shapes: [[6, 64]], f: ([x], t) => crossEntropy(x as tf.Tensor2D, t, 60) },
-  { name: 'embedding gather (UnsortedSegmentSum)', shapes: [[7, 3]], f: ([x]) => tf.sum(tf.sin(tf.gather(x, tf.tensor1d([1, 2, 1, 0, 5], 'int32')))) }
+  { name: 'embedding gather (UnsortedSegmentSum)', shapes: [[7, 3]], f: ([x]) => tf.sum(tf.sin(tf.gather(x, tf.tensor1d([1, 2, 1, 0, 5], 'int32')))) },
+  { name: 'tied lm head', shapes: [[6, 8], [20, 8]], f: ([h, w]) => tf.sum(tf.sin(tiedHead(h as tf.Tensor2D, w as tf.Tensor2D))) },
+  {
+    name: 'products with transposes',
+    shapes: [[3, 5, 4], [3, 6, 4], [4, 7], [4, 5]],
+    f: ([a, b, c, d]) => tf.add(tf.sum(tf.sin(tf.matMul(a, b, false, true))), tf.sum(tf.sin(tf.matMul(c as tf.Tensor2D, d as tf.Tensor2D, true, false))))
+  },
+  { name: 'broadcast arithmetic and transpose', shapes: [[2, 3, 4], [3, 4], [4]], f: ([a, b, c]) => tf.sum(tf.sin(tf.transpose(tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(c), 1)), [2, 0, 1]))) }
 ]
 
-async function evaluate(backend: 'cpu' | 'wasm'): Promise<Map<string, number[][]>> {
+async function evaluate(backend: 'cpu' | 'wasm' | 'native'): Promise<Map<string, number[][]>> {
   await initBackend(backend)
   const out = new Map<string, number[][]>()
   const targets = tf.tensor1d([1, 2, 3, 0, 59, 6], 'int32')
@@ -32,23 +41,29 @@ async function evaluate(backend: 'cpu' | 'wasm'): Promise<Map<string, number[][]
   return out
 }
 
-describe('wasm kernels match the cpu reference', async () => {
+function compare(reference: Map<string, number[][]>, other: Map<string, number[][]>, name: string): void {
+  const a = reference.get(name)!
+  const b = other.get(name)!
+  expect(b.length).toBe(a.length)
+  a.forEach((values, i) => {
+    const scale = Math.max(1, ...values.map(Math.abs))
+    const worst = Math.max(...values.map((v, j) => Math.abs(v - b[i][j])))
+    expect(worst / scale, `${name} output ${i}`).toBeLessThan(1e-5)
+    expect(values.some((v) => v !== 0), `${name} output ${i} is not all zero`).toBe(true)
+  })
+}
+
+describe('wasm and native kernels match the cpu reference', async () => {
   const cpu = await evaluate('cpu')
   const wasm = await evaluate('wasm')
-  it.each(CASES.map((c) => c.name))('%s: value and gradients', (name) => {
-    const a = cpu.get(name)!
-    const b = wasm.get(name)!
-    expect(b.length).toBe(a.length)
-    a.forEach((values, i) => {
-      const scale = Math.max(1, ...values.map(Math.abs))
-      const worst = Math.max(...values.map((v, j) => Math.abs(v - b[i][j])))
-      expect(worst / scale, `${name} output ${i}`).toBeLessThan(1e-5)
-      expect(values.some((v) => v !== 0), `${name} output ${i} is not all zero`).toBe(true)
-    })
-  })
+  const native = loadNative().kernels ? await evaluate('native') : null
+  it.each(CASES.map((c) => c.name))('wasm: %s, value and gradients', (name) => compare(cpu, wasm, name))
+  it.skipIf(!native).each(CASES.map((c) => c.name))('native: %s, value and gradients', (name) => compare(cpu, native!, name))
 
-  it('padded vocabulary columns get no gradient and no probability', () => {
-    const grad = cpu.get('cross-entropy (padded vocab)')![1]
-    for (let row = 0; row < 6; row++) for (let col = 60; col < 64; col++) expect(grad[row * 64 + col]).toBe(0)
+  it('padded vocabulary columns get no gradient and no probability on any backend', () => {
+    for (const results of [cpu, wasm, native].filter((r) => r !== null)) {
+      const grad = results.get('cross-entropy (padded vocab)')![1]
+      for (let row = 0; row < 6; row++) for (let col = 60; col < 64; col++) expect(grad[row * 64 + col]).toBe(0)
+    }
   })
 })

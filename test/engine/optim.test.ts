@@ -17,7 +17,7 @@ beforeAll(async () => {
 describe('AdamW', () => {
   it('follows the AdamW update (bias-corrected moments, decoupled decay on matrices only)', () => {
     const settings = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }
-    const params = new Map([
+    const params = new Map<string, tf.Variable>([
       ['h.0.mlp.c_fc.weight', tf.variable(tf.tensor2d([[1, -2]]))],
       ['h.0.mlp.c_fc.bias', tf.variable(tf.tensor1d([0.5, 3]))]
     ])
@@ -41,7 +41,7 @@ describe('AdamW', () => {
         })
       ref.w = upd(ref.w, ref.mw, ref.vw, gw, true)
       ref.b = upd(ref.b, ref.mb, ref.vb, gb, false)
-      opt.apply(params, new Map([['h.0.mlp.c_fc.weight', tf.tensor2d([gw])], ['h.0.mlp.c_fc.bias', tf.tensor1d(gb)]]), lr)
+      opt.apply(params, new Map<string, tf.Tensor>([['h.0.mlp.c_fc.weight', tf.tensor2d([gw])], ['h.0.mlp.c_fc.bias', tf.tensor1d(gb)]]), lr)
     })
     const w = Array.from(params.get('h.0.mlp.c_fc.weight')!.dataSync())
     const b = Array.from(params.get('h.0.mlp.c_fc.bias')!.dataSync())

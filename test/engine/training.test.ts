@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import type { TrainParams } from '../../src/shared/jobs'
 import { Workbench } from '../../src/main/services/workbench'
+import { loadNative } from '../../src/workers/engine/native'
 import { readSafetensors } from '../../src/workers/engine/safetensors'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
 
@@ -62,6 +63,14 @@ describe('training runs', () => {
       for (let i = 0; i < t.data.length; i++) worst = Math.max(worst, Math.abs(t.data[i] - u[i]))
       expect(worst, name).toBeLessThan(2e-5)
     }
+  })
+
+  it.skipIf(!loadNative().kernels)('trains to the same losses on the native kernels as on wasm', async () => {
+    const wasm = await train({ config: small({ backend: 'wasm' }) })
+    const native = await train({ config: small({ backend: 'native' }) })
+    expect(native.job.state, native.job.error ?? '').toBe('done')
+    expect(workbench.runs.get(native.run.id)!.backend).toMatch(/^native/)
+    native.losses.forEach((loss, i) => expect(Math.abs(loss - wasm.losses[i]) / wasm.losses[i]).toBeLessThan(1e-4))
   })
 
   it('resumes a run from a kept checkpoint and continues it bit for bit', async () => {

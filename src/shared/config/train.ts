@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { ModelConfig } from './model'
 
-export const BackendChoice = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+export const BackendChoice = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'])
 
 export const DeviceId = z.string().regex(/^(cpu|gpu):\d+$/, 'devices look like cpu:0 or gpu:1')
 

@@ -1,6 +1,8 @@
 // AdamW (Loshchilov & Hutter): Adam moments with bias correction and decoupled weight decay,
 // applied only to the parameters decays() names (matrices and embeddings, not biases or norms).
 import * as tf from '@tensorflow/tfjs'
+import { values, wrap } from './cpu-memory'
+import { nativeKernels } from './kernels'
 import { decays } from './param-names'
 
 export interface AdamWSettings {
@@ -37,7 +39,19 @@ export class AdamW {
     const t = ++this.state.step
     const stepSize = lr / (1 - beta1 ** t)
     const vCorrection = 1 / (1 - beta2 ** t)
+    const native = nativeKernels()
     for (const [name, p] of params) {
+      if (native) {
+        const g = grads.get(name)
+        if (!g) continue
+        // One fused pass: the moments are updated in place, the parameter gets new storage.
+        const out = new Float32Array(p.size)
+        native.adamw(values(p), values(g), values(this.state.m.get(name)!), values(this.state.v.get(name)!), out, lr, beta1, beta2, eps, decays(name) ? weightDecay : 0, stepSize, vCorrection)
+        const next = wrap(out, p.shape)
+        p.assign(next)
+        next.dispose()
+        continue
+      }
       const g = grads.get(name)
       if (!g) continue
       const m = this.state.m.get(name)!

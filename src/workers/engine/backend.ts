@@ -1,5 +1,7 @@
 // The backend ladder: tfjs-node-gpu (CUDA), tfjs-node (libtensorflow on the CPU), then the
-// embedded CPU path (wasm with XNNPACK, plus the project's kernels), then plain `cpu`.
+// embedded CPU path: `native` (tfjs's cpu backend with the project's native kernels: GEMM,
+// fused cross-entropy, LayerNorm, GELU, AdamW), `wasm` (XNNPACK plus the project's kernels),
+// then plain `cpu`.
 // The optional tfjs-node packages are absent where their libtensorflow download failed, so each
 // rung is tried inside try/catch. GPTW_BACKEND (or the caller) can pick a rung.
 import { createRequire } from 'node:module'
@@ -7,8 +9,9 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { registerProjectKernels } from './kernels'
+import { loadNative } from './native'
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
 
 export interface BackendReport {
@@ -42,6 +45,14 @@ async function tryRung(name: BackendName): Promise<string> {
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT')
       return `XNNPACK, SIMD ${simd ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'}`
     }
+    case 'native': {
+      const { kernels, reason } = loadNative()
+      if (!kernels) throw new Error(reason)
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise')
+      registerProjectKernels('cpu', kernels)
+      const info = kernels.info()
+      return `project kernels, ${info.avx2 ? 'AVX2/FMA' : 'portable C++'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`
+    }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise')
       return 'plain JavaScript kernels'
@@ -63,7 +74,7 @@ export async function initBackend(preferred: BackendName | 'auto' = (process.env
     try {
       const detail = await tryRung(name)
       await tf.ready()
-      registerProjectKernels(tf.getBackend())
+      if (name !== 'native') registerProjectKernels(tf.getBackend())
       chosen = { name, tfjsBackend: tf.getBackend(), detail, skipped }
       return chosen
     } catch (err) {

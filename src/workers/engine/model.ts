@@ -3,7 +3,7 @@
 // embedding. Parameters live in a Map under their Hugging Face names (param-names.ts).
 import * as tf from '@tensorflow/tfjs'
 import { type ModelConfig, paddedVocab } from '../../shared/config/model'
-import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear } from './ops'
+import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear, tiedHead } from './ops'
 import { parameterShapes } from './param-names'
 
 export type Params = Map<string, tf.Variable>
@@ -53,7 +53,7 @@ export class GPT {
 
   /** Logits [B*T, paddedVocab] (the tied head: hidden x wte^T). Padded columns are meaningless. */
   logits(idx: tf.Tensor2D, training = false): tf.Tensor2D {
-    return linear(this.hidden(idx, training), tf.transpose(this.p('wte.weight')) as tf.Tensor2D, null)
+    return tiedHead(this.hidden(idx, training), this.p('wte.weight') as tf.Tensor2D)
   }
 
   /** Mean next-token cross-entropy of targets [B, T] given idx [B, T]. */

@@ -1,0 +1,27 @@
+// Fused kernels for the GPT training step on the CPU: cross-entropy over the vocabulary,
+// LayerNorm, tanh-GELU, AdamW and a sum of squares. Row-parallel through the pool.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace gptw {
+
+// Mean over rows of (logsumexp(x[i, :vocab]) - x[i, target[i]]); writes each row's logsumexp.
+double cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int stride, int vocab, float* lse);
+// d logits = (softmax(x[i, :vocab]) - onehot(target)) * scale; padded columns get 0.
+void cross_entropy_backward(const float* logits, const float* lse, const int32_t* targets, int rows, int stride, int vocab, float scale, float* out);
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, int rows, int cols, float eps, float* y, float* mean, float* rstd);
+void layer_norm_backward(const float* x, const float* gamma, const float* dy, const float* mean, const float* rstd, int rows, int cols, float* dx, float* dgamma,
+                         float* dbeta);
+
+void gelu_forward(const float* x, size_t n, float* y);
+void gelu_backward(const float* x, const float* dy, size_t n, float* dx);
+
+// m, v updated in place; p_out = p - lr*wd*p (when wd > 0) - step_size * m / (sqrt(v * v_correction) + eps).
+void adamw(const float* p, const float* g, float* m, float* v, float* p_out, size_t n, float lr, float beta1, float beta2, float eps, float wd, float step_size,
+           float v_correction);
+
+double sum_squares(const float* x, size_t n);
+
+}  // namespace gptw

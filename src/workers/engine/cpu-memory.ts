@@ -1,0 +1,12 @@
+// Direct access to tensor storage on tfjs's cpu backend, where the native kernels work in place.
+import * as tf from '@tensorflow/tfjs'
+
+/** A tensor's own storage on the cpu backend (no copy). Only valid while the backend is `cpu`. */
+export function values<T extends Float32Array | Int32Array = Float32Array>(t: tf.Tensor): T {
+  return (tf.backend() as unknown as { data: { get(id: unknown): { values: T } } }).data.get(t.dataId).values
+}
+
+/** Wraps freshly computed values as a tensor (the cpu backend keeps the array as it is). */
+export function wrap<R extends tf.Rank>(data: Float32Array, shape: readonly number[]): tf.Tensor<R> {
+  return tf.tensor(data, shape as number[], 'float32') as unknown as tf.Tensor<R>
+}

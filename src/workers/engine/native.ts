@@ -1,0 +1,48 @@
+// The project's native CPU kernels (native/, an N-API addon built by node-gyp during install).
+// Loaded at run time; absent or broken builds return null and the engine uses the stock backends.
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+
+export interface NativeKernels {
+  batchMatMul(transA: boolean, transB: boolean, batch: number, m: number, n: number, k: number, a: Float32Array, aStride: number, b: Float32Array, bStride: number, c: Float32Array, accumulate?: boolean): void
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, lse: Float32Array): number
+  crossEntropyBackward(logits: Float32Array, lse: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, scale: number, out: Float32Array): void
+  layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void
+  layerNormBackward(x: Float32Array, gamma: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void
+  geluForward(x: Float32Array, y: Float32Array): void
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, vCorrection: number): void
+  sumSquares(x: Float32Array): number
+  info(): { avx2: boolean; threads: number }
+  setThreads(n: number): void
+}
+
+const ADDON = path.join('native', 'build', 'Release', 'gptw_native.node')
+let cached: { kernels: NativeKernels | null; reason: string } | null = null
+
+/** Finds the addon above this file (src/workers/engine in tests, out/main/... when built). */
+function addonPath(): string | null {
+  let dir = __dirname
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, ADDON)
+    if (fs.existsSync(candidate)) return candidate
+    dir = path.dirname(dir)
+  }
+  return null
+}
+
+export function loadNative(): { kernels: NativeKernels | null; reason: string } {
+  if (cached) return cached
+  if (process.env.GPTW_NATIVE === '0') return (cached = { kernels: null, reason: 'disabled by GPTW_NATIVE=0' })
+  const file = addonPath()
+  if (!file) return (cached = { kernels: null, reason: 'the native addon is not built (run `npm run build:native`; needs g++ and make)' })
+  try {
+    const kernels = createRequire(__filename)(file) as NativeKernels
+    const threads = Number(process.env.GPTW_THREADS)
+    if (Number.isInteger(threads) && threads > 0) kernels.setThreads(threads)
+    return (cached = { kernels, reason: '' })
+  } catch (err) {
+    return (cached = { kernels: null, reason: `the native addon failed to load: ${(err as Error).message.split('\n')[0]}` })
+  }
+}

@@ -5,7 +5,7 @@ import path from 'node:path'
 
 export default function setup(): void {
   const root = path.join(__dirname, '..')
-  if (!['tokenize.js', 'prepare.js'].every((f) => fs.existsSync(path.join(root, 'out', 'main', 'workers', f)))) {
+  if (!['tokenize.js', 'prepare.js', 'eval.js', 'generate.js'].every((f) => fs.existsSync(path.join(root, 'out', 'main', 'workers', f)))) {
     execSync('npx electron-vite build', { cwd: root, stdio: 'inherit' })
   }
 }

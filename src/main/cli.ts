@@ -4,6 +4,7 @@
 //   gptw tokenize --input FILE [--out DIR] [--val-fraction F]
 //   gptw train [--config FILE | --preset NAME | --resume RUN] [--json] ...
 //   gptw score --checkpoint DIR --text FILE [--json]
+//   gptw eval --config FILE [--out FILE] [--json]
 //   gptw bench
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,6 +13,7 @@ import { tokenizeCorpus } from '../workers/data/tokenize'
 import { inlineContext } from '../workers/context'
 import { UsageError, intFlag, numberFlag } from './cli/args'
 import { bench } from './cli/bench'
+import { EVAL_HELP, evalCommand } from './cli/eval'
 import { PREPARE_HELP, prepare } from './cli/prepare'
 import { createProgressBar } from './cli/progress-bar'
 import { score } from './cli/score'
@@ -37,6 +39,7 @@ ${PREPARE_HELP}
                                Continue a run from its latest (or the named) kept checkpoint.
   gptw score --checkpoint DIR --text FILE [--json]
                                Mean next-token loss and perplexity of a text under a checkpoint.
+${EVAL_HELP}
   gptw bench [--steps N] [--no-torch]
                                Training tokens/s of the bench preset, beside PyTorch's when
                                Debian's python3-torch is installed.
@@ -93,6 +96,15 @@ async function tokenize(argv: string[]): Promise<void> {
   console.log(values.json ? JSON.stringify(result) : `Wrote ${Object.entries(result.splits).map(([s, v]) => `${s}: ${v.tokens} tokens`).join(', ')} to ${outDir}`)
 }
 
+async function evalCli(argv: string[]): Promise<number> {
+  const workbench = openWorkbench()
+  try {
+    return await evalCommand(argv, workbench)
+  } finally {
+    await workbench.close()
+  }
+}
+
 async function trainCommand(argv: string[]): Promise<number> {
   const workbench = openWorkbench()
   try {
@@ -108,6 +120,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   tokenize,
   prepare,
   train: trainCommand,
+  eval: evalCli,
   score,
   bench: (argv) => bench(argv, path.join(OUT_DIR, '../../resources'))
 }

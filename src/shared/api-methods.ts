@@ -20,7 +20,10 @@ export const API_METHODS = [
   'runs.series',
   'configs.list',
   'configs.save',
-  'configs.delete'
+  'configs.delete',
+  'evals.tasks',
+  'evals.results',
+  'evals.samples'
 ] as const
 export type ApiMethod = (typeof API_METHODS)[number]
 

@@ -10,6 +10,7 @@ import { type Job, type JobLogLine, JobSpec } from './jobs'
 import type { DatasetDetail, DatasetSummary } from './config/prepare'
 import { TrainConfig } from './config/train'
 import { type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
+import type { EvalResultRow, EvalSamplePage, EvalTaskFailure, EvalTaskInfo } from './eval'
 
 const JobId = z.strictObject({ id: z.number().int().positive() })
 const NoInput = z.undefined().or(z.strictObject({}))
@@ -45,7 +46,22 @@ export const ApiInputs = {
   }),
   'configs.list': NoInput,
   'configs.save': z.strictObject({ name: z.string().regex(SAVED_CONFIG_NAME, 'use letters, digits, spaces, dots, dashes or underscores (up to 80)'), config: TrainConfig }),
-  'configs.delete': z.strictObject({ name: z.string().min(1).max(80) })
+  'configs.delete': z.strictObject({ name: z.string().min(1).max(80) }),
+  'evals.tasks': NoInput,
+  'evals.results': z
+    .strictObject({
+      checkpoints: z.array(z.string().min(1)).max(1000).optional(),
+      jobId: z.number().int().positive().optional(),
+      numFewshot: z.number().int().nonnegative().optional()
+    })
+    .optional(),
+  'evals.samples': z.strictObject({
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'a checkpoint fingerprint is 64 hex digits'),
+    task: z.string().min(1).max(200),
+    numFewshot: z.number().int().nonnegative().default(0),
+    offset: z.number().int().nonnegative().default(0),
+    limit: z.number().int().min(1).max(500).default(20)
+  })
 } satisfies Record<ApiMethod, z.ZodType>
 
 export interface AppInfo {
@@ -88,6 +104,15 @@ export interface ApiReplies {
   'configs.list': SavedConfig[]
   'configs.save': SavedConfig
   'configs.delete': SavedConfig[]
+  'evals.tasks': EvalTaskInfo[]
+  'evals.results': EvalMatrix
+  'evals.samples': EvalSamplePage
+}
+
+/** The results matrix's cells and the tasks that could not run. */
+export interface EvalMatrix {
+  rows: EvalResultRow[]
+  failures: EvalTaskFailure[]
 }
 
 export type ApiInput<M extends ApiMethod> = z.input<(typeof ApiInputs)[M]>
@@ -99,6 +124,8 @@ export type ApiEvent =
   | { event: 'job'; data: Job }
   | { event: 'log'; data: JobLogLine & { id: number } }
   | { event: 'metric'; data: { runId: number; step: number; values: Record<string, number> } }
+  /** An eval job finished a task on a checkpoint: the matrix cells it filled (or why it could not). */
+  | { event: 'eval'; data: EvalMatrix & { jobId: number } }
 
 /** Every reply crosses the boundary in this envelope, so errors arrive as data, not exceptions. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } }

@@ -18,6 +18,9 @@ export const LoglikelihoodRollingRequest = z.strictObject({
 })
 export type LoglikelihoodRollingRequest = z.infer<typeof LoglikelihoodRollingRequest>
 
+/** The harness's max_gen_toks: greedy_until's token budget when a request names none. */
+export const MAX_GEN_TOKENS = 256
+
 /** Greedy generation from the context until any stop string (or maxTokens; the harness's max_gen_toks is 256). */
 export const GreedyUntilRequest = z.strictObject({
   type: z.literal('greedy_until'),
@@ -52,3 +55,80 @@ export const TaskResult = z.strictObject({
   metrics: z.record(z.string(), MetricValue)
 })
 export type TaskResult = z.infer<typeof TaskResult>
+
+/** An EvalResult as it crosses a process boundary (cache entries, samples). */
+export const EvalResultValue = z.union([LoglikelihoodResult, z.number(), z.string()])
+
+/** A per-document metric item: a number, or the tuple an aggregation reads (f1: [gold, pred]). */
+export const MetricItemValue = z.union([z.number(), z.array(z.union([z.string(), z.number(), z.boolean()]))])
+
+/** One request of a sample as the inspector shows it; `context` only where it differs from the prompt. */
+export const SampleRequest = z.strictObject({
+  type: z.enum(['loglikelihood', 'loglikelihood_rolling', 'greedy_until']),
+  context: z.string().optional(),
+  continuation: z.string().optional(),
+  text: z.string().optional(),
+  stops: z.array(z.string()).optional()
+})
+export type SampleRequest = z.infer<typeof SampleRequest>
+
+/** A scored document, for "click a cell to inspect its samples". */
+export const EvalSample = z.strictObject({
+  docId: z.number().int().nonnegative(),
+  prompt: z.string(),
+  requests: z.array(SampleRequest),
+  results: z.array(EvalResultValue),
+  /** The request the model preferred (highest log-likelihood) where the task chooses among several. */
+  predictedIndex: z.number().int().nullable(),
+  /** What the model answered: the chosen continuation, the generated text, or whether it was greedy. */
+  prediction: z.string(),
+  /** The task's target for the document (doc_to_target). */
+  gold: z.string(),
+  metrics: z.record(z.string(), MetricItemValue)
+})
+export type EvalSample = z.infer<typeof EvalSample>
+
+/** A task as the Evaluate view lists it. */
+export interface EvalTaskInfo {
+  name: string
+  family: string
+  version: number
+  source: string
+  split: 'train' | 'validation' | 'test'
+  metrics: { name: string; higherIsBetter: boolean }[]
+  /** Uses greedy_until (generation): slow, and the original never ran these on its own model. */
+  generation: boolean
+  zeroShotOnly: boolean
+}
+
+/** One cell of the results matrix: a checkpoint's value for a task's metric. */
+export interface EvalResultRow {
+  checkpoint: string
+  fingerprint: string
+  task: string
+  version: number
+  metric: string
+  value: number
+  stderr: number | null
+  higherIsBetter: boolean
+  numFewshot: number
+  documents: number
+  /** The per-task document limit of the evaluation that produced it (null: all documents). */
+  limit: number | null
+  jobId: number | null
+  createdAt: number
+}
+
+/** A task the evaluation could not run for a checkpoint (its data could not be fetched, ...). */
+export interface EvalTaskFailure {
+  jobId: number | null
+  checkpoint: string
+  numFewshot: number
+  task: string
+  message: string
+}
+
+export interface EvalSamplePage {
+  total: number
+  samples: EvalSample[]
+}

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { TrainConfig } from './config/train'
 import { PrepareParams } from './config/prepare'
+import { EvalConfig } from './config/eval'
 
 export const JOB_STATES = ['queued', 'running', 'paused', 'done', 'failed', 'cancelled'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -46,7 +47,8 @@ export type TrainWorkerParams = z.infer<typeof TrainWorkerParams>
 export const JobSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tokenize'), params: TokenizeParams }),
   z.strictObject({ kind: z.literal('train'), params: TrainParams }),
-  z.strictObject({ kind: z.literal('prepare'), params: PrepareParams })
+  z.strictObject({ kind: z.literal('prepare'), params: PrepareParams }),
+  z.strictObject({ kind: z.literal('eval'), params: EvalConfig })
 ])
 export type JobSpec = z.infer<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -1,6 +1,7 @@
 // The worker <-> main message protocol. Workers never touch SQLite: they send these messages and
 // the supervisor in main validates and persists them.
 import { z } from 'zod'
+import { EvalResultValue, EvalSample, TaskResult } from './eval'
 
 export const WorkerProgress = z.strictObject({
   type: z.literal('progress'),
@@ -50,6 +51,42 @@ export const WorkerBackend = z.strictObject({
 /** Sent once a cancel request has been honoured, just before the worker exits. */
 export const WorkerCancelled = z.strictObject({ type: z.literal('cancelled') })
 
+/** The eval worker asks main for the cached results of these request keys (main answers with eval-cache-hits). */
+export const WorkerEvalCacheGet = z.strictObject({
+  type: z.literal('eval-cache-get'),
+  requestId: z.number().int().nonnegative(),
+  fingerprint: z.string().min(1),
+  keys: z.array(z.string())
+})
+
+export const EvalCacheEntry = z.strictObject({
+  key: z.string().min(1),
+  requestType: z.enum(['loglikelihood', 'loglikelihood_rolling', 'greedy_until']),
+  args: z.unknown(),
+  result: EvalResultValue
+})
+export type EvalCacheEntry = z.infer<typeof EvalCacheEntry>
+
+/** Results the eval worker has just computed, for main to store in the request cache. */
+export const WorkerEvalCachePut = z.strictObject({
+  type: z.literal('eval-cache-put'),
+  fingerprint: z.string().min(1),
+  entries: z.array(EvalCacheEntry)
+})
+
+/** One task evaluated on one checkpoint (or the reason it could not be), with its scored samples. */
+export const WorkerEvalTask = z.strictObject({
+  type: z.literal('eval-task'),
+  checkpoint: z.string(),
+  fingerprint: z.string().min(1),
+  task: z.string(),
+  numFewshot: z.number().int().nonnegative(),
+  limit: z.number().int().positive().nullable(),
+  result: TaskResult.nullable(),
+  error: z.string().nullable(),
+  samples: z.array(EvalSample)
+})
+
 export const WorkerMessage = z.discriminatedUnion('type', [
   WorkerProgress,
   WorkerLog,
@@ -58,7 +95,10 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   WorkerError,
   WorkerCancelled,
   WorkerCheckpoint,
-  WorkerBackend
+  WorkerBackend,
+  WorkerEvalCacheGet,
+  WorkerEvalCachePut,
+  WorkerEvalTask
 ])
 export type WorkerMessage = z.infer<typeof WorkerMessage>
 
@@ -66,6 +106,12 @@ export const MainMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), jobId: z.number().int(), params: z.unknown() }),
   z.strictObject({ type: z.literal('pause') }),
   z.strictObject({ type: z.literal('resume') }),
-  z.strictObject({ type: z.literal('cancel') })
+  z.strictObject({ type: z.literal('cancel') }),
+  /** main's answer to eval-cache-get: the entries it has (missing keys are simply absent). */
+  z.strictObject({
+    type: z.literal('eval-cache-hits'),
+    requestId: z.number().int().nonnegative(),
+    entries: z.array(z.strictObject({ key: z.string(), result: EvalResultValue }))
+  })
 ])
 export type MainMessage = z.infer<typeof MainMessage>

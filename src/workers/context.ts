@@ -2,8 +2,8 @@
 // pause waits and a cancel stops the job. The worker runtime and the CLI both provide one.
 import type { WorkerMessage } from '../shared/protocol'
 
-/** Typed events beyond progress and logs (checkpoints written, the backend chosen). */
-export type JobReport = Extract<WorkerMessage, { type: 'checkpoint' | 'backend' }>
+/** Typed events beyond progress and logs (checkpoints written, the backend chosen, eval results and cache traffic). */
+export type JobReport = Extract<WorkerMessage, { type: 'checkpoint' | 'backend' | 'eval-cache-get' | 'eval-cache-put' | 'eval-task' | 'generation' }>
 
 export interface JobContext {
   report(msg: JobReport): void

@@ -8,6 +8,7 @@ import type { ApiMethod } from '../../shared/api-methods'
 import type { JobSpec } from '../../shared/jobs'
 import { readShardMeta } from '../../workers/data/shards'
 import { discoverDevices } from './devices'
+import { EvalService } from './evals'
 import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor'
 import { listSamples } from './samples'
 import { type Db, openDatabase } from './store/database'
@@ -42,6 +43,7 @@ export class Workbench {
   readonly datasets: DatasetsRepo
   readonly supervisor: JobSupervisor
   readonly training: TrainingService
+  readonly evals: EvalService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
   private readonly savedConfigs: SavedConfigs
@@ -57,6 +59,7 @@ export class Workbench {
     this.runs = new RunsRepo(this.db)
     this.datasets = new DatasetsRepo(this.db)
     this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor)
+    this.evals = new EvalService(this.workspace, this.db, this.supervisor, this.runs, (event) => this.events.emit('event', event))
     this.supervisor.on('job', (job) => {
       if (job.kind === 'tokenize' && job.state === 'done') this.recordTokenized(job.params, job.id)
       if (job.kind === 'prepare' && job.state === 'done') this.recordPrepared(job.result, job.params, job.id)
@@ -123,7 +126,10 @@ export class Workbench {
       },
       'configs.list': () => this.savedConfigs.list(),
       'configs.save': ({ name, config }) => this.savedConfigs.save(name, config),
-      'configs.delete': ({ name }) => this.savedConfigs.remove(name)
+      'configs.delete': ({ name }) => this.savedConfigs.remove(name),
+      'evals.tasks': () => this.evals.tasks(),
+      'evals.results': (input) => this.evals.matrix(input ?? {}),
+      'evals.samples': ({ fingerprint, task, numFewshot, offset, limit }) => this.evals.samples(fingerprint, task, numFewshot, offset, limit)
     }
   }
 
@@ -135,6 +141,7 @@ export class Workbench {
       return job
     }
     if (spec.kind === 'prepare') return this.startPrepare(spec.params)
+    if (spec.kind === 'eval') return this.evals.start(spec.params)
     return this.supervisor.start(this.resolveTokenize(spec))
   }
 

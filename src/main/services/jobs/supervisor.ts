@@ -37,7 +37,11 @@ interface SupervisorEvents {
   metric: [MetricEvent]
   checkpoint: [CheckpointEvent]
   backend: [{ jobId: number; name: string; detail: string }]
+  /** Eval workers' cache requests, cache writes and task results (the eval service answers and stores them). */
+  eval: [EvalWorkerEvent]
 }
+
+export type EvalWorkerEvent = { jobId: number; message: Extract<WorkerMessage, { type: 'eval-cache-get' | 'eval-cache-put' | 'eval-task' }> }
 
 interface Live {
   child: ChildProcess
@@ -132,6 +136,14 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     return new Promise((resolve) => live.child.once('exit', () => setImmediate(() => resolve(this.repo.get(id)!))))
   }
 
+  /** Sends a message to a job's live worker (e.g. the eval cache's answers); false when it has none. */
+  sendToWorker(id: number, msg: MainMessage): boolean {
+    const live = this.live.get(id)
+    if (!live || live.settled || !live.child.connected) return false
+    live.child.send(msg)
+    return true
+  }
+
   liveJobIds(): number[] {
     return [...this.live.keys()]
   }
@@ -191,6 +203,11 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
       case 'backend':
         this.emit('backend', { jobId: id, name: msg.name, detail: msg.detail })
         this.log(id, 'info', `Backend: ${msg.name} (${msg.detail})`)
+        break
+      case 'eval-cache-get':
+      case 'eval-cache-put':
+      case 'eval-task':
+        this.emit('eval', { jobId: id, message: msg })
         break
       case 'result':
         this.settle(id, live, () => {

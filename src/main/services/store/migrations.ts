@@ -107,5 +107,58 @@ export const MIGRATIONS: readonly string[] = [
   /* 2: the token shard folder a run trains on */ `
   ALTER TABLE runs ADD COLUMN dataset_dir TEXT;
   CREATE UNIQUE INDEX datasets_path ON datasets(path);
+  `,
+  /* 3: what the results matrix shows beside a value (task version, documents, the limit that
+     produced it, its direction), the scored samples behind it, and tasks that could not run */ `
+  ALTER TABLE eval_results ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE eval_results ADD COLUMN documents INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE eval_results ADD COLUMN doc_limit INTEGER;
+  ALTER TABLE eval_results ADD COLUMN higher_is_better INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX eval_results_checkpoint ON eval_results(checkpoint);
+
+  CREATE TABLE eval_samples (
+    fingerprint TEXT    NOT NULL,
+    task        TEXT    NOT NULL,
+    num_fewshot INTEGER NOT NULL,
+    doc_id      INTEGER NOT NULL,
+    data        TEXT    NOT NULL,
+    PRIMARY KEY (fingerprint, task, num_fewshot, doc_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE eval_failures (
+    fingerprint TEXT    NOT NULL,
+    task        TEXT    NOT NULL,
+    num_fewshot INTEGER NOT NULL,
+    checkpoint  TEXT    NOT NULL,
+    job_id      INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    message     TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (fingerprint, task, num_fewshot)
+  );
+  `,
+  /* 4: generation history: how each generation ended, its per-token detail, side-by-side groups,
+     and full-text search over prompts and outputs */ `
+  ALTER TABLE generations ADD COLUMN state TEXT NOT NULL DEFAULT 'done' CHECK (state IN ('running','done','stopped','failed'));
+  ALTER TABLE generations ADD COLUMN stop_reason TEXT;
+  ALTER TABLE generations ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE generations ADD COLUMN duration_seconds REAL;
+  ALTER TABLE generations ADD COLUMN message TEXT;
+  ALTER TABLE generations ADD COLUMN compare_group TEXT;
+  ALTER TABLE generations ADD COLUMN job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL;
+  ALTER TABLE generations ADD COLUMN token_info TEXT;
+  CREATE INDEX generations_group ON generations(compare_group);
+
+  CREATE VIRTUAL TABLE generations_fts USING fts5(prompt, output, content='generations', content_rowid='id');
+  CREATE TRIGGER generations_fts_insert AFTER INSERT ON generations BEGIN
+    INSERT INTO generations_fts(rowid, prompt, output) VALUES (new.id, new.prompt, new.output);
+  END;
+  CREATE TRIGGER generations_fts_delete AFTER DELETE ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, prompt, output) VALUES ('delete', old.id, old.prompt, old.output);
+  END;
+  CREATE TRIGGER generations_fts_update AFTER UPDATE OF prompt, output ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, prompt, output) VALUES ('delete', old.id, old.prompt, old.output);
+    INSERT INTO generations_fts(rowid, prompt, output) VALUES (new.id, new.prompt, new.output);
+  END;
+  INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');
   `
 ]

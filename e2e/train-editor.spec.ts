@@ -46,6 +46,9 @@ test('bad values block Train with their message; text modes, seed import and sav
     await expect(start).toBeEnabled()
     await expect(page.getByTestId('diff-row')).toHaveCount(2) // steps and lr
     await expect(page.getByTestId('config-diff')).toContainText('optimizer.lr')
+    await expect(page.getByTestId('est-summary')).toContainText('3.32 M parameters · 512 tokens/step')
+    await page.getByTestId('estimates').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: 'test-results/screens/train-estimates.png' })
 
     // JSON: broken text blocks Train with the parser's message; fixed text flows into the form.
     await page.getByTestId('mode-json').click()
@@ -57,6 +60,12 @@ test('bad values block Train with their message; text modes, seed import and sav
     await expect(start).toBeDisabled()
     await text.fill(json.replace('"steps": 40', '"steps": 41'))
     await expect(page.getByTestId('config-text-error')).toHaveCount(0)
+    // What only the host can check (the dataset folder) comes back from Train as its message.
+    await text.fill(json.replace('"steps": 40', '"steps": 41, "dataset": "/no/such/shards"'))
+    await start.click()
+    await expect(page.getByTestId('train-error')).toContainText('/no/such/shards/meta.json')
+    await expect(page.locator('[data-testid^="job-"][data-state]')).toHaveCount(0)
+    await text.fill(json.replace('"steps": 40', '"steps": 41'))
     await page.getByTestId('mode-yaml').click()
     await expect(text).toHaveValue(/steps: 41/)
     await text.fill((await text.inputValue()).replace('steps: 41', 'steps: 42'))

@@ -42,6 +42,8 @@ export const useTrainStore = defineStore('train', {
     saveError: null as string | null,
     /** The run started from this view, followed live. */
     liveRunId: null as number | null,
+    /** The dataset last handed over from Data, applied once (a later pick in Train wins). */
+    handedDir: null as string | null,
     loaded: false
   }),
   getters: {
@@ -90,7 +92,10 @@ export const useTrainStore = defineStore('train', {
         this.loaded = true
       }
       await this.refreshDatasets()
-      if (handedDataset) this.setField('dataset', handedDataset.tokensDir)
+      if (handedDataset && handedDataset.tokensDir !== this.handedDir) {
+        this.handedDir = handedDataset.tokensDir
+        this.setField('dataset', handedDataset.tokensDir)
+      }
       void this.refreshMeasured()
     },
     async refreshDatasets() {
@@ -193,6 +198,13 @@ export const useTrainStore = defineStore('train', {
       } catch (err) {
         this.saveError = (err as Error).message
       }
+    },
+    /** Follows a run already training (after a reload, or one started from the CLI). */
+    async follow(runId: number) {
+      if (this.liveRunId !== null) return
+      this.liveRunId = runId
+      await useRunsStore().loadDetail(runId)
+      if (!useRunsStore().series[runId]) await useRunsStore().loadSeries(runId)
     },
     async start() {
       this.startError = null

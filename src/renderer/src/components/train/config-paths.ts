@@ -50,8 +50,12 @@ function node(path: string): JsonSchemaNode | undefined {
 export function rangeText(path: string): string {
   const n = node(path)
   if (!n) return ''
-  const lo = n.exclusiveMinimum !== undefined ? `> ${n.exclusiveMinimum}` : n.minimum !== undefined ? `${n.minimum}` : ''
-  const hi = n.exclusiveMaximum !== undefined ? `< ${n.exclusiveMaximum}` : n.maximum !== undefined ? `${n.maximum}` : ''
+  // Whole numbers carry JavaScript's safe-integer bounds; those are not limits worth showing.
+  const bound = (v: number | undefined): number | undefined => (v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER ? v : undefined)
+  const min = bound(n.minimum)
+  const max = bound(n.maximum)
+  const lo = n.exclusiveMinimum !== undefined ? `> ${n.exclusiveMinimum}` : min !== undefined ? `${min}` : ''
+  const hi = n.exclusiveMaximum !== undefined ? `< ${n.exclusiveMaximum}` : max !== undefined ? `${max}` : ''
   const range = lo && hi ? `${lo} – ${hi}` : lo ? (lo.startsWith('>') ? lo : `≥ ${lo}`) : hi ? `≤ ${hi}` : ''
   return [range, n.type === 'integer' ? 'whole number' : ''].filter(Boolean).join(', ')
 }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'electron-vite'
 
-const workers = ['tokenize', 'prepare', 'train', 'eval']
+const workers = ['tokenize', 'prepare', 'train', 'eval', 'generate']
 
 export default defineConfig({
   main: {

@@ -4,6 +4,7 @@
 //   gptw tokenize --input FILE [--out DIR] [--val-fraction F]
 //   gptw train [--config FILE | --preset NAME | --resume RUN] [--json] ...
 //   gptw score --checkpoint DIR --text FILE [--json]
+//   gptw generate [--config FILE | --checkpoint DIR --prompt TEXT ...]
 //   gptw eval --config FILE [--out FILE] [--json]
 //   gptw bench
 import fs from 'node:fs'
@@ -13,6 +14,7 @@ import { tokenizeCorpus } from '../workers/data/tokenize'
 import { inlineContext } from '../workers/context'
 import { UsageError, intFlag, numberFlag } from './cli/args'
 import { bench } from './cli/bench'
+import { GENERATE_HELP, generate } from './cli/generate'
 import { EVAL_HELP, evalCommand } from './cli/eval'
 import { PREPARE_HELP, prepare } from './cli/prepare'
 import { createProgressBar } from './cli/progress-bar'
@@ -39,6 +41,7 @@ ${PREPARE_HELP}
                                Continue a run from its latest (or the named) kept checkpoint.
   gptw score --checkpoint DIR --text FILE [--json]
                                Mean next-token loss and perplexity of a text under a checkpoint.
+${GENERATE_HELP}
 ${EVAL_HELP}
   gptw bench [--steps N] [--no-torch]
                                Training tokens/s of the bench preset, beside PyTorch's when
@@ -122,6 +125,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   train: trainCommand,
   eval: evalCli,
   score,
+  generate,
   bench: (argv) => bench(argv, path.join(OUT_DIR, '../../resources'))
 }
 

@@ -23,7 +23,15 @@ export const API_METHODS = [
   'configs.delete',
   'evals.tasks',
   'evals.results',
-  'evals.samples'
+  'evals.samples',
+  'generate.checkpoints',
+  'generate.models',
+  'generate.load',
+  'generate.unload',
+  'generate.start',
+  'generate.stop',
+  'generate.history',
+  'generate.get'
 ] as const
 export type ApiMethod = (typeof API_METHODS)[number]
 

@@ -11,6 +11,7 @@ import type { DatasetDetail, DatasetSummary } from './config/prepare'
 import { TrainConfig } from './config/train'
 import { type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
 import type { EvalResultRow, EvalSamplePage, EvalTaskFailure, EvalTaskInfo } from './eval'
+import { type GenerateCheckpoint, GenerateStartInput, type GenerationEvent, type GenerationRecord, type ModelSession } from './generate'
 
 const JobId = z.strictObject({ id: z.number().int().positive() })
 const NoInput = z.undefined().or(z.strictObject({}))
@@ -61,7 +62,15 @@ export const ApiInputs = {
     numFewshot: z.number().int().nonnegative().default(0),
     offset: z.number().int().nonnegative().default(0),
     limit: z.number().int().min(1).max(500).default(20)
-  })
+  }),
+  'generate.checkpoints': NoInput,
+  'generate.models': NoInput,
+  'generate.load': z.strictObject({ checkpoint: z.string().min(1, 'pick a checkpoint').max(4096) }),
+  'generate.unload': z.strictObject({ checkpoint: z.string().min(1).max(4096) }),
+  'generate.start': GenerateStartInput,
+  'generate.stop': JobId,
+  'generate.history': z.strictObject({ query: z.string().max(200).optional(), limit: z.number().int().min(1).max(500).default(50) }).optional(),
+  'generate.get': JobId
 } satisfies Record<ApiMethod, z.ZodType>
 
 export interface AppInfo {
@@ -107,6 +116,14 @@ export interface ApiReplies {
   'evals.tasks': EvalTaskInfo[]
   'evals.results': EvalMatrix
   'evals.samples': EvalSamplePage
+  'generate.checkpoints': GenerateCheckpoint[]
+  'generate.models': ModelSession[]
+  'generate.load': ModelSession
+  'generate.unload': ModelSession[]
+  'generate.start': GenerationRecord
+  'generate.stop': GenerationRecord
+  'generate.history': GenerationRecord[]
+  'generate.get': GenerationRecord
 }
 
 /** The results matrix's cells and the tasks that could not run. */
@@ -126,6 +143,8 @@ export type ApiEvent =
   | { event: 'metric'; data: { runId: number; step: number; values: Record<string, number> } }
   /** An eval job finished a task on a checkpoint: the matrix cells it filled (or why it could not). */
   | { event: 'eval'; data: EvalMatrix & { jobId: number } }
+  /** Generation: a model loaded or unloaded, a generation started, its tokens as they come, its end. */
+  | { event: 'generation'; data: GenerationEvent }
 
 /** Every reply crosses the boundary in this envelope, so errors arrive as data, not exceptions. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } }

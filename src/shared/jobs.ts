@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { TrainConfig } from './config/train'
 import { PrepareParams } from './config/prepare'
 import { EvalConfig } from './config/eval'
+import { GenerateWorkerParams } from './generate'
 
 export const JOB_STATES = ['queued', 'running', 'paused', 'done', 'failed', 'cancelled'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -48,7 +49,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tokenize'), params: TokenizeParams }),
   z.strictObject({ kind: z.literal('train'), params: TrainParams }),
   z.strictObject({ kind: z.literal('prepare'), params: PrepareParams }),
-  z.strictObject({ kind: z.literal('eval'), params: EvalConfig })
+  z.strictObject({ kind: z.literal('eval'), params: EvalConfig }),
+  /** A loaded model serving generation requests until it is unloaded (see shared/generate.ts). */
+  z.strictObject({ kind: z.literal('generate'), params: GenerateWorkerParams })
 ])
 export type JobSpec = z.infer<typeof JobSpec>
 export type JobKind = JobSpec['kind']

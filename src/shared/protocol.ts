@@ -2,6 +2,7 @@
 // the supervisor in main validates and persists them.
 import { z } from 'zod'
 import { EvalResultValue, EvalSample, TaskResult } from './eval'
+import { GenerateRequestMessage, GenerateStopMessage, GenerationWorkerEvent, UnloadMessage } from './generate'
 
 export const WorkerProgress = z.strictObject({
   type: z.literal('progress'),
@@ -87,6 +88,12 @@ export const WorkerEvalTask = z.strictObject({
   samples: z.array(EvalSample)
 })
 
+/** A generation worker's news: model ready, streamed tokens, a finished or failed generation. */
+export const WorkerGeneration = z.strictObject({
+  type: z.literal('generation'),
+  event: GenerationWorkerEvent
+})
+
 export const WorkerMessage = z.discriminatedUnion('type', [
   WorkerProgress,
   WorkerLog,
@@ -98,7 +105,8 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   WorkerBackend,
   WorkerEvalCacheGet,
   WorkerEvalCachePut,
-  WorkerEvalTask
+  WorkerEvalTask,
+  WorkerGeneration
 ])
 export type WorkerMessage = z.infer<typeof WorkerMessage>
 
@@ -112,6 +120,10 @@ export const MainMessage = z.discriminatedUnion('type', [
     type: z.literal('eval-cache-hits'),
     requestId: z.number().int().nonnegative(),
     entries: z.array(z.strictObject({ key: z.string(), result: EvalResultValue }))
-  })
+  }),
+  /** Requests to a generation worker: generate (streamed back), stop one, unload the model. */
+  GenerateRequestMessage,
+  GenerateStopMessage,
+  UnloadMessage
 ])
 export type MainMessage = z.infer<typeof MainMessage>

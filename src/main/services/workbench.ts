@@ -9,6 +9,8 @@ import type { JobSpec } from '../../shared/jobs'
 import { readShardMeta } from '../../workers/data/shards'
 import { discoverDevices } from './devices'
 import { EvalService } from './evals'
+import { GenerationService } from './generation'
+import { GenerationsRepo } from './generation-repo'
 import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor'
 import { listSamples } from './samples'
 import { type Db, openDatabase } from './store/database'
@@ -44,6 +46,7 @@ export class Workbench {
   readonly supervisor: JobSupervisor
   readonly training: TrainingService
   readonly evals: EvalService
+  readonly generation: GenerationService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
   private readonly savedConfigs: SavedConfigs
@@ -60,6 +63,7 @@ export class Workbench {
     this.datasets = new DatasetsRepo(this.db)
     this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor)
     this.evals = new EvalService(this.workspace, this.db, this.supervisor, this.runs, (event) => this.events.emit('event', event))
+    this.generation = new GenerationService(new GenerationsRepo(this.db), this.runs, this.supervisor, (data) => this.events.emit('event', { event: 'generation', data }))
     this.supervisor.on('job', (job) => {
       if (job.kind === 'tokenize' && job.state === 'done') this.recordTokenized(job.params, job.id)
       if (job.kind === 'prepare' && job.state === 'done') this.recordPrepared(job.result, job.params, job.id)
@@ -129,7 +133,15 @@ export class Workbench {
       'configs.delete': ({ name }) => this.savedConfigs.remove(name),
       'evals.tasks': () => this.evals.tasks(),
       'evals.results': (input) => this.evals.matrix(input ?? {}),
-      'evals.samples': ({ fingerprint, task, numFewshot, offset, limit }) => this.evals.samples(fingerprint, task, numFewshot, offset, limit)
+      'evals.samples': ({ fingerprint, task, numFewshot, offset, limit }) => this.evals.samples(fingerprint, task, numFewshot, offset, limit),
+      'generate.checkpoints': () => this.generation.checkpoints(),
+      'generate.models': () => this.generation.models(),
+      'generate.load': ({ checkpoint }) => this.generation.load(checkpoint),
+      'generate.unload': ({ checkpoint }) => this.generation.unload(checkpoint),
+      'generate.start': (input) => this.generation.start(input),
+      'generate.stop': ({ id }) => this.generation.stop(id),
+      'generate.history': (input) => this.generation.history(input?.query, input?.limit ?? 50),
+      'generate.get': ({ id }) => this.generation.get(id)
     }
   }
 
@@ -142,6 +154,7 @@ export class Workbench {
     }
     if (spec.kind === 'prepare') return this.startPrepare(spec.params)
     if (spec.kind === 'eval') return this.evals.start(spec.params)
+    if (spec.kind === 'generate') return this.jobs.get(this.generation.load(spec.params.checkpoint).jobId)!
     return this.supervisor.start(this.resolveTokenize(spec))
   }
 

@@ -3,6 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { ApiError, describeZodError } from '../../../shared/api'
+import type { GenerationWorkerEvent } from '../../../shared/generate'
 import type { Job, JobKind } from '../../../shared/jobs'
 import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
 import type { JobsRepo, LogLine } from '../store/jobs-repo'
@@ -39,6 +40,8 @@ interface SupervisorEvents {
   backend: [{ jobId: number; name: string; detail: string }]
   /** Eval workers' cache requests, cache writes and task results (the eval service answers and stores them). */
   eval: [EvalWorkerEvent]
+  /** Generation workers' news: model ready, streamed tokens, finished generations. */
+  generation: [{ jobId: number; event: GenerationWorkerEvent }]
 }
 
 export type EvalWorkerEvent = { jobId: number; message: Extract<WorkerMessage, { type: 'eval-cache-get' | 'eval-cache-put' | 'eval-task' }> }
@@ -208,6 +211,9 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
       case 'eval-cache-put':
       case 'eval-task':
         this.emit('eval', { jobId: id, message: msg })
+        break
+      case 'generation':
+        this.emit('generation', { jobId: id, event: msg.event })
         break
       case 'result':
         this.settle(id, live, () => {

@@ -135,5 +135,30 @@ export const MIGRATIONS: readonly string[] = [
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (fingerprint, task, num_fewshot)
   );
+  `,
+  /* 4: generation history: how each generation ended, its per-token detail, side-by-side groups,
+     and full-text search over prompts and outputs */ `
+  ALTER TABLE generations ADD COLUMN state TEXT NOT NULL DEFAULT 'done' CHECK (state IN ('running','done','stopped','failed'));
+  ALTER TABLE generations ADD COLUMN stop_reason TEXT;
+  ALTER TABLE generations ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE generations ADD COLUMN duration_seconds REAL;
+  ALTER TABLE generations ADD COLUMN message TEXT;
+  ALTER TABLE generations ADD COLUMN compare_group TEXT;
+  ALTER TABLE generations ADD COLUMN job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL;
+  ALTER TABLE generations ADD COLUMN token_info TEXT;
+  CREATE INDEX generations_group ON generations(compare_group);
+
+  CREATE VIRTUAL TABLE generations_fts USING fts5(prompt, output, content='generations', content_rowid='id');
+  CREATE TRIGGER generations_fts_insert AFTER INSERT ON generations BEGIN
+    INSERT INTO generations_fts(rowid, prompt, output) VALUES (new.id, new.prompt, new.output);
+  END;
+  CREATE TRIGGER generations_fts_delete AFTER DELETE ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, prompt, output) VALUES ('delete', old.id, old.prompt, old.output);
+  END;
+  CREATE TRIGGER generations_fts_update AFTER UPDATE OF prompt, output ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, prompt, output) VALUES ('delete', old.id, old.prompt, old.output);
+    INSERT INTO generations_fts(rowid, prompt, output) VALUES (new.id, new.prompt, new.output);
+  END;
+  INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');
   `
 ]

@@ -1,0 +1,191 @@
+// gptw generate: the seed's generation modes on the command line, in this process (no workbench):
+//   --config FILE                        mode, checkpoint, sampling, input and output files (JSON/YAML;
+//                                        the seed's generate_configs keys are accepted too)
+//   --checkpoint DIR --prompt "..."      one continuation, streamed to stdout
+//   --checkpoint DIR --input FILE        input-file mode (one output line per prompt)
+//   --checkpoint DIR --samples N         unconditional mode
+//   --checkpoint DIR                     an interactive console on a terminal
+// Flags given beside --config override the file. Ctrl+C stops the generation in progress.
+import path from 'node:path'
+import readline from 'node:readline'
+import { parseArgs } from 'node:util'
+import { describeZodError } from '../../shared/api'
+import { GenerateConfig, normalizeGenerateConfig } from '../../shared/generate'
+import { describeBackend, initBackend } from '../../workers/engine/backend'
+import { type GenerationOutput, Generator } from '../../workers/generate/generator'
+import { loadForGeneration } from '../../workers/generate/load'
+import { generateFromFile, generateUnconditional } from '../../workers/generate/modes'
+import { UsageError, intFlag, numberFlag } from './args'
+import { readConfigFile } from './config-file'
+
+export const GENERATE_HELP = `  gptw generate --checkpoint DIR --prompt "..." [--greedy] [--max-new-tokens N]
+               [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
+               [--stop TEXT]... [--json]
+                               Continue a prompt with a run's checkpoint or a Hugging Face GPT-2
+                               folder, streaming to stdout. Greedy unless a temperature is given.
+  gptw generate --checkpoint DIR [--input FILE [--output FILE] | --samples N [--output FILE]]
+                               Input-file mode (a .txt line or {"text"} JSONL line per prompt, one
+                               JSONL output per prompt) or N unconditional samples; without either,
+                               an interactive console.
+  gptw generate --config FILE  The same from a JSON or YAML config (mode: unconditional,
+                               input-file or interactive; the seed's generate_configs keys work).`
+
+const OPTIONS = {
+  config: { type: 'string' },
+  checkpoint: { type: 'string' },
+  prompt: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  samples: { type: 'string' },
+  greedy: { type: 'boolean' },
+  'max-new-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  'repetition-penalty': { type: 'string' },
+  seed: { type: 'string' },
+  stop: { type: 'string', multiple: true },
+  backend: { type: 'string' },
+  json: { type: 'boolean' }
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values']
+
+export async function generate(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
+  const config = buildConfig(values)
+  const backend = await initBackend(config.backend)
+  const model = loadForGeneration(config.checkpoint)
+  const generator = new Generator(model)
+  if (!values.json) console.error(`${config.checkpoint}: ${model.config.nLayer} layers x ${model.config.nEmbd}, context ${model.config.nCtx}; ${describeBackend(backend)}`)
+  try {
+    if (values.prompt !== undefined) return await oneShot(generator, config, values.prompt, !!values.json)
+    if (config.mode === 'interactive') return await interactive(generator, config)
+    return await batch(generator, config, !!values.json)
+  } finally {
+    generator.dispose()
+    model.dispose()
+  }
+}
+
+function buildConfig(values: Values): GenerateConfig {
+  const raw = values.config ? (normalizeGenerateConfig(readConfigFile(path.resolve(values.config))) as Record<string, unknown>) : {}
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`Config file ${values.config} must hold an object of settings.`)
+  const base = values.config ? path.dirname(path.resolve(values.config)) : process.cwd()
+  const sampling = { ...((raw.sampling as Record<string, unknown> | undefined) ?? {}) }
+  const num = (flag: keyof Values, key: string, min: number, max: number, int = false): void => {
+    const v = values[flag] as string | undefined
+    if (v !== undefined) sampling[key] = int ? intFlag(v, flag, 0, min, max) : numberFlag(v, flag, 0, min, max)
+  }
+  num('max-new-tokens', 'maxNewTokens', 1, 8192, true)
+  num('temperature', 'temperature', 0, 10)
+  num('top-k', 'topK', 0, 1 << 20, true)
+  num('top-p', 'topP', 0, 1)
+  num('repetition-penalty', 'repetitionPenalty', 0.05, 20)
+  num('seed', 'seed', 0, 2 ** 32 - 1, true)
+  if (values.stop) sampling.stop = values.stop.map((s) => s.replace(/\\n/g, '\n'))
+  if (values.greedy) Object.assign(sampling, { temperature: 0, topK: 0, topP: 0 })
+  const merged: Record<string, unknown> = { ...raw, sampling }
+  if (values.checkpoint) merged.checkpoint = values.checkpoint
+  if (values.backend) merged.backend = values.backend
+  if (values.input) Object.assign(merged, { mode: 'input-file', inputFile: values.input })
+  if (values.samples) Object.assign(merged, { mode: 'unconditional', numSamples: intFlag(values.samples, 'samples', 1, 1, 100_000) })
+  if (values.output) merged.outputFile = values.output
+  if (!values.config && !values.input && !values.samples && values.prompt === undefined) merged.mode = 'interactive'
+  if (!merged.checkpoint) throw new UsageError('generate needs --checkpoint DIR (or a config file naming one with --config FILE).')
+  const parsed = GenerateConfig.safeParse(merged)
+  if (!parsed.success) throw new UsageError(`${values.config ?? 'generate'}: ${describeZodError(parsed.error)}`)
+  const c = parsed.data
+  const resolve = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(base, p))
+  return { ...c, checkpoint: resolve(c.checkpoint)!, inputFile: resolve(c.inputFile), outputFile: resolve(c.outputFile) }
+}
+
+/** Streams one continuation to stdout; Ctrl+C stops it and keeps what was made. */
+async function oneShot(generator: Generator, config: GenerateConfig, prompt: string, json: boolean): Promise<number> {
+  let stop = false
+  const onSignal = (): void => {
+    stop = true
+  }
+  process.once('SIGINT', onSignal)
+  try {
+    const result = await generator.generate({ text: prompt }, config.sampling, {
+      onText: json ? undefined : (d) => process.stdout.write(d),
+      onNotice: json ? undefined : (m) => process.stderr.write(`\n[${m}]\n`),
+      shouldStop: () => stop
+    })
+    if (json) console.log(JSON.stringify({ ...withoutIds(result), parameters: config.sampling }))
+    else {
+      process.stdout.write('\n')
+      console.error(summaryLine(result))
+    }
+    return 0
+  } finally {
+    process.off('SIGINT', onSignal)
+  }
+}
+
+async function batch(generator: Generator, config: GenerateConfig, json: boolean): Promise<number> {
+  const input = config.inputFile
+  if (config.mode === 'input-file' && !input) throw new UsageError('input-file mode needs an input file (--input FILE or inputFile in the config).')
+  const output = config.outputFile ?? (config.mode === 'input-file' ? `${input}.output.jsonl` : path.resolve('samples.jsonl'))
+  let stop = false
+  const onSignal = (): void => {
+    stop = true
+    console.error('\nStopping after this sample; the output keeps the samples made so far.')
+  }
+  process.once('SIGINT', onSignal)
+  const hooks = {
+    log: (text: string) => console.error(text),
+    progress: (_d: number, _t: number, text: string) => (json ? undefined : console.error(text)),
+    shouldStop: () => stop
+  }
+  try {
+    const summary =
+      config.mode === 'input-file'
+        ? await generateFromFile(generator, config.sampling, input!, output, hooks)
+        : await generateUnconditional(generator, config.sampling, config.numSamples, output, hooks)
+    if (json) console.log(JSON.stringify(summary))
+    else console.error(`Wrote ${summary.written} output line(s) to ${summary.outputFile}${summary.skipped.length ? `; skipped line(s) ${summary.skipped.map((s) => s.line).join(', ')}` : ''}.`)
+    return summary.written > 0 || summary.skipped.length === 0 ? 0 : 1
+  } finally {
+    process.off('SIGINT', onSignal)
+  }
+}
+
+/** A console: each line typed is a prompt; its continuation streams back. Ctrl+C stops a generation, or leaves at the prompt. */
+async function interactive(generator: Generator, config: GenerateConfig): Promise<number> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: '> ' })
+  let busy = false
+  let stop = false
+  rl.on('SIGINT', () => {
+    if (busy) stop = true
+    else rl.close()
+  })
+  console.error('Type a prompt and press Enter (Ctrl+C stops a generation; Ctrl+C or Ctrl+D at the prompt leaves).')
+  rl.prompt()
+  let n = 0
+  for await (const line of rl) {
+    busy = true
+    stop = false
+    const result = await generator.generate({ text: line }, { ...config.sampling, seed: (config.sampling.seed + n++) >>> 0 }, {
+      onText: (d) => process.stdout.write(d),
+      onNotice: (m) => process.stderr.write(`\n[${m}]\n`),
+      shouldStop: () => stop
+    })
+    busy = false
+    process.stdout.write('\n')
+    console.error(summaryLine(result))
+    rl.prompt()
+  }
+  return 0
+}
+
+function summaryLine(r: GenerationOutput): string {
+  const rate = r.length / Math.max(r.duration_seconds, 1e-9)
+  return `[${r.length} tokens in ${r.duration_seconds.toFixed(2)} s, ${rate.toFixed(1)} tokens/s; ended: ${r.stopReason}]`
+}
+
+function withoutIds(r: GenerationOutput): Omit<GenerationOutput, 'ids'> {
+  const { ids: _ids, ...rest } = r
+  return rest
+}

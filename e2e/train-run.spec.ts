@@ -14,6 +14,8 @@ test.setTimeout(180_000)
 test('train, pause, resume, stop, survive a restart, resume from a checkpoint', async ({ page }) => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gptw-e2e-run-'))
   let host = await startHost(workspace)
+  const errors: string[] = []
+  page.on('console', (m) => m.type() === 'error' && !m.location().url.endsWith('/favicon.ico') && errors.push(`${m.text()} ${m.location().url}`))
   try {
     await page.goto(host.url)
     await typeSmallConfig(page, { steps: 50, name: 'e2e small' })
@@ -86,6 +88,8 @@ test('train, pause, resume, stop, survive a restart, resume from a checkpoint', 
     await expect(page.getByTestId('checkpoint-50')).toBeVisible()
     expect(await rawPoints(page)).toBe(50)
     await expect(page.getByTestId('run-page').getByRole('button', { name: /#\d+ \(done\)/ })).toBeVisible() // the second job's log
+    // The socket dropped during the restart; anything else logged as an error is a fault.
+    expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))).toEqual([])
   } finally {
     await host.stop()
   }

@@ -122,12 +122,11 @@ export const useRunsStore = defineStore('runs', {
     async onJob(job: Job) {
       const runId = runIdOf(job)
       if (runId === null) return
-      if (!this.list.some((r) => r.id === runId)) await this.refreshList()
-      else if (job.state !== 'running') {
-        const i = this.list.findIndex((r) => r.id === runId)
-        if (i >= 0 && this.list[i].jobId !== job.id) await this.refreshList()
-      }
-      if (this.details[runId] && job.state !== 'running') await this.loadDetail(runId)
+      // A new job of a run (a resume, from here or the CLI) becomes the run's current job.
+      const listed = this.list.find((r) => r.id === runId)
+      if (!listed || listed.jobId !== job.id) await this.refreshList()
+      const detail = this.details[runId]
+      if (detail && (detail.jobId !== job.id || job.state !== 'running')) await this.loadDetail(runId)
     },
     /** After a reconnect: fetch the points pushed while the socket was down. */
     async catchUp() {

@@ -120,6 +120,7 @@ export const useTrainStore = defineStore('train', {
       this.base = base ? clone(base) : null
       this.baseLabel = label
       this.textError = null
+      this.startError = null
       this.syncText()
     },
     choosePreset(name: string) {
@@ -153,6 +154,7 @@ export const useTrainStore = defineStore('train', {
       }
     },
     setField(path: string, value: unknown) {
+      this.startError = null
       setPath(this.draft, path, value)
       this.syncText()
     },
@@ -170,6 +172,7 @@ export const useTrainStore = defineStore('train', {
     },
     setText(text: string) {
       this.text = text
+      this.startError = null
       try {
         const value: unknown = this.mode === 'json' ? JSON.parse(text) : YAML.parse(text)
         if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('the config must be an object ({ ... }) at the top level')

@@ -46,7 +46,7 @@ export function runLines(run: ChartRun, metric: string, o: LineOptions, style: L
       { label, color: run.color, points: decimate(xs, smooth(s.value, o.smoothing), o.buckets), dashed: style.dashed }
     ]
   }
-  return [{ label, color: run.color, points: decimate(xs, s.value, o.buckets), dashed: style.dashed, dots: style.dots && s.step.length < 400 }]
+  return [{ label, color: run.color, points: decimate(xs, s.value, o.buckets), dashed: style.dashed, dots: style.dots && s.step.length <= 60 }]
 }
 
 /**

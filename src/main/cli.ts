@@ -43,9 +43,10 @@ ${PREPARE_HELP}
                                Mean next-token loss and perplexity of a text under a checkpoint.
 ${GENERATE_HELP}
 ${EVAL_HELP}
-  gptw bench [--steps N] [--no-torch]
-                               Training tokens/s of the bench preset, beside PyTorch's when
-                               Debian's python3-torch is installed.
+  gptw bench [--steps N] [--only train,train-stock,generation,eval,data] [--no-torch]
+                               Speed of the bench preset (training tokens/s on the chosen and on
+                               the stock backend, generation tokens/s, eval requests/s, data
+                               MB/s) as JSON, beside PyTorch's when python3-torch is installed.
 
 The workspace is ~/.gpt-workbench unless GPTW_HOME names another folder.`
 
@@ -126,7 +127,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   eval: evalCli,
   score,
   generate,
-  bench: (argv) => bench(argv, path.join(OUT_DIR, '../../resources'))
+  bench: (argv) => bench(argv, path.join(OUT_DIR, '../../resources'), path.join(OUT_DIR, '../../bin/gptw.js'))
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -23,6 +23,12 @@ const CASES: Case[] = [
     shapes: [[3, 5, 4], [3, 6, 4], [4, 7], [4, 5]],
     f: ([a, b, c, d]) => tf.add(tf.sum(tf.sin(tf.matMul(a, b, false, true))), tf.sum(tf.sin(tf.matMul(c as tf.Tensor2D, d as tf.Tensor2D, true, false))))
   },
+  {
+    name: 'softmax and row-broadcast arithmetic',
+    shapes: [[2, 3, 4], [2, 3, 1]],
+    f: ([a, b]) => tf.add(tf.sum(tf.sin(tf.mul(tf.softmax(a), b))), tf.sum(tf.sin(tf.div(tf.sub(b, a), tf.add(tf.abs(b), 1)))))
+  },
+  { name: 'sums over leading and trailing axes', shapes: [[3, 4, 5]], f: ([a]) => tf.add(tf.sum(tf.sin(tf.sum(a, 0))), tf.sum(tf.sin(tf.sum(tf.mul(a, a), [1, 2], true)))) },
   { name: 'broadcast arithmetic and transpose', shapes: [[2, 3, 4], [3, 4], [4]], f: ([a, b, c]) => tf.sum(tf.sin(tf.transpose(tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(c), 1)), [2, 0, 1]))) }
 ]
 

@@ -1,47 +1,83 @@
-// gptw bench (npm run bench): training speed of the bench preset on random tokens, as JSON
-// {backend, tokens_per_s, step_s, params, peak_rss_mb}, beside PyTorch's on the same model when
-// Debian's python3-torch and the yardstick script are present (run one after the other).
+// gptw bench (npm run bench): speed of the embedded engine beside PyTorch on the same model, as
+// one JSON object. Each section runs in its own process so its peak RSS is its own:
+//   train       tokens/s of the bench preset (random tokens), on the chosen backend and on stock wasm
+//   generation  tokens/s at batch 1, 256 new tokens, with the KV cache and with full recompute
+//   eval        loglikelihood requests/s through the eval adapter
+//   data        MB/s of the Webtext pipeline stages on a fixed corpus
+// PyTorch (Debian python3-torch) runs the same shapes when it is installed; ratios are ours / its.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 import { parameterCount } from '../../shared/config/model'
 import { TrainConfig } from '../../shared/config/train'
 import { inlineContext } from '../../workers/context'
+import { encodeText, END_OF_TEXT } from '../../workers/data/gpt2-tokenizer'
+import { benchDataPipeline } from '../../workers/data/pipeline/bench'
 import { type BackendName, initBackend } from '../../workers/engine/backend'
 import { GPT } from '../../workers/engine/model'
 import { Trainer } from '../../workers/engine/trainer'
+import { benchRequests, evalBench } from '../../workers/eval/bench'
+import { benchGeneration } from '../../workers/generate/bench'
+import { WORKER_ENV } from '../services/jobs/worker-env'
 import { intFlag } from './args'
 
-export async function bench(argv: string[], resourcesDir: string): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { steps: { type: 'string' }, backend: { type: 'string' }, torch: { type: 'string' }, 'no-torch': { type: 'boolean' } } })
+/** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
+const PEAK_GFLOPS = 157
+const SECTIONS = ['train', 'train-stock', 'generation', 'eval', 'data'] as const
+type Section = (typeof SECTIONS)[number]
+
+export async function bench(argv: string[], resourcesDir: string, cliFile: string): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { steps: { type: 'string' }, backend: { type: 'string' }, section: { type: 'string' }, torch: { type: 'string' }, 'no-torch': { type: 'boolean' }, only: { type: 'string' } }
+  })
   const steps = intFlag(values.steps, 'steps', 6, 1, 1000)
-  const preset = JSON.parse(fs.readFileSync(path.join(resourcesDir, 'presets', 'bench.json'), 'utf8')) as { config: unknown }
-  const config = TrainConfig.parse({ ...(preset.config as object), steps: steps + 2 })
-  const backend = await initBackend((values.backend as BackendName | undefined) ?? 'auto')
-  const ours = await trainSpeed(config, steps)
-  const result: Record<string, unknown> = {
-    backend: backend.name,
-    backend_detail: backend.detail,
-    preset: 'bench',
-    params: parameterCount(config.model),
-    tokens_per_step: config.batchSize * config.model.nCtx,
-    step_s: round(ours.stepSeconds, 4),
-    tokens_per_s: round((config.batchSize * config.model.nCtx) / ours.stepSeconds, 1),
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024)
+  const backend = (values.backend as BackendName | undefined) ?? 'auto'
+  if (values.section) {
+    const out = await runSection(values.section as Section, { steps, backend, resourcesDir })
+    console.log(JSON.stringify({ ...out, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }))
+    return 0
   }
-  const torchScript = values.torch ?? path.resolve(resourcesDir, '..', '..', 'shared', 'bench', 'torch_gpt.py')
-  if (!values['no-torch']) {
-    const torch = runTorch(torchScript, steps)
-    result.pytorch = torch
-    if (torch && typeof torch === 'object' && 'tokens_per_s' in torch) result.ratio_vs_pytorch = round((result.tokens_per_s as number) / (torch.tokens_per_s as number), 3)
+  const wanted = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS]
+  const result: Record<string, unknown> = { machine: `${os.cpus()[0]?.model.trim()} x ${os.availableParallelism()}`, peak_gflops: PEAK_GFLOPS }
+  for (const section of wanted) {
+    if (!SECTIONS.includes(section)) throw new Error(`Unknown bench section "${section}" (sections: ${SECTIONS.join(', ')}).`)
+    process.stderr.write(`bench: ${section}...\n`)
+    const args = [cliFile, 'bench', '--section', section, '--steps', String(steps), '--backend', section === 'train-stock' ? 'wasm' : backend]
+    const env = { ...process.env, ...WORKER_ENV }
+    result[section] = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }).trim().split('\n').at(-1)!)
   }
-  console.log(JSON.stringify(result))
+  if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', '..', 'shared', 'bench', 'torch_gpt.py'), resourcesDir, steps, wanted)
+  console.log(JSON.stringify(result, null, 2))
   return 0
 }
 
-async function trainSpeed(config: TrainConfig, steps: number): Promise<{ stepSeconds: number }> {
+async function runSection(section: Section, o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string }): Promise<Record<string, unknown>> {
+  switch (section) {
+    case 'train':
+    case 'train-stock':
+      return trainSpeed(o.resourcesDir, o.steps, o.backend)
+    case 'generation':
+      return { ...(await benchGeneration({ resourcesDir: o.resourcesDir, newTokens: 256, backend: o.backend })) }
+    case 'eval':
+      return { ...(await evalBench(o.resourcesDir, { requests: 128, backend: o.backend })) }
+    case 'data':
+      return { ...(await benchDataPipeline()) }
+  }
+}
+
+function benchConfig(resourcesDir: string, steps: number): TrainConfig {
+  const preset = JSON.parse(fs.readFileSync(path.join(resourcesDir, 'presets', 'bench.json'), 'utf8')) as { config: object }
+  // As the PyTorch yardstick: no clipping (it has none), AdamW.
+  return TrainConfig.parse({ ...preset.config, steps: steps + 2, optimizer: { lr: 3e-4, weightDecay: 0.1, gradClip: 0 } })
+}
+
+async function trainSpeed(resourcesDir: string, steps: number, backendChoice: BackendName | 'auto'): Promise<Record<string, unknown>> {
+  const config = benchConfig(resourcesDir, steps)
+  const backend = await initBackend(backendChoice)
   const model = new GPT(config.model)
   // Random tokens over the whole (padded) vocabulary, as the PyTorch yardstick draws them.
   const tokens = new Uint16Array(1 << 20)
@@ -58,17 +94,68 @@ async function trainSpeed(config: TrainConfig, steps: number): Promise<{ stepSec
   model.dispose()
   tf.disposeVariables()
   times.sort((a, b) => a - b)
-  return { stepSeconds: times[Math.floor(times.length / 2)] }
+  const stepS = times[Math.floor(times.length / 2)]
+  const tokensPerStep = config.batchSize * config.model.nCtx
+  const params = parameterCount(config.model)
+  return {
+    backend: backend.name,
+    backend_detail: backend.detail,
+    params,
+    tokens_per_step: tokensPerStep,
+    step_s: round(stepS, 4),
+    tokens_per_s: round(tokensPerStep / stepS, 1),
+    model_gflops: round((6 * params * tokensPerStep) / stepS / 1e9, 2),
+    mfu: round((6 * params * tokensPerStep) / stepS / 1e9 / PEAK_GFLOPS, 3)
+  }
 }
 
-function runTorch(script: string, steps: number): Record<string, unknown> | string {
-  if (!fs.existsSync(script)) return `skipped: ${script} not found (pass --torch FILE)`
+function addPyTorch(result: Record<string, unknown>, trainScript: string, resourcesDir: string, steps: number, wanted: Section[]): void {
+  const torch: Record<string, unknown> = {}
+  const python = '/usr/bin/python3'
   try {
-    const out = execFileSync('/usr/bin/python3', [script, '--steps', String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 })
-    return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>
-  } catch (err) {
-    return `skipped: PyTorch yardstick failed (${(err as Error).message.split('\n')[0]}); apt-get install -y python3-torch libopenblas0-pthread`
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' })
+  } catch {
+    result.pytorch = 'skipped: PyTorch is not installed (apt-get install -y python3-torch libopenblas0-pthread)'
+    return
   }
+  if (wanted.includes('train')) {
+    if (fs.existsSync(trainScript)) {
+      const out = JSON.parse(execFileSync(python, [trainScript, '--steps', String(steps)], { encoding: 'utf8', timeout: 900_000 }).trim().split('\n').at(-1)!)
+      torch.train = out
+      const ours = result.train as { tokens_per_s: number }
+      result.ratio_train_vs_pytorch = round(ours.tokens_per_s / out.tokens_per_s, 3)
+      torch.train_mfu = round(out.model_gflops / PEAK_GFLOPS, 3)
+    } else torch.train = `skipped: ${trainScript} not found (pass --torch FILE)`
+  }
+  if (wanted.includes('generation') || wanted.includes('eval')) {
+    const infer = path.resolve(resourcesDir, '..', 'tools', 'torch_infer_bench.py')
+    const requestsFile = path.join(os.tmpdir(), `gptw-bench-requests-${process.pid}.json`)
+    fs.writeFileSync(requestsFile, JSON.stringify(requestTokens(128)))
+    try {
+      const out = JSON.parse(execFileSync(python, [infer, '--requests', requestsFile], { encoding: 'utf8', timeout: 900_000 }).trim().split('\n').at(-1)!)
+      torch.inference = out
+      const gen = result.generation as { kvCacheTokensPerSec: number; recomputeTokensPerSec: number } | undefined
+      if (gen) {
+        result.ratio_generation_kv_vs_pytorch = round(gen.kvCacheTokensPerSec / out.generation_kv_tokens_per_s, 3)
+        result.ratio_generation_recompute_vs_pytorch = round(gen.recomputeTokensPerSec / out.generation_recompute_tokens_per_s, 3)
+      }
+      const ev = result.eval as { loglikelihood_requests_per_s: number } | undefined
+      if (ev) result.ratio_eval_vs_pytorch = round(ev.loglikelihood_requests_per_s / out.loglikelihood_requests_per_s, 3)
+    } finally {
+      fs.rmSync(requestsFile, { force: true })
+    }
+  }
+  result.pytorch = torch
+}
+
+/** The eval bench's requests as token sequences (context + continuation, cut to the window) for PyTorch. */
+function requestTokens(count: number): [number[], number][] {
+  const window = 129
+  return benchRequests(count).map((r) => {
+    const context = r.context ? encodeText(r.context) : [END_OF_TEXT]
+    const continuation = encodeText(r.continuation)
+    return [[...context, ...continuation].slice(-window), continuation.length]
+  })
 }
 
 function round(x: number, digits: number): number {

@@ -35,8 +35,9 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
     x.dispose()
     y.dispose()
     // variableGrads keys gradients by tfjs variable name (unique per process, not our parameter name).
-    const scaled = vars.map((v) => tf.tidy(() => tf.mul(grads[v.name], scale)))
-    for (const g of Object.values(grads)) g.dispose()
+    // One micro-batch on one worker needs no scaling: skip a pass over every gradient.
+    const scaled = vars.map((v) => (scale === 1 ? grads[v.name] : tf.tidy(() => tf.mul(grads[v.name], scale))))
+    if (scale !== 1) for (const g of Object.values(grads)) g.dispose()
     if (!acc) acc = scaled
     else {
       const prev: tf.Tensor[] = acc

@@ -7,6 +7,7 @@ import type { GenerationWorkerEvent } from '../../../shared/generate'
 import type { Job, JobKind } from '../../../shared/jobs'
 import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
 import type { JobsRepo, LogLine } from '../store/jobs-repo'
+import { WORKER_ENV } from './worker-env'
 
 export interface SupervisorOptions {
   /** The script that runs jobs of a kind (a built worker entry point). */
@@ -86,7 +87,7 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     try {
       child = fork(this.options.workerPath(spec.kind), [], {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        env: { ...process.env, ...this.options.workerEnv },
+        env: { ...process.env, ...WORKER_ENV, ...this.options.workerEnv },
         execPath: this.options.execPath,
         serialization: 'json'
       })

@@ -1,7 +1,8 @@
 // Faster JavaScript for tfjs cpu-backend kernels the GPT step leans on, whose stock versions
-// compute a full index per element: binary ops where one operand repeats along the leading axes
-// (the position embedding, the attention mask), transposes (the attention head shuffles) and
-// UnsortedSegmentSum (the embedding gradient, which the stock kernel does once per vocab entry).
+// compute a full index per element: binary ops where one operand repeats (the position
+// embedding, the attention mask, softmax's gradient), transposes (the attention head shuffles),
+// sums over leading or trailing axes (bias gradients), softmax, and UnsortedSegmentSum (the
+// embedding gradient, which the stock kernel does once per vocabulary entry).
 // Other shapes go to the stock kernels, kept as fallbacks.
 import * as tf from '@tensorflow/tfjs'
 
@@ -9,47 +10,120 @@ interface CpuBackendLike {
   data: { get(id: unknown): { values: Float32Array | Int32Array } }
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): tf.TensorInfo
 }
-type Binary = (a: number, b: number) => number
 type BinaryArgs = { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: CpuBackendLike }
 type TransposeArgs = { inputs: { x: tf.TensorInfo }; attrs: { perm: number[] }; backend: CpuBackendLike }
+type Op = 'Add' | 'Sub' | 'Multiply' | 'RealDiv'
 
-const BINARY: Record<string, Binary> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  Multiply: (a, b) => a * b,
-  RealDiv: (a, b) => a / b
-}
+const OPS: Op[] = ['Add', 'Sub', 'Multiply', 'RealDiv']
 
 const size = (shape: number[]): number => shape.reduce((x, y) => x * y, 1)
 
 /** True when `small` equals the trailing dims of `big` (leading 1s in `small` ignored). */
 function isTrailing(small: number[], big: number[]): boolean {
-  const s = small.slice(small.findIndex((d) => d !== 1) < 0 ? small.length : small.findIndex((d) => d !== 1))
+  const first = small.findIndex((d) => d !== 1)
+  const s = first < 0 ? [] : small.slice(first)
   if (s.length > big.length) return false
   return s.every((d, i) => d === big[big.length - s.length + i])
 }
 
-function fastBinary(name: string, op: Binary, args: BinaryArgs): tf.TensorInfo | null {
+/**
+ * out[i] = a[i] op b[i mod nb] (or, swapped, b repeating a). One loop per op, written out, so
+ * each stays monomorphic and fast (a closure per element was the stock cost).
+ */
+function repeatOp(op: Op, big: Float32Array | Int32Array, small: Float32Array | Int32Array, smallFirst: boolean, out: Float32Array): void {
+  const n = big.length
+  const m = small.length
+  for (let i = 0; i < n; i += m) {
+    const end = Math.min(m, n - i)
+    if (m === 1) {
+      const b = small[0]
+      if (smallFirst) {
+        if (op === 'Add') for (let j = 0; j < n; j++) out[j] = b + big[j]
+        else if (op === 'Sub') for (let j = 0; j < n; j++) out[j] = b - big[j]
+        else if (op === 'Multiply') for (let j = 0; j < n; j++) out[j] = b * big[j]
+        else for (let j = 0; j < n; j++) out[j] = b / big[j]
+      } else {
+        if (op === 'Add') for (let j = 0; j < n; j++) out[j] = big[j] + b
+        else if (op === 'Sub') for (let j = 0; j < n; j++) out[j] = big[j] - b
+        else if (op === 'Multiply') for (let j = 0; j < n; j++) out[j] = big[j] * b
+        else for (let j = 0; j < n; j++) out[j] = big[j] / b
+      }
+      return
+    }
+    if (smallFirst) {
+      if (op === 'Add') for (let j = 0; j < end; j++) out[i + j] = small[j] + big[i + j]
+      else if (op === 'Sub') for (let j = 0; j < end; j++) out[i + j] = small[j] - big[i + j]
+      else if (op === 'Multiply') for (let j = 0; j < end; j++) out[i + j] = small[j] * big[i + j]
+      else for (let j = 0; j < end; j++) out[i + j] = small[j] / big[i + j]
+    } else {
+      if (op === 'Add') for (let j = 0; j < end; j++) out[i + j] = big[i + j] + small[j]
+      else if (op === 'Sub') for (let j = 0; j < end; j++) out[i + j] = big[i + j] - small[j]
+      else if (op === 'Multiply') for (let j = 0; j < end; j++) out[i + j] = big[i + j] * small[j]
+      else for (let j = 0; j < end; j++) out[i + j] = big[i + j] / small[j]
+    }
+  }
+}
+
+/** How many times each element of `small` repeats in a row, when `small` is `big`'s shape with trailing 1s (e.g. [32,128,1] vs [32,128,128]). */
+function rowRepeat(small: number[], big: number[]): number {
+  if (small.length !== big.length) return 0
+  let k = small.length
+  while (k > 0 && small[k - 1] === 1 && big[k - 1] !== 1) k--
+  if (k === small.length) return 0
+  for (let d = 0; d < k; d++) if (small[d] !== big[d]) return 0
+  return size(big.slice(k))
+}
+
+/** out[i] = a[i] op b[floor(i / inner)] (or with the operands swapped). */
+function rowRepeatOp(op: Op, big: Float32Array | Int32Array, small: Float32Array | Int32Array, inner: number, smallFirst: boolean, out: Float32Array): void {
+  for (let r = 0, i = 0; r < small.length; r++, i += inner) {
+    const c = small[r]
+    const end = i + inner
+    if (smallFirst) {
+      if (op === 'Add') for (let j = i; j < end; j++) out[j] = c + big[j]
+      else if (op === 'Sub') for (let j = i; j < end; j++) out[j] = c - big[j]
+      else if (op === 'Multiply') for (let j = i; j < end; j++) out[j] = c * big[j]
+      else for (let j = i; j < end; j++) out[j] = c / big[j]
+    } else {
+      if (op === 'Add') for (let j = i; j < end; j++) out[j] = big[j] + c
+      else if (op === 'Sub') for (let j = i; j < end; j++) out[j] = big[j] - c
+      else if (op === 'Multiply') for (let j = i; j < end; j++) out[j] = big[j] * c
+      else for (let j = i; j < end; j++) out[j] = big[j] / c
+    }
+  }
+}
+
+function fastBinary(op: Op, args: BinaryArgs): tf.TensorInfo | null {
   const { a, b } = args.inputs
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null
   const av = args.backend.data.get(a.dataId).values
   const bv = args.backend.data.get(b.dataId).values
-  const na = av.length
-  const nb = bv.length
-  let out: Float32Array
-  let shape: number[]
-  if (na >= nb && isTrailing(b.shape, a.shape) && na % nb === 0) {
-    shape = a.shape.length >= b.shape.length ? a.shape : b.shape
-    out = new Float32Array(na)
-    for (let i = 0; i < na; i += nb) for (let j = 0; j < nb; j++) out[i + j] = op(av[i + j], bv[j])
-  } else if (nb > na && isTrailing(a.shape, b.shape) && nb % na === 0) {
-    shape = b.shape
-    out = new Float32Array(nb)
-    for (let i = 0; i < nb; i += na) for (let j = 0; j < na; j++) out[i + j] = op(av[j], bv[i + j])
-  } else return null
-  if (size(shape) !== out.length) return null
-  void name
-  return args.backend.makeTensorInfo(shape, 'float32', out)
+  if (!av.length || !bv.length) return null
+  const aRows = rowRepeat(a.shape, b.shape)
+  if (aRows) {
+    const out = new Float32Array(bv.length)
+    rowRepeatOp(op, bv, av, aRows, true, out)
+    return args.backend.makeTensorInfo(b.shape, 'float32', out)
+  }
+  const bRows = rowRepeat(b.shape, a.shape)
+  if (bRows) {
+    const out = new Float32Array(av.length)
+    rowRepeatOp(op, av, bv, bRows, false, out)
+    return args.backend.makeTensorInfo(a.shape, 'float32', out)
+  }
+  if (av.length >= bv.length && isTrailing(b.shape, a.shape) && av.length % Math.max(bv.length, 1) === 0) {
+    const shape = a.shape.length >= b.shape.length ? a.shape : b.shape
+    if (size(shape) !== av.length) return null
+    const out = new Float32Array(av.length)
+    repeatOp(op, av, bv, false, out)
+    return args.backend.makeTensorInfo(shape, 'float32', out)
+  }
+  if (bv.length > av.length && isTrailing(a.shape, b.shape) && bv.length % Math.max(av.length, 1) === 0) {
+    const out = new Float32Array(bv.length)
+    repeatOp(op, bv, av, true, out)
+    return args.backend.makeTensorInfo(b.shape, 'float32', out)
+  }
+  return null
 }
 
 /** Transpose by walking the output in order with an odometer over the input strides. */
@@ -99,17 +173,76 @@ function fastUnsortedSegmentSum({ inputs: { x, segmentIds }, attrs: { numSegment
   return backend.makeTensorInfo([numSegments, ...x.shape.slice(segmentIds.shape.length)], 'float32', out)
 }
 
+type SoftmaxArgs = { inputs: { logits: tf.TensorInfo }; attrs: { dim: number }; backend: CpuBackendLike }
+
+/** Softmax over the last axis, row by row (the stock kernel goes through broadcast ops). */
+function fastSoftmax({ inputs: { logits }, attrs: { dim }, backend }: SoftmaxArgs): tf.TensorInfo | null {
+  const rank = logits.shape.length
+  if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1)) return null
+  const x = backend.data.get(logits.dataId).values
+  const cols = logits.shape[rank - 1]
+  const out = new Float32Array(x.length)
+  for (let i = 0; i < x.length; i += cols) {
+    let max = -Infinity
+    for (let j = i; j < i + cols; j++) if (x[j] > max) max = x[j]
+    let sum = 0
+    for (let j = i; j < i + cols; j++) sum += out[j] = Math.exp(x[j] - max)
+    const inv = 1 / sum
+    for (let j = i; j < i + cols; j++) out[j] *= inv
+  }
+  return backend.makeTensorInfo(logits.shape, 'float32', out)
+}
+
+type SumArgs = { inputs: { x: tf.TensorInfo }; attrs: { axis: number | number[]; keepDims: boolean }; backend: CpuBackendLike }
+
+/** Sums over leading axes (bias gradients) or trailing axes, without the stock kernel's transpose. */
+function fastSum({ inputs: { x }, attrs, backend }: SumArgs): tf.TensorInfo | null {
+  if (x.dtype !== 'float32') return null
+  const rank = x.shape.length
+  const axes = [...new Set((Array.isArray(attrs.axis) ? attrs.axis : [attrs.axis]).map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q)
+  if (!axes.length || axes.some((a, i) => a !== axes[0] + i)) return null
+  const leading = axes[0] === 0
+  const trailing = axes[axes.length - 1] === rank - 1
+  if (!leading && !trailing) return null
+  const v = backend.data.get(x.dataId).values
+  const kept = x.shape.filter((_, d) => !axes.includes(d))
+  const outShape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept
+  const inner = size(kept)
+  const out = new Float32Array(inner)
+  if (leading) {
+    for (let i = 0; i < v.length; i += inner) for (let j = 0; j < inner; j++) out[j] += v[i + j]
+  } else {
+    const span = v.length / Math.max(inner, 1)
+    for (let r = 0; r < inner; r++) {
+      let sum = 0
+      for (let j = r * span; j < (r + 1) * span; j++) sum += v[j]
+      out[r] = sum
+    }
+  }
+  return backend.makeTensorInfo(outShape, 'float32', out)
+}
+
 let stock: tf.KernelConfig[] | null = null
 
 export function registerFastCpuKernels(): void {
   if (stock) return
   stock = []
-  for (const [name, op] of Object.entries(BINARY)) {
+  for (const op of OPS) {
+    const original = tf.getKernel(op, 'cpu')
+    if (!original) continue
+    stock.push(original)
+    tf.unregisterKernel(op, 'cpu')
+    tf.registerKernel({ kernelName: op, backendName: 'cpu', kernelFunc: ((args: BinaryArgs) => fastBinary(op, args) ?? original.kernelFunc(args as never)) as unknown as tf.KernelFunc })
+  }
+  for (const [name, fast] of [
+    ['Softmax', fastSoftmax],
+    ['Sum', fastSum]
+  ] as const) {
     const original = tf.getKernel(name, 'cpu')
     if (!original) continue
     stock.push(original)
     tf.unregisterKernel(name, 'cpu')
-    tf.registerKernel({ kernelName: name, backendName: 'cpu', kernelFunc: ((args: BinaryArgs) => fastBinary(name, op, args) ?? original.kernelFunc(args as never)) as unknown as tf.KernelFunc })
+    tf.registerKernel({ kernelName: name, backendName: 'cpu', kernelFunc: ((args: never) => fast(args) ?? original.kernelFunc(args)) as unknown as tf.KernelFunc })
   }
   const segment = tf.getKernel('UnsortedSegmentSum', 'cpu')
   if (segment) {

@@ -46,7 +46,7 @@ test('bad values block Train with their message; text modes, seed import and sav
     await expect(start).toBeEnabled()
     await expect(page.getByTestId('diff-row')).toHaveCount(2) // steps and lr
     await expect(page.getByTestId('config-diff')).toContainText('optimizer.lr')
-    await expect(page.getByTestId('est-summary')).toContainText('3.32 M parameters · 512 tokens/step')
+    await expect(page.getByTestId('est-summary')).toContainText('6.84 M parameters · 1,024 tokens/step')
     await page.getByTestId('estimates').scrollIntoViewIfNeeded()
     await page.screenshot({ path: 'test-results/screens/train-estimates.png' })
 

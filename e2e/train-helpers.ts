@@ -6,7 +6,7 @@ import { type Locator, type Page, expect } from '@playwright/test'
 export async function typeSmallConfig(page: Page, fields: Record<string, string | number>): Promise<void> {
   await page.getByTestId('nav-train').click()
   await expect(page.getByTestId('preset-picker')).toHaveValue('preset:tiny-cpu')
-  const values = { 'model.nCtx': 32, batchSize: 4, 'optimizer.lr': 0.006, 'schedule.warmupSteps': 2, 'eval.interval': 10, 'eval.batches': 2, 'checkpoint.interval': 10, ...fields }
+  const values = { 'model.nEmbd': 64, 'model.nCtx': 32, batchSize: 4, 'optimizer.lr': 0.006, 'schedule.warmupSteps': 2, 'eval.interval': 10, 'eval.batches': 2, 'checkpoint.interval': 10, ...fields }
   for (const [path, value] of Object.entries(values)) await page.getByTestId(`field-${path}`).fill(String(value))
   // The wasm backend: present on every machine, and the one these timings were sized on.
   await page.getByTestId('backend-picker').selectOption('wasm')

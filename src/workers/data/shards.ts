@@ -3,6 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
+import { PartialFile } from './partial-file'
 
 export const ShardMeta = z.object({
   format: z.literal('gptw-tokens-v1'),
@@ -22,7 +23,7 @@ export const SHARD_META_FILE = 'meta.json'
 
 /** Buffers ids and appends them to `<file>.partial`; `finish()` renames it into place. */
 export class ShardWriter {
-  private readonly fd: number
+  private readonly out: PartialFile
   private readonly buffer: Uint16Array
   private filled = 0
   tokens = 0
@@ -32,7 +33,7 @@ export class ShardWriter {
     readonly file: string,
     bufferTokens = 1 << 20
   ) {
-    this.fd = fs.openSync(file + '.partial', 'w')
+    this.out = new PartialFile(file)
     this.buffer = new Uint16Array(bufferTokens)
   }
 
@@ -46,19 +47,16 @@ export class ShardWriter {
 
   finish(): void {
     this.flush()
-    fs.fsyncSync(this.fd)
-    fs.closeSync(this.fd)
-    fs.renameSync(this.file + '.partial', this.file)
+    this.out.finish()
   }
 
   abort(): void {
-    fs.closeSync(this.fd)
-    fs.rmSync(this.file + '.partial', { force: true })
+    this.out.abort()
   }
 
   private flush(): void {
     if (this.filled === 0) return
-    fs.writeSync(this.fd, Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.filled * 2))
+    this.out.write(new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.filled * 2))
     this.filled = 0
   }
 }

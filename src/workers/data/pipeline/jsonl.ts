@@ -2,6 +2,7 @@
 // offset (so later stages can seek back to a document), atomic writers (a crash never leaves a
 // file that looks complete), an append-only log that survives a crash mid-line.
 import fs from 'node:fs'
+import { PartialFile } from '../partial-file'
 
 export interface JsonlLine<T> {
   value: T
@@ -71,14 +72,14 @@ export function readJsonAt<T>(fd: number, offset: number, length: number): T {
 
 /** Writes `<file>.partial` line by line; `finish()` syncs and renames it into place. */
 export class AtomicJsonlWriter {
-  private readonly fd: number
+  private readonly out: PartialFile
   private chunks: string[] = []
   private chunkChars = 0
   lines = 0
   bytes = 0
 
   constructor(readonly file: string) {
-    this.fd = fs.openSync(file + '.partial', 'w')
+    this.out = new PartialFile(file)
   }
 
   write(value: unknown): void {
@@ -91,20 +92,17 @@ export class AtomicJsonlWriter {
 
   finish(): void {
     this.flush()
-    fs.fsyncSync(this.fd)
-    fs.closeSync(this.fd)
-    fs.renameSync(this.file + '.partial', this.file)
+    this.out.finish()
   }
 
   abort(): void {
-    fs.closeSync(this.fd)
-    fs.rmSync(this.file + '.partial', { force: true })
+    this.out.abort()
   }
 
   private flush(): void {
     if (!this.chunks.length) return
     const buffer = Buffer.from(this.chunks.join(''))
-    fs.writeSync(this.fd, buffer)
+    this.out.write(buffer)
     this.bytes += buffer.length
     this.chunks = []
     this.chunkChars = 0

@@ -183,6 +183,75 @@ void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, in
   }
 }
 
+// ---- few rows (decoding one token, scoring a short batch): no packing, stream B once ----
+
+float dot_portable(const float* x, const float* y, int n) {
+  float s = 0.f;
+  for (int i = 0; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+
+__attribute__((target("avx2,fma"))) float dot_avx2(const float* x, const float* y, int n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+  __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  float out = _mm_cvtss_f32(h);
+  for (; i < n; ++i) out += x[i] * y[i];
+  return out;
+}
+
+void axpy_portable(float a, const float* x, float* y, int n) {
+  for (int i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+__attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, float* y, int n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// C[m x n] = op(A) op(B) for m small: each row of op(A) is made contiguous, then either dot
+// products against B's rows (transposed B, e.g. the tied lm head) or row updates down B.
+void gemm_few_rows(const Operand& a, const Operand& b, int m, int n, int k, float* c, int ldc, bool accumulate, int threads) {
+  std::vector<float> rows(static_cast<size_t>(m) * k);
+  for (int i = 0; i < m; ++i)
+    for (int p = 0; p < k; ++p) rows[static_cast<size_t>(i) * k + p] = a.at(i, p);
+  const bool avx = has_avx2();
+  const size_t chunks = threads > 1 ? static_cast<size_t>(threads) * 4 : 1;
+  auto run = [&](size_t c0, size_t c1, int) {
+    const int j0 = static_cast<int>(static_cast<size_t>(n) * c0 / chunks), j1 = static_cast<int>(static_cast<size_t>(n) * c1 / chunks);
+    if (j0 >= j1) return;
+    for (int i = 0; i < m; ++i) {
+      const float* x = rows.data() + static_cast<size_t>(i) * k;
+      float* out = c + static_cast<size_t>(i) * ldc;
+      if (b.trans) {
+        for (int j = j0; j < j1; ++j) {
+          const float v = (avx ? dot_avx2 : dot_portable)(x, b.p + static_cast<size_t>(j) * b.ld, k);
+          out[j] = accumulate ? out[j] + v : v;
+        }
+      } else {
+        if (!accumulate) std::fill(out + j0, out + j1, 0.f);
+        for (int p = 0; p < k; ++p) (avx ? axpy_avx2 : axpy_portable)(x[p], b.p + static_cast<size_t>(p) * b.ld + j0, out + j0, j1 - j0);
+      }
+    }
+  };
+  if (chunks == 1) run(0, 1, 0);
+  else parallel_for(chunks, run);
+}
+
+constexpr int kFewRows = 4;
+
 }  // namespace
 
 bool gemm_uses_avx2() { return has_avx2(); }
@@ -194,6 +263,7 @@ void sgemm_serial(bool trans_a, bool trans_b, int m, int n, int k, const float* 
       for (int i = 0; i < m; ++i) std::fill(c + static_cast<size_t>(i) * ldc, c + static_cast<size_t>(i) * ldc + n, 0.f);
     return;
   }
+  if (m <= kFewRows) return gemm_few_rows(Operand{a, lda, trans_a}, Operand{b, ldb, trans_b}, m, n, k, c, ldc, accumulate, 1);
   gemm_block(Operand{a, lda, trans_a}, Operand{b, ldb, trans_b}, k, c, ldc, 0, m, 0, n, accumulate);
 }
 
@@ -208,6 +278,10 @@ void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int 
   const Operand B{b, ldb, trans_b};
   const double flops = 2.0 * m * n * k;
   const int threads = flops < 2e6 ? 1 : thread_count();
+  if (m <= kFewRows) {
+    gemm_few_rows(A, B, m, n, k, c, ldc, accumulate, threads);
+    return;
+  }
   if (threads == 1) {
     gemm_block(A, B, k, c, ldc, 0, m, 0, n, accumulate);
     return;

@@ -24,6 +24,16 @@ const CASES: Case[] = [
     f: ([a, b, c, d]) => tf.add(tf.sum(tf.sin(tf.matMul(a, b, false, true))), tf.sum(tf.sin(tf.matMul(c as tf.Tensor2D, d as tf.Tensor2D, true, false))))
   },
   {
+    name: 'products with one to four rows (decoding)',
+    shapes: [[1, 40], [70, 40], [3, 40], [40, 9], [40, 2]],
+    f: ([a, b, c, d, e]) =>
+      tf.addN([
+        tf.sum(tf.sin(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true))),
+        tf.sum(tf.sin(tf.matMul(c as tf.Tensor2D, d as tf.Tensor2D))),
+        tf.sum(tf.sin(tf.matMul(e as tf.Tensor2D, d as tf.Tensor2D, true, false)))
+      ]) as tf.Scalar
+  },
+  {
     name: 'softmax and row-broadcast arithmetic',
     shapes: [[2, 3, 4], [2, 3, 1]],
     f: ([a, b]) => tf.add(tf.sum(tf.sin(tf.mul(tf.softmax(a), b))), tf.sum(tf.sin(tf.div(tf.sub(b, a), tf.add(tf.abs(b), 1)))))

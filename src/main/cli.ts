@@ -43,7 +43,7 @@ ${PREPARE_HELP}
                                Mean next-token loss and perplexity of a text under a checkpoint.
 ${GENERATE_HELP}
 ${EVAL_HELP}
-  gptw bench [--steps N] [--only train,train-stock,generation,eval,data] [--no-torch]
+  gptw bench [--steps N] [--only train,generation,eval,data,...] [--no-torch]
                                Speed of the bench preset (training tokens/s on the chosen and on
                                the stock backend, generation tokens/s, eval requests/s, data
                                MB/s) as JSON, beside PyTorch's when python3-torch is installed.

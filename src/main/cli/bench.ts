@@ -1,8 +1,9 @@
 // gptw bench (npm run bench): speed of the embedded engine beside PyTorch on the same model, as
 // one JSON object. Each section runs in its own process so its peak RSS is its own:
-//   train       tokens/s of the bench preset (random tokens), on the chosen backend and on stock wasm
+//   train       tokens/s of the bench preset (random tokens)
 //   generation  tokens/s at batch 1, 256 new tokens, with the KV cache and with full recompute
 //   eval        loglikelihood requests/s through the eval adapter
+// each on the chosen backend (auto: the fast path) and, as `<section>-stock`, on stock wasm;
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
 // PyTorch (Debian python3-torch) runs the same shapes when it is installed; ratios are ours / its.
 import { execFileSync } from 'node:child_process'
@@ -26,7 +27,7 @@ import { intFlag } from './args'
 
 /** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
 const PEAK_GFLOPS = 157
-const SECTIONS = ['train', 'train-stock', 'generation', 'eval', 'data'] as const
+const SECTIONS = ['train', 'train-stock', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data'] as const
 type Section = (typeof SECTIONS)[number]
 
 export async function bench(argv: string[], resourcesDir: string, cliFile: string): Promise<number> {
@@ -46,7 +47,7 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
   for (const section of wanted) {
     if (!SECTIONS.includes(section)) throw new Error(`Unknown bench section "${section}" (sections: ${SECTIONS.join(', ')}).`)
     process.stderr.write(`bench: ${section}...\n`)
-    const args = [cliFile, 'bench', '--section', section, '--steps', String(steps), '--backend', section === 'train-stock' ? 'wasm' : backend]
+    const args = [cliFile, 'bench', '--section', section, '--steps', String(steps), '--backend', section.endsWith('-stock') ? 'wasm' : backend]
     const env = { ...process.env, ...WORKER_ENV }
     result[section] = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }).trim().split('\n').at(-1)!)
   }
@@ -61,8 +62,14 @@ async function runSection(section: Section, o: { steps: number; backend: Backend
     case 'train-stock':
       return trainSpeed(o.resourcesDir, o.steps, o.backend)
     case 'generation':
-      return { ...(await benchGeneration({ resourcesDir: o.resourcesDir, newTokens: 256, backend: o.backend })) }
+    case 'generation-stock': {
+      const g = await benchGeneration({ resourcesDir: o.resourcesDir, newTokens: 256, backend: o.backend })
+      // Forward-only model FLOPs per generated token: 2 x parameters (the KV cache makes it so).
+      const flopsPerToken = 2 * parameterCount(g.model)
+      return { ...g, kv_mfu: round((flopsPerToken * g.kvCacheTokensPerSec) / 1e9 / PEAK_GFLOPS, 4) }
+    }
     case 'eval':
+    case 'eval-stock':
       return { ...(await evalBench(o.resourcesDir, { requests: 128, backend: o.backend })) }
     case 'data':
       return { ...(await benchDataPipeline()) }

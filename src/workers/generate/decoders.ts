@@ -4,6 +4,7 @@
 // kept as the reference and the speed baseline). Batch 1.
 import * as tf from '@tensorflow/tfjs'
 import type { GPT } from '../engine/model'
+import { nativeKernels } from '../engine/kernels'
 import { gelu, layerNorm, linear } from '../engine/ops'
 
 export interface Decoder {
@@ -22,11 +23,19 @@ type LayerCache = { k: tf.Tensor3D; v: tf.Tensor3D }
 export class KVCacheDecoder implements Decoder {
   private cache: LayerCache[] = []
   private past = 0
-  private readonly headT: tf.Tensor2D
+  private headT: tf.Tensor2D | null = null
 
-  constructor(private readonly model: GPT) {
-    // The tied lm head as [C, paddedVocab], transposed once.
-    this.headT = tf.keep(tf.transpose(model.p('wte.weight')) as tf.Tensor2D)
+  constructor(private readonly model: GPT) {}
+
+  /**
+   * logits = h wte^T. The native GEMM reads wte's rows directly (one contiguous dot product per
+   * vocabulary entry, the fastest way for one row); other backends get wte^T made once.
+   */
+  private head(h: tf.Tensor2D): tf.Tensor2D {
+    const wte = this.model.p('wte.weight') as tf.Tensor2D
+    if (nativeKernels()) return tf.matMul(h, wte, false, true)
+    this.headT ??= tf.keep(tf.transpose(wte))
+    return tf.matMul(h, this.headT)
   }
 
   get length(): number {
@@ -68,7 +77,7 @@ export class KVCacheDecoder implements Decoder {
       }
       const last = tf.slice(x, [T - 1, 0], [1, C]) as tf.Tensor2D
       const out = layerNorm(last, m.p('ln_f.weight') as tf.Tensor1D, m.p('ln_f.bias') as tf.Tensor1D, c.layerNormEps)
-      return { logits: tf.matMul(out, this.headT), cache: next }
+      return { logits: this.head(out), cache: next }
     })
     this.dropCache()
     this.cache = cache
@@ -87,7 +96,8 @@ export class KVCacheDecoder implements Decoder {
 
   dispose(): void {
     this.reset()
-    this.headT.dispose()
+    this.headT?.dispose()
+    this.headT = null
   }
 
   private dropCache(): void {

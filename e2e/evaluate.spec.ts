@@ -1,7 +1,9 @@
 // The Evaluate view in Chromium through the web host: two random GPT checkpoints on three harness
 // tasks whose data comes from a local stand-in for the Hugging Face Hub and the download hosts.
 // The matrix fills in from pushed events as the worker finishes tasks, a cell opens its samples,
-// and the matrix exports as CSV, JSON and Markdown.
+// and the matrix exports as CSV, JSON and Markdown. A watched run's checkpoints are evaluated as
+// training saves them.
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -105,6 +107,49 @@ test('evaluate two checkpoints on three tasks: live matrix, samples, export', as
     expect(md).toMatch(/^\| Task \| Version \| Metric \| n-shot \|/)
     expect(md).toMatch(/\| copa \| 0 \| acc ↑ \| 0 \|/)
     expect(md).toContain('GPT-2 small (124M) (published)')
+  } finally {
+    await host.stop()
+    await server.close()
+  }
+})
+
+test('watch a run: the checkpoints it saves are evaluated and join the matrix; stop', async ({ page }) => {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gptw-e2e-watch-'))
+  const config = path.join(workspace, 'tiny.json')
+  const tiny = { name: 'tiny', model: { nLayer: 1, nHead: 2, nEmbd: 32, nCtx: 32 }, batchSize: 2, steps: 6, eval: { interval: 0 }, checkpoint: { interval: 2, keepLast: 10 }, backend: 'wasm', seed: 5 }
+  fs.writeFileSync(config, JSON.stringify(tiny))
+  const trained = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'gptw.js'), 'train', '--config', config], { env: { ...process.env, GPTW_HOME: workspace }, encoding: 'utf8', timeout: 120_000 })
+  expect(trained.status, trained.stderr).toBe(0)
+  const server = await startFixtureServer()
+  const host = await startHost(workspace)
+  try {
+    await page.goto(host.url)
+    await page.getByTestId('nav-evaluate').click()
+    await page.getByTestId('eval-task-copa').check()
+    await page.getByTestId('eval-limit').fill('2')
+    await page.getByText('Data source').click()
+    await page.getByTestId('eval-hf-base').fill(server.sources.huggingfaceBase)
+    await page.getByTestId('eval-mirrors').fill(JSON.stringify(server.sources.mirrors))
+    await page.getByTestId('eval-watch-run').selectOption('1')
+    await page.getByTestId('eval-watch-start').click()
+    const item = page.getByTestId('eval-watch-item')
+    await expect(item).toHaveAttribute('data-run', '1')
+    await expect(item).toContainText('copa, 0-shot, limit 2')
+    await expect(item.getByTestId('eval-watch-status')).toHaveText('waiting for its next checkpoint')
+
+    // Training resumes from step 4 and saves step 6 again: evaluated, it becomes a matrix column.
+    await page.getByTestId('nav-runs').click()
+    await page.getByTestId('run-row-1').click()
+    await page.getByTestId('resume-from-4').click()
+    await page.getByTestId('nav-evaluate').click()
+    await expect(page.getByTestId('eval-checkpoint-chip')).toHaveText(/run 1 step 6/, { timeout: 60_000 })
+    await expect(page.getByTestId('eval-cell-copa-acc-0')).toHaveText(/^\s*\d\.\d{4}/, { timeout: 60_000 })
+    await expect(item.getByTestId('eval-watch-status')).toContainText(/last: step 6 \(job #\d+, done\)/, { timeout: 30_000 })
+    await page.getByTestId('eval-watch').screenshot({ path: 'test-results/screens/evaluate-watch.png' })
+
+    await item.getByTestId('eval-watch-stop').click()
+    await expect(page.getByTestId('eval-watch-item')).toHaveCount(0)
+    await expect(page.getByTestId('eval-watch-run').locator('option', { hasText: '(watched)' })).toHaveCount(0)
   } finally {
     await host.stop()
     await server.close()

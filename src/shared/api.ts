@@ -11,6 +11,7 @@ import type { DatasetDetail, DatasetSummary } from './config/prepare'
 import { TrainConfig } from './config/train'
 import { type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
 import type { EvalResultRow, EvalSamplePage, EvalTaskFailure, EvalTaskInfo } from './eval'
+import { type EvalWatch, EvalWatchInput } from './eval-watch'
 import { type GenerateCheckpoint, GenerateStartInput, type GenerationEvent, type GenerationRecord, type ModelSession } from './generate'
 
 const JobId = z.strictObject({ id: z.number().int().positive() })
@@ -63,6 +64,10 @@ export const ApiInputs = {
     offset: z.number().int().nonnegative().default(0),
     limit: z.number().int().min(1).max(500).default(20)
   }),
+  /** Evaluate a run's checkpoints as they are saved (replaces the settings of a run already watched). */
+  'evals.watch': EvalWatchInput,
+  'evals.unwatch': z.strictObject({ runId: z.number().int().positive() }),
+  'evals.watches': NoInput,
   'generate.checkpoints': NoInput,
   'generate.models': NoInput,
   'generate.load': z.strictObject({ checkpoint: z.string().min(1, 'pick a checkpoint').max(4096) }),
@@ -116,6 +121,9 @@ export interface ApiReplies {
   'evals.tasks': EvalTaskInfo[]
   'evals.results': EvalMatrix
   'evals.samples': EvalSamplePage
+  'evals.watch': EvalWatch
+  'evals.unwatch': EvalWatch[]
+  'evals.watches': EvalWatch[]
   'generate.checkpoints': GenerateCheckpoint[]
   'generate.models': ModelSession[]
   'generate.load': ModelSession
@@ -143,6 +151,8 @@ export type ApiEvent =
   | { event: 'metric'; data: { runId: number; step: number; values: Record<string, number> } }
   /** An eval job finished a task on a checkpoint: the matrix cells it filled (or why it could not). */
   | { event: 'eval'; data: EvalMatrix & { jobId: number } }
+  /** The watched runs changed: watched or unwatched, an eval job started or ended, a checkpoint waits. */
+  | { event: 'eval-watch'; data: EvalWatch[] }
   /** Generation: a model loaded or unloaded, a generation started, its tokens as they come, its end. */
   | { event: 'generation'; data: GenerationEvent }
 

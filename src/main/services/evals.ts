@@ -33,6 +33,15 @@ export function taskCatalogue(): EvalTaskInfo[] {
   }))
 }
 
+/** Refuses unknown task names, and few-shot examples for the harness's zero-shot-only tasks. */
+export function checkTasks(tasks: readonly string[], numFewshot: number): void {
+  const known = new Set(TASKS.map((t) => t.name))
+  const unknown = tasks.filter((t) => !known.has(t))
+  if (unknown.length) throw new ApiError('bad_input', `Unknown eval task${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}. Known tasks: ${[...known].join(', ')}.`)
+  const zeroShot = TASKS.filter((t) => t.zeroShotOnly && tasks.includes(t.name)).map((t) => t.name)
+  if (numFewshot > 0 && zeroShot.length) throw new ApiError('bad_input', `${zeroShot.join(', ')} ${zeroShot.length > 1 ? 'are' : 'is'} zero-shot only (the harness asserts num_fewshot == 0); evaluate ${zeroShot.length > 1 ? 'them' : 'it'} with numFewshot 0.`)
+}
+
 export class EvalService {
   readonly cache: EvalCacheRepo
   readonly results: EvalResultsRepo
@@ -55,11 +64,7 @@ export class EvalService {
 
   /** Checks the tasks and folders before a worker starts, and names each checkpoint. */
   resolve(config: EvalConfig): EvalWorkerParams {
-    const known = new Set(TASKS.map((t) => t.name))
-    const unknown = config.tasks.filter((t) => !known.has(t))
-    if (unknown.length) throw new ApiError('bad_input', `Unknown eval task${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}. Known tasks: ${[...known].join(', ')}.`)
-    const zeroShot = TASKS.filter((t) => t.zeroShotOnly && config.tasks.includes(t.name)).map((t) => t.name)
-    if (config.numFewshot > 0 && zeroShot.length) throw new ApiError('bad_input', `${zeroShot.join(', ')} ${zeroShot.length > 1 ? 'are' : 'is'} zero-shot only (the harness asserts num_fewshot == 0); evaluate ${zeroShot.length > 1 ? 'them' : 'it'} with numFewshot 0.`)
+    checkTasks(config.tasks, config.numFewshot)
     const dirs = [...new Set(config.checkpoints.map((c) => path.resolve(c)))]
     for (const dir of dirs) {
       for (const file of ['model.safetensors', 'config.json']) {

@@ -8,6 +8,7 @@ import type { ApiMethod } from '../../shared/api-methods'
 import type { JobSpec } from '../../shared/jobs'
 import { readShardMeta } from '../../workers/data/shards'
 import { discoverDevices } from './devices'
+import { EvalWatchService } from './eval-watch'
 import { EvalService } from './evals'
 import { GenerationService } from './generation'
 import { GenerationsRepo } from './generation-repo'
@@ -46,6 +47,7 @@ export class Workbench {
   readonly supervisor: JobSupervisor
   readonly training: TrainingService
   readonly evals: EvalService
+  readonly evalWatch: EvalWatchService
   readonly generation: GenerationService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
@@ -63,6 +65,7 @@ export class Workbench {
     this.datasets = new DatasetsRepo(this.db)
     this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor)
     this.evals = new EvalService(this.workspace, this.db, this.supervisor, this.runs, (event) => this.events.emit('event', event))
+    this.evalWatch = new EvalWatchService(this.db, this.runs, this.jobs, this.evals, this.supervisor, (event) => this.events.emit('event', event))
     this.generation = new GenerationService(new GenerationsRepo(this.db), this.runs, this.supervisor, (data) => this.events.emit('event', { event: 'generation', data }))
     this.supervisor.on('job', (job) => {
       if (job.kind === 'tokenize' && job.state === 'done') this.recordTokenized(job.params, job.id)
@@ -134,6 +137,9 @@ export class Workbench {
       'evals.tasks': () => this.evals.tasks(),
       'evals.results': (input) => this.evals.matrix(input ?? {}),
       'evals.samples': ({ fingerprint, task, numFewshot, offset, limit }) => this.evals.samples(fingerprint, task, numFewshot, offset, limit),
+      'evals.watch': ({ runId, ...settings }) => this.evalWatch.watch(runId, settings),
+      'evals.unwatch': ({ runId }) => this.evalWatch.unwatch(runId),
+      'evals.watches': () => this.evalWatch.list(),
       'generate.checkpoints': () => this.generation.checkpoints(),
       'generate.models': () => this.generation.models(),
       'generate.load': ({ checkpoint }) => this.generation.load(checkpoint),

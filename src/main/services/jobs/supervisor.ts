@@ -267,7 +267,8 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     if (live.child.connected) live.child.send(msg)
   }
 
-  private log(jobId: number, level: LogLine['level'], text: string): void {
+  /** Appends a line to a job's log (services tell the user there what they did with a job and why). */
+  log(jobId: number, level: LogLine['level'], text: string): void {
     this.emit('log', this.repo.appendLog(jobId, level, text))
   }
 

@@ -160,5 +160,15 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO generations_fts(rowid, prompt, output) VALUES (new.id, new.prompt, new.output);
   END;
   INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');
+  `,
+  /* 5: runs whose checkpoints are evaluated as they are saved: the eval settings (JSON, an
+     EvalWatchSettings) and the last eval job a watch started */ `
+  CREATE TABLE eval_watches (
+    run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    settings    TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    last_job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    last_step   INTEGER
+  );
   `
 ]

@@ -15,6 +15,13 @@ describe('GPT-2 tokenization into shards', () => {
     expect(decodeTokens(ids)).toBe('a <|endoftext|> b')
   })
 
+  it('decodes each call on its own: a split character does not leak into the next call', () => {
+    const ids = encodeText('🙂 hi')
+    expect(decodeTokens(ids.slice(0, 1))).toBe('\uFFFD')
+    expect(decodeTokens(encodeText('plain'))).toBe('plain')
+    expect(decodeTokens(ids)).toBe('🙂 hi')
+  })
+
   it('streams plain text in pieces with exactly the tokens of encoding it whole', async () => {
     const dir = tempDir()
     const text = fs.readFileSync(MOBY_DICK, 'utf8')

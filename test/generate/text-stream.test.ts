@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { encodeText } from '../../src/workers/data/gpt2-tokenizer'
 import { TextStream } from '../../src/workers/generate/text-stream'
-import { decodeIds } from '../../src/workers/generate/token-text'
+import { decodeTokens } from '../../src/workers/data/gpt2-tokenizer'
 
 function streamAll(text: string, stops: string[] = []) {
   const s = new TextStream(stops)
@@ -24,7 +24,7 @@ describe('TextStream', () => {
   it('never shows half a character when a character spans tokens', () => {
     for (const text of ['🙂 hi', '日本語のテキスト', 'naïve café ☕ done']) {
       const ids = encodeText(text)
-      expect(ids.some((id) => decodeIds([id]).includes('\uFFFD')), `${text} splits a character`).toBe(true)
+      expect(ids.some((id) => decodeTokens([id]).includes('\uFFFD')), `${text} splits a character`).toBe(true)
       const { deltas } = streamAll(text)
       expect(deltas.join('')).toBe(text)
       for (const d of deltas) expect(d).not.toContain('\uFFFD')
@@ -33,9 +33,9 @@ describe('TextStream', () => {
 
   it('decodes each call on its own: a call ending inside a character leaves nothing behind', () => {
     const ids = encodeText('🙂 hi')
-    expect(decodeIds(ids.slice(0, 1))).toBe('\uFFFD')
-    expect(decodeIds(ids)).toBe('🙂 hi')
-    expect(decodeIds([50256])).toBe('<|endoftext|>')
+    expect(decodeTokens(ids.slice(0, 1))).toBe('\uFFFD')
+    expect(decodeTokens(ids)).toBe('🙂 hi')
+    expect(decodeTokens([50256])).toBe('<|endoftext|>')
   })
 
   it('cuts the text before a stop sequence and never streams any of it', () => {

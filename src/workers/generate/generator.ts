@@ -3,13 +3,12 @@
 // sampling.ts with the request's seeded RNG, streamed as token ids and as text, until the token
 // limit, end-of-text, a stop sequence, or the caller asks it to stop.
 import type { GenerationResult, SamplingParams, StopReason, TokenInfo } from '../../shared/generate'
-import { END_OF_TEXT, encodeText } from '../data/gpt2-tokenizer'
+import { END_OF_TEXT, decodeTokens, encodeText } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
 import { Rng } from '../engine/rng'
 import { type Decoder, KVCacheDecoder, RecomputeDecoder } from './decoders'
 import { chooseToken, tokenProbabilities } from './sampling'
 import { TextStream } from './text-stream'
-import { decodeIds } from './token-text'
 
 export interface GenerateCallbacks {
   /** Text newly safe to show (whole characters; never part of a stop sequence). */
@@ -67,7 +66,7 @@ export class Generator {
     const started = performance.now()
     const { nCtx, vocabSize } = this.model.config
     let visible = this.promptIds(prompt)
-    const context = 'text' in prompt ? prompt.text : decodeIds(prompt.ids)
+    const context = 'text' in prompt ? prompt.text : decodeTokens(prompt.ids)
     const notices: string[] = []
     const notice = (message: string): void => {
       notices.push(message)
@@ -104,7 +103,7 @@ export class Generator {
         history.push(id)
         if (cb.onToken && this.alternatives > 0) {
           const p = tokenProbabilities(logits, vocabSize, id, this.alternatives)
-          cb.onToken({ id, piece: decodeIds([id]), prob: p.prob, top: p.top.map((t) => ({ id: t.id, piece: decodeIds([t.id]), prob: t.prob })) })
+          cb.onToken({ id, piece: decodeTokens([id]), prob: p.prob, top: p.top.map((t) => ({ id: t.id, piece: decodeTokens([t.id]), prob: t.prob })) })
         }
         const step = stream.push(id)
         if (step.delta) cb.onText?.(step.delta)

@@ -2,7 +2,7 @@
 // character waits for the rest of it, and text that could be the start of a stop sequence waits
 // until it is clearly not one, so a stop sequence never reaches the reader. (What Transformers.js's
 // TextStreamer does for the first, and what OpenAI-style stop handling does for the second.)
-import { decodeIds } from './token-text'
+import { decodeTokens } from '../data/gpt2-tokenizer'
 
 const REPLACEMENT = '\uFFFD'
 
@@ -20,7 +20,7 @@ export class TextStream {
 
   constructor(
     private readonly stops: readonly string[] = [],
-    private readonly decode: (ids: readonly number[]) => string = decodeIds
+    private readonly decode: (ids: readonly number[]) => string = decodeTokens
   ) {}
 
   push(id: number): StreamStep {

@@ -13,7 +13,7 @@ export default defineConfig({
         input: {
           index: resolve('src/main/index.ts'),
           cli: resolve('src/main/cli.ts'),
-          ...Object.fromEntries(workers.map((name) => [`workers/${name}`, resolve(`src/workers/entries/${name}.ts`)]))
+          ...Object.fromEntries(workers.map((name) => [`workers/${name}`, resolve(`src/workers/${name}.ts`)]))
         }
       }
     }

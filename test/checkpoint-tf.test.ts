@@ -4,11 +4,11 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import type { ModelConfig } from '../src/shared/config/model'
-import { AdamW, type AdamWSettings } from '../src/workers/engine/adamw'
-import { initBackend } from '../src/workers/engine/backend'
-import { listCheckpoints } from '../src/workers/engine/checkpoint'
-import { loadTraining, saveTrainingCheckpoint, toHost } from '../src/workers/engine/checkpoint-tf'
-import { GPT } from '../src/workers/engine/model'
+import { AdamW, type AdamWSettings } from '../src/core/engine/adamw'
+import { initBackend } from '../src/core/engine/backend'
+import { listCheckpoints } from '../src/core/engine/checkpoint'
+import { loadTraining, saveTrainingCheckpoint, toHost } from '../src/core/engine/checkpoint-tf'
+import { GPT } from '../src/core/engine/model'
 import { tempDir } from './helpers'
 
 const CONFIG: ModelConfig = { nLayer: 2, nHead: 2, nEmbd: 16, nCtx: 8, vocabSize: 70, dropout: 0, layerNormEps: 1e-5 }

@@ -18,9 +18,9 @@ import {
   loadCheckpoint,
   pruneCheckpoints,
   saveCheckpoint
-} from '../src/workers/engine/checkpoint'
-import { parameterShapes } from '../src/workers/engine/param-names'
-import { type HostTensor, readSafetensors, writeSafetensors } from '../src/workers/engine/safetensors'
+} from '../src/core/engine/checkpoint'
+import { parameterShapes } from '../src/core/engine/param-names'
+import { type HostTensor, readSafetensors, writeSafetensors } from '../src/core/engine/safetensors'
 import { ROOT, tempDir } from './helpers'
 
 const TINY_HF = path.join(ROOT, 'test', 'goldens', 'tiny-gpt-hf')

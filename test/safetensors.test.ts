@@ -4,8 +4,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { writeFileAtomic } from '../src/workers/engine/atomic-file'
-import { SafetensorsFile, bf16ToF32, f16ToF32, readSafetensors, writeSafetensors } from '../src/workers/engine/safetensors'
+import { writeFileAtomic } from '../src/core/engine/atomic-file'
+import { SafetensorsFile, bf16ToF32, f16ToF32, readSafetensors, writeSafetensors } from '../src/core/engine/safetensors'
 import { ROOT, tempDir } from './helpers'
 
 const GOLDENS = path.join(ROOT, 'test', 'goldens')

@@ -6,8 +6,8 @@ import type { Job } from '../src/shared/jobs'
 import { JobSupervisor } from '../src/main/services/jobs/supervisor'
 import { type Db, openDatabase } from '../src/main/services/store/database'
 import { JobsRepo } from '../src/main/services/store/jobs-repo'
-import { decodeTokens } from '../src/workers/data/gpt2-tokenizer'
-import { readShard } from '../src/workers/data/shards'
+import { decodeTokens } from '../src/core/data/gpt2-tokenizer'
+import { readShard } from '../src/core/data/shards'
 import { MOBY_DICK, WORKERS_DIR, bigCorpus, tempDir, waitFor } from './helpers'
 
 let corpusDir: string

@@ -3,7 +3,7 @@
 import type { z } from 'zod'
 import { describeZodError } from '../shared/api'
 import { MainMessage, type WorkerMessage } from '../shared/protocol'
-import { JobCancelled, type JobContext } from './context'
+import { JobCancelled, type JobContext } from '../core/job-context'
 
 const PROGRESS_INTERVAL_MS = 100
 
@@ -40,7 +40,7 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     metric(step, values) {
       void send({ type: 'metric', step, values })
     },
-    async checkpoint() {
+    async pausePoint() {
       await new Promise((resolve) => setImmediate(resolve))
       while (paused && !cancelled) await new Promise<void>((resolve) => (wake = resolve))
       if (cancelled) throw new JobCancelled()

@@ -3,9 +3,9 @@
 // the cpu backend, when it is built) and on stock cpu, within float tolerance.
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
-import { initBackend } from '../../src/workers/engine/backend'
-import { loadNative } from '../../src/workers/engine/native'
-import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear, tiedHead } from '../../src/workers/engine/ops'
+import { initBackend } from '../../src/core/engine/backend'
+import { loadNative } from '../../src/core/engine/native'
+import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear, tiedHead } from '../../src/core/engine/ops'
 
 type Case = { name: string; shapes: number[][]; f: (xs: tf.Tensor[], targets: tf.Tensor1D) => tf.Scalar }
 

@@ -2,7 +2,7 @@
 // falls well below the text's unigram entropy (what a model with no context could reach).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Workbench } from '../../src/main/services/workbench'
-import { readShard } from '../../src/workers/data/shards'
+import { readShard } from '../../src/core/data/shards'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
 
 const STEPS = 300

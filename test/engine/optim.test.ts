@@ -1,14 +1,14 @@
 // AdamW, the learning-rate schedules, gradient accumulation and clipping, and the ring all-reduce.
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AdamW } from '../../src/workers/engine/adamw'
-import { initBackend } from '../../src/workers/engine/backend'
-import { GPT } from '../../src/workers/engine/model'
-import { joinRing, listen } from '../../src/workers/engine/parallel/ring'
-import { Rng } from '../../src/workers/engine/rng'
-import { learningRate } from '../../src/workers/engine/schedule'
-import { sampleBatch } from '../../src/workers/engine/batches'
-import { computeGradients } from '../../src/workers/engine/train-step'
+import { AdamW } from '../../src/core/engine/adamw'
+import { initBackend } from '../../src/core/engine/backend'
+import { GPT } from '../../src/core/engine/model'
+import { joinRing, listen } from '../../src/core/engine/parallel/ring'
+import { Rng } from '../../src/core/engine/rng'
+import { learningRate } from '../../src/core/engine/schedule'
+import { sampleBatch } from '../../src/core/engine/batches'
+import { computeGradients } from '../../src/core/engine/train-step'
 
 beforeAll(async () => {
   await initBackend('cpu')

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import type { TrainParams } from '../../src/shared/jobs'
 import { Workbench } from '../../src/main/services/workbench'
-import { loadNative } from '../../src/workers/engine/native'
-import { readSafetensors } from '../../src/workers/engine/safetensors'
+import { loadNative } from '../../src/core/engine/native'
+import { readSafetensors } from '../../src/core/engine/safetensors'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
 
 let workbench: Workbench

@@ -2,7 +2,7 @@
 // which would flatter the rate) and it measures the bench preset's model through the adapter.
 // A handful of requests only: this checks the wiring, it is not a speed measurement.
 import { describe, expect, it } from 'vitest'
-import { benchRequests, evalBench } from '../../src/workers/eval/bench'
+import { benchRequests, evalBench } from '../../src/core/eval/bench'
 import { RESOURCES_DIR } from '../helpers'
 
 describe('evalBench', () => {

@@ -3,7 +3,7 @@
 // greedy argmax checks, greedy generation), so evaluation runs end to end without the GPT engine.
 import fs from 'node:fs'
 import type { GreedyUntilRequest, LoglikelihoodRequest, LoglikelihoodResult, LoglikelihoodRollingRequest } from '../../src/shared/eval'
-import type { LanguageModel } from '../../src/workers/eval/model'
+import type { LanguageModel } from '../../src/core/eval/model'
 import { MOBY_DICK } from '../helpers'
 
 const START = '\n' // what an empty context conditions on (the end-of-text stand-in)

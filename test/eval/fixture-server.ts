@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import type { DataSourceConfig } from '../../src/workers/eval/data/sources'
+import type { DataSourceConfig } from '../../src/core/eval/data/sources'
 import { parquetFile, tarFile, zipFile } from './fixture-formats'
 
 const rows = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'rows.json'), 'utf8'))

@@ -4,14 +4,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { PyRandom } from '../../src/workers/eval/pyrandom'
-import { f1Binary, macroF1ThreeClass, matthewsCorrcoef } from '../../src/workers/eval/metrics/classification'
-import { bootstrapStderr } from '../../src/workers/eval/metrics/bootstrap'
-import { mean, meanStderr, perplexity } from '../../src/workers/eval/metrics/aggregate'
-import { argmax, multipleChoiceScores } from '../../src/workers/eval/metrics/choice'
-import { computeExact, computeF1, maxOverGolds } from '../../src/workers/eval/metrics/squad'
-import { dropMetrics, dropScore, normalizeDrop } from '../../src/workers/eval/metrics/drop'
-import { isPyFloat, pyFloatRepr, pyRound2 } from '../../src/workers/eval/metrics/pystr'
+import { PyRandom } from '../../src/core/eval/pyrandom'
+import { f1Binary, macroF1ThreeClass, matthewsCorrcoef } from '../../src/core/eval/metrics/classification'
+import { bootstrapStderr } from '../../src/core/eval/metrics/bootstrap'
+import { mean, meanStderr, perplexity } from '../../src/core/eval/metrics/aggregate'
+import { argmax, multipleChoiceScores } from '../../src/core/eval/metrics/choice'
+import { computeExact, computeF1, maxOverGolds } from '../../src/core/eval/metrics/squad'
+import { dropMetrics, dropScore, normalizeDrop } from '../../src/core/eval/metrics/drop'
+import { isPyFloat, pyFloatRepr, pyRound2 } from '../../src/core/eval/metrics/pystr'
 
 interface Outcome { value?: number; error?: string }
 interface Reference {

@@ -2,10 +2,10 @@
 // Weights are scaled as tools/torch_reference.py's make-checkpoint scales them (activations O(1),
 // attention far from uniform), so log-likelihoods differ clearly between continuations.
 import { type ModelConfig, GPT2_VOCAB } from '../../src/shared/config/model'
-import { saveCheckpoint } from '../../src/workers/engine/checkpoint'
-import { parameterShapes } from '../../src/workers/engine/param-names'
-import type { HostTensor } from '../../src/workers/engine/safetensors'
-import { Rng } from '../../src/workers/engine/rng'
+import { saveCheckpoint } from '../../src/core/engine/checkpoint'
+import { parameterShapes } from '../../src/core/engine/param-names'
+import type { HostTensor } from '../../src/core/engine/safetensors'
+import { Rng } from '../../src/core/engine/rng'
 
 export interface RandomCheckpointOptions {
   nLayer?: number

@@ -1,7 +1,7 @@
 // The token windows of loglikelihood_rolling and the left-truncated loglikelihood input, checked
 // against the worked example in the harness's LM.loglikelihood_rolling docstring (lm_eval/base.py).
 import { describe, expect, it } from 'vitest'
-import { loglikelihoodInput, rollingWindows } from '../../src/workers/eval/rolling'
+import { loglikelihoodInput, rollingWindows } from '../../src/core/eval/rolling'
 
 const EOT = 50256
 

@@ -2,10 +2,10 @@
 // sacrebleu's own test files (mjpost/sacrebleu test/test_bleu.py, test/test_chrf.py of the 1.x
 // series, test/test_ter.py), cited case by case.
 import { describe, expect, it } from 'vitest'
-import { computeBleu, corpusBleu } from '../../src/workers/eval/metrics/sacrebleu/bleu'
-import { corpusChrf } from '../../src/workers/eval/metrics/sacrebleu/chrf'
-import { corpusTer } from '../../src/workers/eval/metrics/sacrebleu/ter'
-import { tokenize13a } from '../../src/workers/eval/metrics/sacrebleu/tokenizer13a'
+import { computeBleu, corpusBleu } from '../../src/core/eval/metrics/sacrebleu/bleu'
+import { corpusChrf } from '../../src/core/eval/metrics/sacrebleu/chrf'
+import { corpusTer } from '../../src/core/eval/metrics/sacrebleu/ter'
+import { tokenize13a } from '../../src/core/eval/metrics/sacrebleu/tokenizer13a'
 
 const refs = [
   ['The dog bit the man.', 'It was not unexpected.', 'The man bit him first.'],

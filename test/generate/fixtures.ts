@@ -2,9 +2,9 @@
 // the generation plumbing (workers, API, CLI) where what the model learned does not matter.
 import path from 'node:path'
 import type { ModelConfig } from '../../src/shared/config/model'
-import { saveCheckpoint } from '../../src/workers/engine/checkpoint'
-import { toHost } from '../../src/workers/engine/checkpoint-tf'
-import { GPT, initParams } from '../../src/workers/engine/model'
+import { saveCheckpoint } from '../../src/core/engine/checkpoint'
+import { toHost } from '../../src/core/engine/checkpoint-tf'
+import { GPT, initParams } from '../../src/core/engine/model'
 
 export const SMALL_GPT2: ModelConfig = { nLayer: 1, nHead: 2, nEmbd: 16, nCtx: 16, vocabSize: 50257, dropout: 0, layerNormEps: 1e-5 }
 

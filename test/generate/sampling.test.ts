@@ -2,8 +2,8 @@
 // hand-worked cases), draws follow that distribution, greedy is the argmax, a seed makes draws
 // reproducible, and padded vocabulary entries are never produced.
 import { describe, expect, it } from 'vitest'
-import { Rng } from '../../src/workers/engine/rng'
-import { applyRepetitionPenalty, argmax, chooseToken, samplingDistribution, tokenProbabilities, topIndices } from '../../src/workers/generate/sampling'
+import { Rng } from '../../src/core/engine/rng'
+import { applyRepetitionPenalty, argmax, chooseToken, samplingDistribution, tokenProbabilities, topIndices } from '../../src/core/generate/sampling'
 
 const off = { temperature: 1, topK: 0, topP: 0 }
 const logitsOf = (probs: number[]): Float32Array => Float32Array.from(probs.map(Math.log))

@@ -1,8 +1,8 @@
 // Streaming text from token ids: whole characters only, and stop sequences never shown.
 import { describe, expect, it } from 'vitest'
-import { encodeText } from '../../src/workers/data/gpt2-tokenizer'
-import { TextStream } from '../../src/workers/generate/text-stream'
-import { decodeTokens } from '../../src/workers/data/gpt2-tokenizer'
+import { encodeText } from '../../src/core/data/gpt2-tokenizer'
+import { TextStream } from '../../src/core/generate/text-stream'
+import { decodeTokens } from '../../src/core/data/gpt2-tokenizer'
 
 function streamAll(text: string, stops: string[] = []) {
   const s = new TextStream(stops)

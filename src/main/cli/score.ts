@@ -2,9 +2,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { initBackend } from '../../workers/engine/backend'
-import { loadTraining } from '../../workers/engine/checkpoint-tf'
-import { scoreText } from '../../workers/engine/score'
+import { initBackend } from '../../core/engine/backend'
+import { loadTraining } from '../../core/engine/checkpoint-tf'
+import { scoreText } from '../../core/engine/score'
 import { UsageError } from './args'
 
 export async function score(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { TrainParams } from '../../shared/jobs'
-import { progressLine } from '../../workers/engine/trainer'
+import { progressLine } from '../../core/engine/trainer'
 import type { Workbench } from '../services/workbench'
 import { parseTrainConfig } from '../services/training'
 import { UsageError, intFlag } from './args'

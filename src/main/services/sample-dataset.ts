@@ -2,9 +2,9 @@
 // workspace on first use (about a second), with a 10% validation tail.
 import fs from 'node:fs'
 import path from 'node:path'
-import { inlineContext } from '../../workers/context'
-import { readShardMeta } from '../../workers/data/shards'
-import { tokenizeCorpus } from '../../workers/data/tokenize'
+import { inlineContext } from '../../core/job-context'
+import { readShardMeta } from '../../core/data/shards'
+import { tokenizeCorpus } from '../../core/data/tokenize'
 import { listSamples } from './samples'
 
 export const SAMPLE_DATASET_NAME = 'Moby Dick (sample)'

@@ -32,7 +32,7 @@ export const urlFilterStage: StageDef = {
         if (tally.input % 2048 === 0) {
           tally.bytesIn = bytesRead
           tally.progress(bytesRead, size, 'bytes')
-          await job.checkpoint()
+          await job.pausePoint()
         }
       }
       if (batch.length) fs.writeSync(kept, batch.join('\n') + '\n')

@@ -3,7 +3,7 @@
 // (the job ends done) or cancels the job. A stop request ends its generation after the current token.
 import type { z } from 'zod'
 import type { GenerateRequestMessage, GenerateStopMessage, GenerateWorkerParams, TokenInfo, UnloadMessage } from '../../shared/generate'
-import type { JobContext } from '../context'
+import type { JobContext } from '../job-context'
 import { describeBackend, initBackend } from '../engine/backend'
 import { Generator } from './generator'
 import { describeModel, loadForGeneration } from './load'
@@ -46,7 +46,7 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   let cancelled = false
   try {
     while (!unloading) {
-      await ctx.checkpoint()
+      await ctx.pausePoint()
       const req = queue.shift()
       if (!req) {
         await new Promise<void>((resolve) => {
@@ -66,7 +66,7 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
           onToken: (t) => {
             pending.push(t)
             // A cancel of the whole job also ends the generation in progress.
-            ctx.checkpoint().catch(() => (cancelled = true))
+            ctx.pausePoint().catch(() => (cancelled = true))
           },
           onText: (delta) => send(delta),
           onNotice: (message) => ctx.report({ type: 'generation', event: { kind: 'notice', requestId: req.requestId, message } }),

@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { TrainWorkerParams } from '../../shared/jobs'
-import type { JobContext } from '../context'
+import type { JobContext } from '../job-context'
 import { readShard, readShardMeta } from '../data/shards'
 import type { AdamWSettings } from './adamw'
 import { type BackendName, initBackend } from './backend'

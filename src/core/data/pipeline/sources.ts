@@ -96,7 +96,7 @@ export const sourcesStage: StageDef = {
         inventory.urlFiles.push({ file, urls })
         tally.bytesIn += fs.statSync(file).size
         tally.progress(i + 1, files.length, 'files')
-        await job.checkpoint()
+        await job.pausePoint()
       }
       flush()
       fs.closeSync(out)

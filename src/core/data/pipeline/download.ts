@@ -99,7 +99,7 @@ export const downloadStage: StageDef = {
         done++
         tally.progress(done, urls.length, 'pages')
         try {
-          await job.checkpoint()
+          await job.pausePoint()
         } catch (err) {
           stop ??= err
         }

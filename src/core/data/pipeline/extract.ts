@@ -71,7 +71,7 @@ async function extractOne({ job, tally }: StageEnv, out: AtomicJsonlWriter, html
     tally.keep(() => ({ url, title: doc.title, text: doc.text }))
   }
   tally.progress(done, total, 'bytes')
-  await job.checkpoint()
+  await job.pausePoint()
 }
 
 function tryExtract(html: string): ExtractedText | null | Error {

@@ -11,7 +11,7 @@ export interface JobContext {
   log(text: string, level?: 'info' | 'warn' | 'error'): void
   metric(step: number, values: Record<string, number>): void
   /** Call between units of work: resolves at once, waits while paused, throws JobCancelled. */
-  checkpoint(): Promise<void>
+  pausePoint(): Promise<void>
 }
 
 export class JobCancelled extends Error {
@@ -27,6 +27,6 @@ export function inlineContext(onProgress?: (done: number, total: number, text: s
     progress: (done, total, text = '') => onProgress?.(done, total, text),
     log: (text) => onLog?.(text),
     metric: () => {},
-    checkpoint: () => new Promise((resolve) => setImmediate(resolve))
+    pausePoint: () => new Promise((resolve) => setImmediate(resolve))
   }
 }

@@ -39,7 +39,7 @@ export const outputStage: StageDef = {
         tally.keep(() => ({ url: doc.url, title: doc.title, text: doc.text }))
         if (i % 256 === 0) {
           tally.progress(i, docs.length * half, 'documents', (size * i) / Math.max(docs.length, 1))
-          await job.checkpoint()
+          await job.pausePoint()
         }
       }
       out.finish()

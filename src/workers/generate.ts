@@ -1,9 +1,9 @@
 // Worker entry: a loaded model serving generation requests (the `generate` job kind). Main's
 // requests arrive as generate / generate-stop / unload messages beside the job protocol's own.
-import { GenerateWorkerParams } from '../../shared/generate'
-import { MainMessage } from '../../shared/protocol'
-import { type WorkerRequest, serveGeneration } from '../generate/serve'
-import { runWorker } from '../runtime'
+import { GenerateWorkerParams } from '../shared/generate'
+import { MainMessage } from '../shared/protocol'
+import { type WorkerRequest, serveGeneration } from '../core/generate/serve'
+import { runWorker } from './runtime'
 
 runWorker(GenerateWorkerParams, (params, ctx) =>
   serveGeneration(params, ctx, (listener) => {

@@ -42,7 +42,7 @@ export const cleanStage: StageDef = {
           await cleanOne(env, out, { url, title: value.title, text: value.text }, stats)
           if (tally.input % 16 === 0) {
             tally.progress(base + bytesRead, total, 'bytes')
-            await job.checkpoint()
+            await job.pausePoint()
           }
         }
         base += fs.statSync(file).size

@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
-import type { JobContext } from '../context'
+import type { JobContext } from '../job-context'
 import { END_OF_TEXT, GPT2_VOCAB_SIZE, encodeText } from './gpt2-tokenizer'
 import { ShardWriter, writeShardMeta } from './shards'
 
@@ -102,7 +102,7 @@ async function tokenizeJsonLines(opts: TokenizeOptions, size: number, splits: Re
     writer.documents++
     if (lineNo % 64 === 0) {
       ctx.progress(stream.bytesRead, size, progressText(stream.bytesRead, size, splits))
-      await ctx.checkpoint()
+      await ctx.pausePoint()
     }
   }
   if (skipped > 5) ctx.log(`${skipped} lines in all were skipped.`, 'warn')
@@ -145,7 +145,7 @@ async function tokenizePlainText(opts: TokenizeOptions, size: number, splits: Re
     write(pending.slice(0, cut))
     pending = pending.slice(cut)
     ctx.progress(stream.bytesRead, size, progressText(stream.bytesRead, size, splits))
-    await ctx.checkpoint()
+    await ctx.pausePoint()
   }
   if (pending) write(pending)
   for (const writer of Object.values(splits)) {

@@ -1,10 +1,10 @@
 // Worker entry: train a GPT (the `train` job kind). Forked by the supervisor as rank 0; forked
 // again by rank 0 as a data-parallel peer when GPTW_PEER_RANK is set.
-import { TrainWorkerParams } from '../../shared/jobs'
-import { inlineContext } from '../context'
-import { PEER_RANK_ENV, runPeer } from '../engine/parallel/peers'
-import { trainJob } from '../engine/train-job'
-import { runWorker } from '../runtime'
+import { TrainWorkerParams } from '../shared/jobs'
+import { inlineContext } from '../core/job-context'
+import { PEER_RANK_ENV, runPeer } from '../core/engine/parallel/peers'
+import { trainJob } from '../core/engine/train-job'
+import { runWorker } from './runtime'
 
 if (process.env[PEER_RANK_ENV]) {
   runPeer(async (params, rank, ring) => {

@@ -3,7 +3,7 @@
 // Pause and cancel are honoured between steps through the job context.
 import * as tf from '@tensorflow/tfjs'
 import type { TrainConfig } from '../../shared/config/train'
-import type { JobContext } from '../context'
+import type { JobContext } from '../job-context'
 import { AdamW } from './adamw'
 import { type Batch, sampleBatch, sequentialBatches } from './batches'
 import type { GPT } from './model'
@@ -121,7 +121,7 @@ export class Trainer {
     const { config: cfg, ctx } = this.o
     const rank = this.o.rank ?? 0
     while (this.state.step < cfg.steps) {
-      await ctx.checkpoint()
+      await ctx.pausePoint()
       const m = await this.step()
       const last = this.state.step === cfg.steps
       if (cfg.eval.interval > 0 && (this.state.step % cfg.eval.interval === 0 || last)) m.valLoss = await this.validationLoss()

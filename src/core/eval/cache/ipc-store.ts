@@ -3,7 +3,7 @@
 // go to main as eval-cache-put messages, which it stores as they arrive.
 import type { EvalResult } from '../../../shared/eval'
 import { type EvalCacheEntry, MainMessage } from '../../../shared/protocol'
-import type { JobContext } from '../../context'
+import type { JobContext } from '../../job-context'
 import type { EvalCacheStore } from './store'
 
 /** Keys per lookup message, so no single message grows without bound. */

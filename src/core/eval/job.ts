@@ -4,7 +4,7 @@
 // samples to main as soon as it is done.
 import type { EvalCheckpointRef, EvalWorkerParams } from '../../shared/config/eval'
 import type { MetricValue, TaskResult } from '../../shared/eval'
-import type { JobContext } from '../context'
+import type { JobContext } from '../job-context'
 import { type BackendName, initBackend } from '../engine/backend'
 import { loadTraining } from '../engine/checkpoint-tf'
 import type { GPT } from '../engine/model'
@@ -58,7 +58,7 @@ async function buildAll(params: EvalWorkerParams, ctx: JobContext, store: EvalDa
   const { config } = params
   const out: BuiltTask[] = []
   for (const [i, name] of config.tasks.entries()) {
-    await ctx.checkpoint()
+    await ctx.pausePoint()
     ctx.progress(0, 1, `preparing ${name} (${i + 1}/${config.tasks.length})`)
     try {
       const task = getTask(name)
@@ -117,7 +117,7 @@ async function evaluateCheckpoint(
   summary: EvalJobSummary
 ): Promise<CheckpointSummary> {
   const { config } = params
-  await ctx.checkpoint()
+  await ctx.pausePoint()
   const gpt = load(ref.dir)
   let where = tag
   try {
@@ -127,14 +127,14 @@ async function evaluateCheckpoint(
       store: config.noCache ? null : cache,
       chunkSize: (type) => CHUNK[type] * config.batchSize,
       between: async () => {
-        await ctx.checkpoint()
+        await ctx.pausePoint()
         progress.resumeClock()
       },
       onAnswered: (count, source) => progress.answered(count, source, where)
     })
     for (const { task, built } of tasks) {
       where = `${tag} ${ref.label} | ${task.name}`
-      await ctx.checkpoint()
+      await ctx.pausePoint()
       progress.resumeClock()
       const { result, samples } = await runTask(task, model, built, { numFewshot: config.numFewshot, bootstrapIters: config.bootstrapIters })
       const recorded = finiteMetrics(result, (t) => ctx.log(t, 'warn'))

@@ -21,7 +21,7 @@ export interface NativeKernels {
 const ADDON = path.join('native', 'build', 'Release', 'gptw_native.node')
 let cached: { kernels: NativeKernels | null; reason: string } | null = null
 
-/** Finds the addon above this file (src/workers/engine in tests, out/main/... when built). */
+/** Finds the addon above this file (src/core/engine in tests, out/main/... when built). */
 function addonPath(): string | null {
   let dir = __dirname
   for (let i = 0; i < 6; i++) {

@@ -2,7 +2,7 @@
 // tally it keeps: items in, kept, dropped by reason, notes, bytes, and a sample of what it kept
 // and dropped for the wizard's previews.
 import type { PrepareConfig, PrepareStage, SampleDoc, StageLive, StageSamples } from '../../../shared/config/prepare'
-import type { JobContext } from '../../context'
+import type { JobContext } from '../../job-context'
 
 const KEPT_SAMPLES = 12
 const DROPPED_SAMPLES_PER_REASON = 4

@@ -48,7 +48,7 @@ export const dedupeStage: StageDef = {
       tally.bytesIn += length
       if (i % 16 === 0) {
         tally.progress(bytesRead, size * 2, 'bytes')
-        await job.checkpoint()
+        await job.pausePoint()
       }
     }
     const n = offsets.length
@@ -99,7 +99,7 @@ export const dedupeStage: StageDef = {
             edges.set(a, Math.max(edges.get(a) ?? 0, similarity))
             edges.set(b, Math.max(edges.get(b) ?? 0, similarity))
           }
-          if (k % 256 === 0) await job.checkpoint()
+          if (k % 256 === 0) await job.pausePoint()
         }
         shingles.clear()
         const members = new Map<number, number[]>()
@@ -143,7 +143,7 @@ export const dedupeStage: StageDef = {
           }
           if (i % 64 === 0) {
             tally.progress(size + offsets[i], size * 2, 'bytes')
-            await job.checkpoint()
+            await job.pausePoint()
           }
         }
         out.finish()

@@ -1,4 +1,4 @@
-// The 39 tasks of the seed's table (SEED.md), by the harness's names, with their families.
+// The 39 tasks of the seed's table (the seed project's README, "Run GPT with Colossal-AI"), by the harness's names, with their families.
 import { glueTasks } from './glue'
 import { superglueTasks } from './superglue'
 import { lambada } from './lambada'

@@ -5,7 +5,8 @@
 //   eval        loglikelihood requests/s through the eval adapter
 // each on the chosen backend (auto: the fast path) and, as `<section>-stock`, on stock wasm;
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
-// PyTorch (Debian python3-torch) runs the same shapes when it is installed; ratios are ours / its.
+// PyTorch (Debian python3-torch) runs the same shapes when it is installed (tools/torch_train_bench.py,
+// tools/torch_infer_bench.py); ratios are ours / its.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -51,7 +52,7 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
     const env = { ...process.env, ...WORKER_ENV }
     result[section] = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }).trim().split('\n').at(-1)!)
   }
-  if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', '..', 'shared', 'bench', 'torch_gpt.py'), resourcesDir, steps, wanted)
+  if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', 'tools', 'torch_train_bench.py'), resourcesDir, steps, wanted)
   console.log(JSON.stringify(result, null, 2))
   return 0
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { writeFileAtomic } from '../src/core/engine/atomic-file'
+import { writeFileAtomic } from '../src/core/durable-file'
 import { SafetensorsFile, bf16ToF32, f16ToF32, readSafetensors, writeSafetensors } from '../src/core/engine/safetensors'
 import { ROOT, tempDir } from './helpers'
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { PartialFile } from './partial-file'
+import { DurableWriter, writeJsonAtomic } from '../durable-file'
 
 export const ShardMeta = z.object({
   format: z.literal('gptw-tokens-v1'),
@@ -21,9 +21,9 @@ export type ShardMeta = z.infer<typeof ShardMeta>
 
 export const SHARD_META_FILE = 'meta.json'
 
-/** Buffers ids and appends them to `<file>.partial`; `finish()` renames it into place. */
+/** Buffers ids and streams them to a temp file; `finish()` makes it durable under its name. */
 export class ShardWriter {
-  private readonly out: PartialFile
+  private readonly out: DurableWriter
   private readonly buffer: Uint16Array
   private filled = 0
   tokens = 0
@@ -33,7 +33,7 @@ export class ShardWriter {
     readonly file: string,
     bufferTokens = 1 << 20
   ) {
-    this.out = new PartialFile(file)
+    this.out = new DurableWriter(file)
     this.buffer = new Uint16Array(bufferTokens)
   }
 
@@ -47,7 +47,7 @@ export class ShardWriter {
 
   finish(): void {
     this.flush()
-    this.out.finish()
+    this.out.commit()
   }
 
   abort(): void {
@@ -62,9 +62,7 @@ export class ShardWriter {
 }
 
 export function writeShardMeta(dir: string, meta: ShardMeta): void {
-  const file = path.join(dir, SHARD_META_FILE)
-  fs.writeFileSync(file + '.partial', JSON.stringify(meta, null, 2) + '\n')
-  fs.renameSync(file + '.partial', file)
+  writeJsonAtomic(path.join(dir, SHARD_META_FILE), meta)
 }
 
 /** Reads and checks a shard folder's sidecar and that each split file has the size it claims. */

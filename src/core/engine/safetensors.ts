@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { z } from 'zod'
-import { writeAll, writeFileAtomic } from './atomic-file'
+import { writeAll, writeFileAtomic } from '../durable-file'
 
 /** Bytes per element of each dtype the format defines (so headers of any file can be checked). */
 const DTYPE_BYTES: Record<string, number> = {

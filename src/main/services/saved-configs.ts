@@ -2,6 +2,7 @@
 // so the CLI runs the same file: `gptw train --config <workspace>/configs/<name>.json`.
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeJsonAtomic } from '../../core/durable-file'
 import { ApiError, describeZodError } from '../../shared/api'
 import { TrainConfig } from '../../shared/config/train'
 import { SAVED_CONFIG_NAME, type SavedConfig } from '../../shared/run-series'
@@ -21,9 +22,7 @@ export class SavedConfigs {
   save(name: string, config: TrainConfig): SavedConfig {
     const file = this.file(name)
     fs.mkdirSync(this.dir, { recursive: true })
-    const temp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(temp, JSON.stringify({ ...config, name }, null, 2) + '\n')
-    fs.renameSync(temp, file)
+    writeJsonAtomic(file, { ...config, name })
     return this.read(name)
   }
 

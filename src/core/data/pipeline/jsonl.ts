@@ -2,7 +2,7 @@
 // offset (so later stages can seek back to a document), atomic writers (a crash never leaves a
 // file that looks complete), an append-only log that survives a crash mid-line.
 import fs from 'node:fs'
-import { PartialFile } from '../partial-file'
+import { DurableWriter } from '../../durable-file'
 
 export interface JsonlLine<T> {
   value: T
@@ -70,16 +70,16 @@ export function readJsonAt<T>(fd: number, offset: number, length: number): T {
   return JSON.parse(buffer.toString('utf8')) as T
 }
 
-/** Writes `<file>.partial` line by line; `finish()` syncs and renames it into place. */
+/** Writes a JSON-lines file line by line; it appears under its name, whole, on `finish()`. */
 export class AtomicJsonlWriter {
-  private readonly out: PartialFile
+  private readonly out: DurableWriter
   private chunks: string[] = []
   private chunkChars = 0
   lines = 0
   bytes = 0
 
   constructor(readonly file: string) {
-    this.out = new PartialFile(file)
+    this.out = new DurableWriter(file)
   }
 
   write(value: unknown): void {
@@ -92,7 +92,7 @@ export class AtomicJsonlWriter {
 
   finish(): void {
     this.flush()
-    this.out.finish()
+    this.out.commit()
   }
 
   abort(): void {
@@ -155,11 +155,4 @@ export function truncatePartialTail(file: string): void {
   } finally {
     fs.closeSync(fd)
   }
-}
-
-/** Writes JSON to a temporary name and renames it, so readers see the old or the new file whole. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n')
-  fs.renameSync(tmp, file)
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { type DatasetManifest, PREPARE_STAGES, type PrepareConfig, type StageRecord } from '../../../shared/config/prepare'
-import { writeJsonAtomic } from './jsonl'
+import { writeJsonAtomic } from '../../durable-file'
 
 export const MANIFEST_FILE = 'manifest.json'
 export const SAMPLES_DIR = 'samples'

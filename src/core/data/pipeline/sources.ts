@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { PrepareConfig } from '../../../shared/config/prepare'
+import { DurableWriter, writeJsonAtomic } from '../../durable-file'
 import { FILES } from './files'
 import { readLines } from './jsonl'
 import type { StageDef } from './stage'
@@ -72,10 +73,10 @@ export const sourcesStage: StageDef = {
   }),
   async run({ dir, config, job, tally }) {
     const inventory: SourcesInventory = { urlFiles: [], inlineUrls: 0, htmlFiles: [], jsonFiles: [] }
-    const out = fs.openSync(path.join(dir, FILES.rawUrls + '.partial'), 'w')
+    const out = new DurableWriter(path.join(dir, FILES.rawUrls))
     const lines: string[] = []
     const flush = (): void => {
-      if (lines.length) fs.writeSync(out, lines.join('\n') + '\n')
+      if (lines.length) out.write(lines.join('\n') + '\n')
       lines.length = 0
     }
     const add = (url: string): boolean => {
@@ -99,11 +100,9 @@ export const sourcesStage: StageDef = {
         await job.pausePoint()
       }
       flush()
-      fs.closeSync(out)
-      fs.renameSync(path.join(dir, FILES.rawUrls + '.partial'), path.join(dir, FILES.rawUrls))
+      out.commit()
     } catch (err) {
-      fs.closeSync(out)
-      fs.rmSync(path.join(dir, FILES.rawUrls + '.partial'), { force: true })
+      out.abort()
       throw err
     }
     for (const file of htmlFiles(config)) {
@@ -121,9 +120,7 @@ export const sourcesStage: StageDef = {
     tally.note('urls', inventory.urlFiles.reduce((n, f) => n + f.urls, inventory.inlineUrls))
     tally.note('html-files', inventory.htmlFiles.length)
     tally.note('json-files', inventory.jsonFiles.length)
-    const file = path.join(dir, FILES.sources)
-    fs.writeFileSync(file + '.partial', JSON.stringify(inventory, null, 2) + '\n')
-    fs.renameSync(file + '.partial', file)
+    writeJsonAtomic(path.join(dir, FILES.sources), inventory)
     return [FILES.sources, FILES.rawUrls]
   }
 }

@@ -3,6 +3,7 @@
 // URLs kept (urls.txt); the runner logs each dropped one with its reason.
 import fs from 'node:fs'
 import path from 'node:path'
+import { DurableWriter } from '../../durable-file'
 import { FILES } from './files'
 import { readLines } from './jsonl'
 import type { StageDef } from './stage'
@@ -15,7 +16,7 @@ export const urlFilterStage: StageDef = {
     const filter = new UrlFilter(config.urlFilter)
     const input = path.join(dir, FILES.rawUrls)
     const size = fs.statSync(input).size
-    const kept = fs.openSync(path.join(dir, FILES.urls + '.partial'), 'w')
+    const kept = new DurableWriter(path.join(dir, FILES.urls))
     const batch: string[] = []
     try {
       for await (const { line, bytesRead } of readLines(input)) {
@@ -28,19 +29,17 @@ export const urlFilterStage: StageDef = {
         } else {
           tally.drop(verdict.reason, line, { sample: () => ({ url: line, text: '' }) })
         }
-        if (batch.length >= 4096) fs.writeSync(kept, batch.splice(0).join('\n') + '\n')
+        if (batch.length >= 4096) kept.write(batch.splice(0).join('\n') + '\n')
         if (tally.input % 2048 === 0) {
           tally.bytesIn = bytesRead
           tally.progress(bytesRead, size, 'bytes')
           await job.pausePoint()
         }
       }
-      if (batch.length) fs.writeSync(kept, batch.join('\n') + '\n')
-      fs.closeSync(kept)
-      fs.renameSync(path.join(dir, FILES.urls + '.partial'), path.join(dir, FILES.urls))
+      if (batch.length) kept.write(batch.join('\n') + '\n')
+      kept.commit()
     } catch (err) {
-      fs.closeSync(kept)
-      fs.rmSync(path.join(dir, FILES.urls + '.partial'), { force: true })
+      kept.abort()
       throw err
     }
     tally.bytesIn = size

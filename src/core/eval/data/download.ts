@@ -1,9 +1,10 @@
-// Downloads into the eval-data cache: written to <file>.part and renamed when complete, resumed
-// with an HTTP Range request after an interruption, checked against an expected SHA-256 when one
-// is known. Errors name the URL and the file and say what to do.
+// Downloads into the eval-data cache: written to <file>.part and committed (fsync, rename, directory
+// fsync) when complete, resumed with an HTTP Range request after an interruption, checked against
+// an expected SHA-256 when one is known. Errors name the URL and the file and say what to do.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { commitFile } from '../../durable-file'
 
 export class DownloadError extends Error {}
 
@@ -65,5 +66,5 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       throw new DownloadError(`${url} has SHA-256 ${got}, expected ${options.sha256}: the file differs from the one the harness used. The corrupt download was deleted; retry, or if a mirror serves a different copy on purpose, turn off checksum verification.`)
     }
   }
-  fs.renameSync(part, dest)
+  commitFile(part, dest)
 }

@@ -1,0 +1,305 @@
+"""The training loop: the embedded engine's (src/core/engine/trainer.ts, train-step.ts, adamw.ts,
+schedule.ts) on PyTorch, one process per device, data parallel under torchrun.
+
+  python3 -m gptw_torch train --config run.json --dataset DIR --out RUN_DIR
+  torchrun --standalone --nproc_per_node 2 -m gptw_torch train --config run.json ...
+
+Each step: the next global batch from the shared sampler (data.py), this rank's micro-batches
+forward and backward (gradients averaged over micro-batches and, by DDP, over ranks), clipping by
+global norm, AdamW with decoupled decay on 2-D tensors at the schedule's learning rate. Rank 0
+prints one JSON object per step on stdout (the embedded engine's metric fields plus throughput)
+and saves checkpoints in the project's format under RUN_DIR/checkpoints/step-N; everything
+meant for people goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from . import checkpoint as ck
+from .config import TrainConfig, check_split, load_config
+from .data import Mulberry32, micro_batches, open_split, sequential_batches
+from .model import GPT, HAS_SDPA, decays
+
+# Dense bf16 peak FLOP/s of common training GPUs, for MFU when --peak-tflops is not given.
+PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 70.0, "RTX 4090": 165.0, "RTX 3090": 71.0}
+
+
+def learning_rate(step: int, c: TrainConfig) -> float:
+    """Linear warm-up, then cosine or linear decay to minLr, or constant (schedule.ts)."""
+    lr, min_lr, warmup = c.optimizer.lr, c.optimizer.minLr, c.schedule.warmupSteps
+    if warmup > 0 and step < warmup:
+        return lr * (step + 1) / warmup
+    if c.schedule.decay == "constant":
+        return lr
+    progress = min(1.0, max(0.0, (step - warmup) / max(1, c.steps - warmup)))
+    shape = 0.5 * (1 + math.cos(math.pi * progress)) if c.schedule.decay == "cosine" else 1 - progress
+    return min_lr + (lr - min_lr) * shape
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def master(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_type: str) -> Dist:
+    """torchrun sets RANK / WORLD_SIZE / LOCAL_RANK: NCCL between GPUs, gloo between CPU processes."""
+    if "RANK" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        return Dist()
+    dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def emit(record: dict) -> None:
+    """One JSON object per line on stdout: what the app and `gptw train --json` read."""
+    print(json.dumps(record), flush=True)
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def make_optimizer(model: GPT, c: TrainConfig, device_type: str) -> tuple[torch.optim.AdamW, list[str]]:
+    """AdamW with weight decay on matrices and embeddings only; returns it and the parameter
+    names in the optimizer's order (to map its state to checkpoint names)."""
+    named = dict(model.named_parameters())
+    decay = [n for n in named if decays(n)]
+    no_decay = [n for n in named if not decays(n)]
+    groups = [{"params": [named[n] for n in decay], "weight_decay": c.optimizer.weightDecay},
+              {"params": [named[n] for n in no_decay], "weight_decay": 0.0}]
+    extra = {}
+    if device_type == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
+        extra["fused"] = True
+    opt = torch.optim.AdamW(groups, lr=c.optimizer.lr, betas=(c.optimizer.beta1, c.optimizer.beta2), eps=c.optimizer.eps, **extra)
+    return opt, decay + no_decay
+
+
+def restore_optimizer(opt: torch.optim.AdamW, order: list[str], ckpt: ck.Checkpoint) -> None:
+    """Loads the checkpoint's moments and step through load_state_dict, which places them (and
+    the step, as each torch version and the fused kernel want it) on the parameters' device."""
+    state = {i: {"step": torch.tensor(float(ckpt.optimizer_step)), "exp_avg": ckpt.exp_avg[n], "exp_avg_sq": ckpt.exp_avg_sq[n]}
+             for i, n in enumerate(order)}
+    opt.load_state_dict({"state": state, "param_groups": opt.state_dict()["param_groups"]})
+
+
+def snapshot(model: GPT, opt: torch.optim.AdamW, order: list[str], trainer: dict) -> ck.Checkpoint:
+    params = {n: p.detach().to("cpu", torch.float32).clone() for n, p in model.named_parameters()}
+    named = dict(model.named_parameters())
+    first = opt.state[named[order[0]]]
+    out = ck.Checkpoint(model.config, params, optimizer_step=int(first["step"]) if first else 0, trainer=dict(trainer))
+    for n in order:
+        s = opt.state[named[n]]
+        out.exp_avg[n] = s["exp_avg"].detach().cpu().clone() if s else torch.zeros_like(params[n])
+        out.exp_avg_sq[n] = s["exp_avg_sq"].detach().cpu().clone() if s else torch.zeros_like(params[n])
+    return out
+
+
+def check_shape(found: ck.GPTConfig, want: ck.GPTConfig, where: str) -> None:
+    keys = ("n_layer", "n_head", "n_embd", "n_ctx", "vocab_size")
+    diff = [f"{k} is {getattr(found, k)} in the checkpoint, {getattr(want, k)} in the config" for k in keys if getattr(found, k) != getattr(want, k)]
+    if diff:
+        raise SystemExit(f"{where}: the checkpoint's model does not match the config: {'; '.join(diff)}.")
+
+
+def pick_dtype(requested: str, device_type: str) -> torch.dtype:
+    if device_type != "cuda" or requested == "float32":
+        return torch.float32
+    if requested == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bfloat16": torch.bfloat16, "float16": torch.float16}[requested]
+
+
+def grad_scaler(enabled: bool):
+    """fp16 needs loss scaling; bf16 and float32 do not (a disabled scaler is a no-op)."""
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda", enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
+@torch.no_grad()
+def validation_loss(model: GPT, val: np.ndarray | None, c: TrainConfig, world: int, device: torch.device, autocast) -> float | None:
+    """Mean loss over up to eval.batches consecutive windows of the validation split (trainer.ts validationLoss)."""
+    if val is None or len(val) < c.model.n_ctx + 1:
+        return None
+    model.eval()
+    total, rows = 0.0, 0
+    for b in sequential_batches(val, max(1, c.batchSize // world), c.model.n_ctx, c.eval.batches):
+        with autocast():
+            _, loss = model(torch.from_numpy(b.inputs).to(device), torch.from_numpy(b.targets).to(device))
+        total += loss.item() * len(b.inputs)
+        rows += len(b.inputs)
+    model.train()
+    return total / rows if rows else None
+
+
+def train(args: argparse.Namespace) -> int:
+    c, files = load_config(args.config)
+    dataset = args.dataset or files.dataset or c.dataset
+    if not dataset:
+        raise SystemExit("No dataset: pass --dataset DIR (a token shard folder with meta.json).")
+    run_dir = args.out or files.run_dir
+    if not run_dir:
+        raise SystemExit("No run folder: pass --out DIR (checkpoints go to DIR/checkpoints).")
+    resume = args.resume or files.resume
+
+    device_type = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    d = setup_distributed(device_type)
+    check_split(c, d.world)
+    device = torch.device(f"cuda:{d.local_rank}" if device_type == "cuda" else "cpu")
+    if device_type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = not args.no_tf32
+        torch.backends.cudnn.allow_tf32 = not args.no_tf32
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dtype = pick_dtype(args.dtype, device_type)
+    autocast = (lambda: torch.autocast(device_type="cuda", dtype=dtype)) if dtype != torch.float32 else contextlib.nullcontext
+
+    train_tokens = open_split(dataset, "train")
+    if train_tokens is None:
+        raise SystemExit(f"Token shard folder {dataset} has no train split.")
+    val_tokens = open_split(dataset, "val")
+
+    # The model, from scratch, from a checkpoint's weights (--init: fine-tuning), or resumed.
+    model = GPT(c.model, seed=c.seed)
+    state = {"step": 0, "rngState": c.seed, "tokensSeen": 0, "elapsedSeconds": 0.0}
+    loaded = None
+    if resume or args.init:
+        source = resume or args.init
+        loaded = ck.load_checkpoint(source, model_only=not resume)
+        check_shape(loaded.config, c.model, source)
+        model.load_state_dict(loaded.params)
+        if resume:
+            if loaded.optimizer_step is None or loaded.trainer is None:
+                raise SystemExit(f"{resume} has no optimizer or trainer state: it cannot be resumed (it may be a model-only checkpoint).")
+            state = {k: loaded.trainer[k] for k in state}
+            state["elapsedSeconds"] = float(state["elapsedSeconds"])
+    model.to(device)
+    opt, order = make_optimizer(model, c, device_type)
+    if resume and loaded is not None:
+        restore_optimizer(opt, order, loaded)
+    scaler = grad_scaler(dtype == torch.float16)
+
+    compiled = False
+    net: torch.nn.Module = model
+    if args.compile:
+        if hasattr(torch, "compile"):
+            net = torch.compile(model)
+            compiled = True
+        elif d.master:
+            log("torch.compile is not available in this torch version: running eagerly.")
+    if d.world > 1:
+        net = DDP(net, device_ids=[d.local_rank] if device_type == "cuda" else None)
+
+    peak = args.peak_tflops
+    gpu_name = torch.cuda.get_device_name(device) if device_type == "cuda" else None
+    if peak is None and gpu_name:
+        peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu_name), None)
+    flops_per_token = model.flops_per_token()
+    if d.master:
+        emit({"type": "start", "torch": torch.__version__, "device": gpu_name or "cpu", "deviceType": device_type, "dtype": str(dtype).replace("torch.", ""),
+              "world": d.world, "params": model.num_params(), "sdpa": HAS_SDPA, "compile": compiled, "step": state["step"], "steps": c.steps,
+              "resumedFrom": resume, "initFrom": args.init, "peakTflops": peak})
+        log(f"{model.num_params():,} parameters on {d.world} x {gpu_name or 'cpu'} ({str(dtype).replace('torch.', '')}), "
+            f"{len(train_tokens):,} train tokens; step {state['step']} of {c.steps}.")
+
+    rng = Mulberry32(state["rngState"])
+    checkpoints = os.path.join(run_dir, "checkpoints")
+    tokens_per_step = c.batchSize * c.model.n_ctx
+    while state["step"] < c.steps:
+        started = time.perf_counter()
+        lr = learning_rate(state["step"], c)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        micro = micro_batches(train_tokens, c.batchSize, c.microBatches, c.model.n_ctx, rng, d.rank, d.world)
+        loss_sum = torch.zeros((), device=device)
+        for i, mb in enumerate(micro):
+            x = torch.from_numpy(mb.inputs).to(device, non_blocking=True)
+            y = torch.from_numpy(mb.targets).to(device, non_blocking=True)
+            # DDP all-reduces on the last micro-batch's backward only.
+            sync = contextlib.nullcontext() if d.world == 1 or i == len(micro) - 1 else net.no_sync()
+            with sync:
+                with autocast():
+                    _, loss = net(x, y)
+                loss = loss / len(micro)
+                scaler.scale(loss).backward()
+            loss_sum += loss.detach()
+        if d.world > 1:
+            dist.all_reduce(loss_sum)
+            loss_sum /= d.world
+        scaler.unscale_(opt)
+        clip = c.optimizer.gradClip
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip if clip > 0 else float("inf"))
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad(set_to_none=True)
+        loss_value = loss_sum.item()  # waits for the device: the step's time is complete
+        seconds = time.perf_counter() - started
+        state["step"] += 1
+        state["rngState"] = rng.state
+        state["tokensSeen"] += tokens_per_step
+        state["elapsedSeconds"] += seconds
+        if not math.isfinite(loss_value):
+            raise SystemExit(f"The loss became {loss_value} at step {state['step']}: lower the learning rate (optimizer.lr) or enable gradient clipping.")
+
+        last = state["step"] == c.steps
+        val_loss = None
+        if c.eval.interval > 0 and (state["step"] % c.eval.interval == 0 or last) and d.master:
+            val_loss = validation_loss(model, val_tokens, c, d.world, device, autocast)
+        if d.master:
+            tps = tokens_per_step / seconds
+            record = {"type": "step", "step": state["step"], "loss": loss_value, "lr": lr, "gradNorm": float(grad_norm),
+                      "tokensPerSec": tps, "tokens": state["tokensSeen"], "elapsed": state["elapsedSeconds"]}
+            if val_loss is not None:
+                record["valLoss"] = val_loss
+            if peak:
+                record["mfu"] = flops_per_token * tps / (peak * 1e12 * d.world)
+            if device_type == "cuda":
+                record["memoryBytes"] = torch.cuda.max_memory_allocated(device)
+            emit(record)
+            due = c.checkpoint.interval > 0 and state["step"] % c.checkpoint.interval == 0
+            if due or last:
+                folder = os.path.join(checkpoints, f"step-{state['step']}")
+                ck.save_checkpoint(folder, snapshot(model, opt, order, state))
+                ck.prune_checkpoints(checkpoints, c.checkpoint.keepLast)
+                size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+                emit({"type": "checkpoint", "step": state["step"], "dir": os.path.abspath(folder), "bytes": size, "valLoss": val_loss})
+    if d.master:
+        emit({"type": "done", "steps": state["step"], "tokens": state["tokensSeen"], "seconds": state["elapsedSeconds"]})
+    if d.world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return 0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, help="the TrainConfig JSON (or the train worker's parameters with config, datasetDir, runDir, resumeDir)")
+    p.add_argument("--dataset", help="token shard folder (train.bin, val.bin, meta.json); overrides the config's")
+    p.add_argument("--out", help="the run folder; checkpoints go to OUT/checkpoints/step-N")
+    p.add_argument("--resume", help="continue from this checkpoint folder: weights, optimizer moments, step and data position")
+    p.add_argument("--init", help="start a new run from this checkpoint's or Hugging Face GPT-2 folder's weights (fine-tuning)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
+                   help="autocast dtype on CUDA (auto: bfloat16 where supported, else float16 with a gradient scaler); the CPU runs float32")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (torch >= 2.0)")
+    p.add_argument("--no-tf32", action="store_true", help="keep float32 matmuls exact on CUDA (TF32 is on by default)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads per process (0: torch's default)")
+    p.add_argument("--peak-tflops", type=float, help="the device's peak FLOP/s in TFLOP/s, for MFU")

@@ -5,7 +5,7 @@ import { type ModelConfig, GPT2_VOCAB } from '../../src/shared/config/model'
 import { saveCheckpoint } from '../../src/core/engine/checkpoint'
 import { parameterShapes } from '../../src/core/engine/param-names'
 import type { HostTensor } from '../../src/core/engine/safetensors'
-import { Rng } from '../../src/core/engine/rng'
+import { Rng } from '../../src/core/rng'
 
 export interface RandomCheckpointOptions {
   nLayer?: number

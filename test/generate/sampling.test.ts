@@ -2,7 +2,7 @@
 // hand-worked cases), draws follow that distribution, greedy is the argmax, a seed makes draws
 // reproducible, and padded vocabulary entries are never produced.
 import { describe, expect, it } from 'vitest'
-import { Rng } from '../../src/core/engine/rng'
+import { Rng } from '../../src/core/rng'
 import { applyRepetitionPenalty, argmax, chooseToken, samplingDistribution, tokenProbabilities, topIndices } from '../../src/core/generate/sampling'
 
 const off = { temperature: 1, topK: 0, topP: 0 }

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
 import type { JobContext } from '../job-context'
+import { mulberry32 } from '../rng'
 import { END_OF_TEXT, GPT2_VOCAB_SIZE, encodeText } from './gpt2-tokenizer'
 import { ShardWriter, writeShardMeta } from './shards'
 
@@ -175,16 +176,4 @@ function progressText(done: number, total: number, splits: Record<string, ShardW
 
 function formatMB(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`
-}
-
-/** Small seeded PRNG so a split is the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }

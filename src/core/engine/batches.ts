@@ -1,6 +1,6 @@
 // Training batches: random windows of context + 1 tokens from a shard; inputs are the first T,
 // targets the last T (next-token prediction). Documents are packed with end-of-text between them.
-import type { Rng } from './rng'
+import type { Rng } from '../rng'
 
 export interface Batch {
   inputs: Int32Array

@@ -7,7 +7,7 @@ import type { JobContext } from '../job-context'
 import { AdamW } from './adamw'
 import { type Batch, sampleBatch, sequentialBatches } from './batches'
 import type { GPT } from './model'
-import { Rng } from './rng'
+import { Rng } from '../rng'
 import { learningRate } from './schedule'
 import { type AllReduce, computeGradients } from './train-step'
 

@@ -5,7 +5,7 @@
 import type { GenerationResult, SamplingParams, StopReason, TokenInfo } from '../../shared/generate'
 import { END_OF_TEXT, decodeTokens, encodeText } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
-import { Rng } from '../engine/rng'
+import { Rng } from '../rng'
 import { type Decoder, KVCacheDecoder, RecomputeDecoder } from './decoders'
 import { chooseToken, tokenProbabilities } from './sampling'
 import { TextStream } from './text-stream'

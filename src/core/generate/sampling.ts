@@ -2,7 +2,7 @@
 // (temperature 0) or the seed's order: logits / temperature, top-k, top-p, a multinomial draw.
 // Only the first `vocab` entries are ever considered: padded embedding rows are never produced.
 import type { SamplingParams } from '../../shared/generate'
-import type { Rng } from '../engine/rng'
+import type { Rng } from '../rng'
 
 export type Filters = Pick<SamplingParams, 'temperature' | 'topK' | 'topP'>
 

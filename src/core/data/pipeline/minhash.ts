@@ -2,7 +2,7 @@
 // defaults (100 seeds from seed 1234, 5-character shingles, 10 bands). Shingles are hashed once
 // with a rolling hash; each seed's permutation is murmur3's 32-bit finaliser over the shingle
 // hash xor the seed.
-import { mulberry32 } from '../tokenize'
+import { mulberry32 } from '../../rng'
 
 function fmix32(h: number): number {
   h ^= h >>> 16

@@ -12,7 +12,12 @@ export interface JobContext {
   metric(step: number, values: Record<string, number>): void
   /** Call between units of work: resolves at once, waits while paused, throws JobCancelled. */
   pausePoint(): Promise<void>
+  /** Aborted when the job is cancelled (reason: a JobCancelled), for work that should stop without polling pausePoint(). */
+  signal: AbortSignal
 }
+
+/** What a worker logs when a pause takes hold at a pause point: everything it sent before has reached main. */
+export const PAUSED_LOG_LINE = 'Paused: the job waits at a safe point until it is resumed.'
 
 export class JobCancelled extends Error {
   constructor() {
@@ -20,13 +25,17 @@ export class JobCancelled extends Error {
   }
 }
 
-/** A context for running a job body inline (CLI, tests) with a progress callback. */
-export function inlineContext(onProgress?: (done: number, total: number, text: string) => void, onLog?: (text: string) => void): JobContext {
+/** A context for running a job body inline (CLI, tests) with a progress callback; aborting `signal` cancels the job at its next pause point. */
+export function inlineContext(onProgress?: (done: number, total: number, text: string) => void, onLog?: (text: string) => void, signal: AbortSignal = new AbortController().signal): JobContext {
   return {
     report: () => {},
     progress: (done, total, text = '') => onProgress?.(done, total, text),
     log: (text) => onLog?.(text),
     metric: () => {},
-    pausePoint: () => new Promise((resolve) => setImmediate(resolve))
+    pausePoint: async () => {
+      await new Promise((resolve) => setImmediate(resolve))
+      if (signal.aborted) throw new JobCancelled()
+    },
+    signal
   }
 }

@@ -3,7 +3,8 @@
 import type { z } from 'zod'
 import { describeZodError } from '../shared/api'
 import { MainMessage, type WorkerMessage } from '../shared/protocol'
-import { JobCancelled, type JobContext } from '../core/job-context'
+import { JobCancelled, type JobContext, PAUSED_LOG_LINE } from '../core/job-context'
+import { PauseGate } from '../core/pause-gate'
 
 const PROGRESS_INTERVAL_MS = 100
 
@@ -12,9 +13,6 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     console.error('This is a GPT Workbench worker; it runs as a child process of the workbench.')
     process.exit(2)
   }
-  let paused = false
-  let cancelled = false
-  let wake: (() => void) | null = null
   let lastProgressAt = 0
   let started = false
 
@@ -24,6 +22,9 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
       process.send!(msg, undefined, {}, () => resolve())
     })
 
+  // Main learns that a pause has taken hold (no more progress, metrics or cache writes until resume)
+  // from this line; it follows everything the job sent before it stopped.
+  const gate = new PauseGate(() => ctx.log(PAUSED_LOG_LINE))
   const ctx: JobContext = {
     report(msg) {
       void send(msg)
@@ -40,11 +41,8 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     metric(step, values) {
       void send({ type: 'metric', step, values })
     },
-    async pausePoint() {
-      await new Promise((resolve) => setImmediate(resolve))
-      while (paused && !cancelled) await new Promise<void>((resolve) => (wake = resolve))
-      if (cancelled) throw new JobCancelled()
-    }
+    pausePoint: () => gate.point(),
+    signal: gate.signal
   }
 
   const finish = async (msg: WorkerMessage, code: number): Promise<never> => {
@@ -52,18 +50,14 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     process.exit(code)
   }
 
-  process.on('disconnect', () => process.exit(cancelled ? 0 : 3))
+  process.on('disconnect', () => process.exit(gate.signal.aborted ? 0 : 3))
   process.on('message', (raw) => {
     const parsed = MainMessage.safeParse(raw)
     if (!parsed.success) return
     const msg = parsed.data
-    if (msg.type === 'pause') paused = true
-    if (msg.type === 'resume' || msg.type === 'cancel') {
-      paused = false
-      if (msg.type === 'cancel') cancelled = true
-      wake?.()
-      wake = null
-    }
+    if (msg.type === 'pause') gate.pause()
+    if (msg.type === 'resume') gate.resume()
+    if (msg.type === 'cancel') gate.cancel()
     if (msg.type !== 'start' || started) return
     started = true
     const params = schema.safeParse(msg.params)

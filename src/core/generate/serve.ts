@@ -30,6 +30,8 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
     else unloading = true
     wake?.()
   })
+  // A cancel of the whole job ends an idle wait and the generation in progress at once.
+  ctx.signal.addEventListener('abort', () => wake?.(), { once: true })
 
   const backend = await initBackend(params.backend)
   ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
@@ -43,7 +45,6 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   const summary: ServeSummary = { checkpoint: params.checkpoint, generations: 0, tokens: 0 }
   const status = (): void => ctx.progress(0, 1, `Serving: ${summary.generations} generation(s), ${summary.tokens} tokens`)
   status()
-  let cancelled = false
   try {
     while (!unloading) {
       await ctx.pausePoint()
@@ -63,14 +64,10 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
       }
       try {
         const result = await generator.generate({ text: req.prompt }, req.params, {
-          onToken: (t) => {
-            pending.push(t)
-            // A cancel of the whole job also ends the generation in progress.
-            ctx.pausePoint().catch(() => (cancelled = true))
-          },
+          onToken: (t) => pending.push(t),
           onText: (delta) => send(delta),
           onNotice: (message) => ctx.report({ type: 'generation', event: { kind: 'notice', requestId: req.requestId, message } }),
-          shouldStop: () => cancelled || unloading || stopped.has(req.requestId)
+          shouldStop: () => ctx.signal.aborted || unloading || stopped.has(req.requestId)
         })
         if (pending.length) send('')
         const { ids: _ids, ...plain } = result

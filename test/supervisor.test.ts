@@ -7,6 +7,7 @@ import { JobSupervisor } from '../src/main/services/jobs/supervisor'
 import { type Db, openDatabase } from '../src/main/services/store/database'
 import { JobsRepo } from '../src/main/services/store/jobs-repo'
 import { decodeTokens } from '../src/core/data/gpt2-tokenizer'
+import { PAUSED_LOG_LINE } from '../src/core/job-context'
 import { readShard } from '../src/core/data/shards'
 import { MOBY_DICK, WORKERS_DIR, bigCorpus, tempDir, waitFor } from './helpers'
 
@@ -64,11 +65,14 @@ describe('job supervisor', () => {
     const job = supervisor.start(tokenizeSpec(big, path.join(dir, 'tokens')))
     await waitFor(() => repo.get(job.id)!.progress > 0.02, 30_000, 'first progress')
     expect(supervisor.pause(job.id).state).toBe('paused')
-    await new Promise((r) => setTimeout(r, 400))
+    // The worker logs when the pause has taken hold; all the progress it sent before has arrived by then.
+    await waitFor(() => repo.logs(job.id).some((l) => l.text === PAUSED_LOG_LINE), 30_000, 'the worker to stop at a pause point')
     const frozen = repo.get(job.id)!.progress
-    await new Promise((r) => setTimeout(r, 800))
-    expect(repo.get(job.id)!.progress).toBe(frozen)
     expect(frozen).toBeLessThan(1)
+    // Another job runs from start to end meanwhile; the paused one does not move.
+    const other = supervisor.start(tokenizeSpec(MOBY_DICK, path.join(dir, 'other')))
+    expect((await supervisor.waitForExit(other.id)).state).toBe('done')
+    expect(repo.get(job.id)!.progress).toBe(frozen)
     expect(supervisor.resume(job.id).state).toBe('running')
     const done = await supervisor.waitForExit(job.id)
     expect(done.state).toBe('done')
@@ -133,6 +137,36 @@ describe('job supervisor', () => {
     expect(failed.error).toMatch(/exited with code 7/)
     expect(failed.progress).toBe(0.25)
     expect(repo.logs(job.id).some((l) => /malformed worker message/.test(l.text))).toBe(true)
+  })
+
+  it('logs a line written in two chunks as one line, and a last line without a newline', async () => {
+    const dir = tempDir()
+    const script = path.join(dir, 'chatty-worker.js')
+    // Each half is its own write, a moment apart, so the halves reach main as separate chunks.
+    fs.writeFileSync(
+      script,
+      `process.on('message', () => {
+        process.stdout.write('first half and ')
+        process.stderr.write('a warning cut ')
+        setTimeout(() => {
+          process.stdout.write('second half\\nnext line\\n')
+          process.stderr.write('in two\\nlast words without a newline')
+          process.exit(4)
+        }, 300)
+      })`
+    )
+    const { repo, supervisor } = setup(script)
+    const job = supervisor.start(tokenizeSpec('x', 'y'))
+    const failed = await supervisor.waitForExit(job.id)
+    expect(failed.state).toBe('failed')
+    await waitFor(() => repo.logs(job.id).some((l) => l.text.includes('last words')), 10_000, 'the last stderr line')
+    const logs = repo.logs(job.id).map((l) => [l.level, l.text])
+    expect(logs).toContainEqual(['info', 'first half and second half'])
+    expect(logs).toContainEqual(['info', 'next line'])
+    expect(logs).toContainEqual(['warn', 'a warning cut in two'])
+    expect(logs).toContainEqual(['warn', 'last words without a newline'])
+    expect(logs.filter(([level]) => level !== 'error')).toHaveLength(4)
+    expect(failed.error).toMatch(/exited with code 4 before finishing\. Last output: a warning cut in two \| last words without a newline/)
   })
 
   it('after a host restart, marks jobs that were active as failed (interrupted)', async () => {

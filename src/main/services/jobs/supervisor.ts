@@ -53,9 +53,37 @@ interface Live {
   killTimer?: NodeJS.Timeout
   stderrTail: string[]
   settled: boolean
+  stdout: LineBuffer
+  stderr: LineBuffer
 }
 
 const STDERR_TAIL_LINES = 20
+/** A "line" longer than this without a newline is logged in pieces rather than held for ever. */
+const MAX_PARTIAL_LINE = 64 * 1024
+
+/** Reassembles a stream's chunks into whole lines: a line cut across chunks is one line, and the unterminated rest comes out on flush. */
+class LineBuffer {
+  private partial = ''
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n')
+    this.partial = lines.pop()!
+    for (const line of lines) this.emit(line)
+    if (this.partial.length > MAX_PARTIAL_LINE) this.flush()
+  }
+
+  flush(): void {
+    const rest = this.partial
+    this.partial = ''
+    this.emit(rest)
+  }
+
+  private emit(line: string): void {
+    if (line.trim()) this.onLine(line.replace(/\r$/, ''))
+  }
+}
 
 export class JobSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly live = new Map<number, Live>()
@@ -95,7 +123,18 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
       this.repo.finish(job.id, 'failed', `Could not start the worker: ${(err as Error).message}`)
       return this.emitJob(job.id)
     }
-    const live: Live = { child, cancelRequested: false, stderrTail: [], settled: false }
+    const live: Live = {
+      child,
+      cancelRequested: false,
+      stderrTail: [],
+      settled: false,
+      stdout: new LineBuffer((line) => this.log(job.id, 'info', line)),
+      stderr: new LineBuffer((line) => {
+        live.stderrTail.push(line)
+        if (live.stderrTail.length > STDERR_TAIL_LINES) live.stderrTail.shift()
+        this.log(job.id, 'warn', line)
+      })
+    }
     this.live.set(job.id, live)
     this.wire(job.id, live)
     this.repo.markStarted(job.id, child.pid ?? 0)
@@ -164,17 +203,11 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
 
   private wire(id: number, live: Live): void {
     const { child } = live
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.trim()) this.log(id, 'info', line)
-    })
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        if (!line.trim()) continue
-        live.stderrTail.push(line)
-        if (live.stderrTail.length > STDERR_TAIL_LINES) live.stderrTail.shift()
-        this.log(id, 'warn', line)
-      }
-    })
+    // Chunks do not end on line boundaries: buffer per stream, flush what is left when it ends.
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => live.stdout.push(chunk))
+    child.stdout?.on('end', () => live.stdout.flush())
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => live.stderr.push(chunk))
+    child.stderr?.on('end', () => live.stderr.flush())
     child.on('message', (raw) => this.onMessage(id, live, raw))
     child.on('error', (err) => this.log(id, 'error', `Worker process error: ${err.message}`))
     child.on('exit', (code, signal) => this.onExit(id, live, code, signal))
@@ -235,6 +268,9 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
   private onExit(id: number, live: Live, code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(live.killTimer)
     this.live.delete(id)
+    // 'exit' can come before the pipes end: a last line without a newline belongs before the failure reason.
+    live.stdout.flush()
+    live.stderr.flush()
     if (live.settled) return
     live.settled = true
     if (live.cancelRequested) {

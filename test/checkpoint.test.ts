@@ -1,7 +1,8 @@
 // Checkpoint folders: Hugging Face GPT-2 layouts load (prefix, mask buffers, tied head, the
 // unpadded 50,257-row embedding), ours round-trip with optimizer and trainer state, config.json
-// carries GPT2Config keys, folders appear whole, keep-last-N pruning, and clear errors for
-// mismatched shapes, missing or foreign tensors and broken files.
+// carries GPT2Config keys, files hold exactly the tokenizer's rows of wte (older padded ones still
+// load), folders appear whole, keep-last-N pruning, and clear errors for mismatched shapes,
+// missing or foreign tensors and broken files.
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -26,13 +27,14 @@ import { ROOT, tempDir } from './helpers'
 const TINY_HF = path.join(ROOT, 'test', 'goldens', 'tiny-gpt-hf')
 const TINY: ModelConfig = { nLayer: 2, nHead: 4, nEmbd: 32, nCtx: 16, vocabSize: 100, dropout: 0, layerNormEps: 1e-5 }
 
-/** Deterministic, distinct values for every parameter of `config`. */
+/** Deterministic, distinct values for every parameter of `config`; wte's padded rows 0, as the engines keep them. */
 function fakeParams(config: ModelConfig, salt = 0): Map<string, HostTensor> {
   let k = salt
   return new Map(
     [...parameterShapes(config)].map(([name, shape]) => {
       const data = new Float32Array(shape.reduce((a, b) => a * b, 1))
-      for (let i = 0; i < data.length; i++) data[i] = Math.sin(++k * 0.731)
+      const real = name === 'wte.weight' ? config.vocabSize * shape[1] : data.length
+      for (let i = 0; i < real; i++) data[i] = Math.sin(++k * 0.731)
       return [name, { shape, data }]
     })
   )
@@ -108,11 +110,18 @@ describe('checkpoints', () => {
     expect(fs.readdirSync(dir).sort()).toEqual([CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, TRAINER_FILE].sort())
 
     const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'))
-    expect(config).toMatchObject({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: 128, gptw_vocab_size: 100, n_positions: 16, n_embd: 32, n_layer: 2, n_head: 4, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, tie_word_embeddings: true })
+    expect(config).toMatchObject({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: 100, n_positions: 16, n_embd: 32, n_layer: 2, n_head: 4, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, tie_word_embeddings: true })
     const model = readSafetensors(path.join(dir, MODEL_FILE))
     expect(model.metadata.format).toBe('pt') // transformers refuses safetensors without it
     expect(model.tensors.get('h.0.attn.c_attn.weight')!.shape).toEqual([32, 96]) // Conv1D [in, out]
     expect(model.tensors.has('transformer.wte.weight')).toBe(false)
+    // Exactly the tokenizer's rows on disk, so transformers never scores or samples a padded id.
+    expect(config.gptw_vocab_size).toBeUndefined()
+    expect(model.tensors.get('wte.weight')!.shape).toEqual([100, 32])
+    const moments = readSafetensors(path.join(dir, OPTIMIZER_FILE)).tensors
+    expect(moments.get('wte.weight.exp_avg')!.shape).toEqual([100, 32])
+    expect(moments.get('wte.weight.exp_avg_sq')!.shape).toEqual([100, 32])
+    expect(moments.get('h.0.attn.c_attn.weight.exp_avg')!.shape).toEqual([32, 96])
 
     const back = loadCheckpoint(dir)
     expect(back.config).toEqual(TINY)
@@ -122,6 +131,26 @@ describe('checkpoints', () => {
     expectSameTensors(ckpt.optimizer!.v, back.optimizer!.v)
     expect(back.trainer).toEqual(ckpt.trainer)
     expect(loadCheckpoint(dir, { modelOnly: true }).optimizer).toBeUndefined()
+  })
+
+  it('loads an older checkpoint that stored the padded rows (vocab_size 128, gptw_vocab_size 100), optimizer included', () => {
+    const dir = tempDir()
+    const ckpt = fakeCheckpoint(TINY)
+    // The layout saveCheckpoint wrote before files held only the tokenizer's rows.
+    writeSafetensors(path.join(dir, MODEL_FILE), ckpt.params, { format: 'pt' })
+    const moments: [string, HostTensor][] = [...ckpt.params.keys()].flatMap((n) => [[`${n}.exp_avg`, ckpt.optimizer!.m.get(n)!], [`${n}.exp_avg_sq`, ckpt.optimizer!.v.get(n)!]] as [string, HostTensor][])
+    writeSafetensors(path.join(dir, OPTIMIZER_FILE), moments, { format: 'gptw-adamw-v1', step: '7' })
+    fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify({ model_type: 'gpt2', vocab_size: 128, gptw_vocab_size: 100, n_positions: 16, n_ctx: 16, n_embd: 32, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5, tie_word_embeddings: true }))
+    expect(readSafetensors(path.join(dir, MODEL_FILE)).tensors.get('wte.weight')!.shape).toEqual([128, 32])
+    const back = loadCheckpoint(dir)
+    expect(back.config).toEqual(TINY)
+    expectSameTensors(ckpt.params, back.params)
+    expectSameTensors(ckpt.optimizer!.m, back.optimizer!.m)
+    expectSameTensors(ckpt.optimizer!.v, back.optimizer!.v)
+    // Saved again, it holds the tokenizer's rows only.
+    saveCheckpoint(path.join(dir, 'again'), back)
+    expect(readSafetensors(path.join(dir, 'again', MODEL_FILE)).tensors.get('wte.weight')!.shape).toEqual([100, 32])
+    expectSameTensors(ckpt.params, loadCheckpoint(path.join(dir, 'again')).params)
   })
 
   it('replaces an existing folder of the same step whole and leaves no temporaries', () => {
@@ -153,7 +182,7 @@ describe('checkpoints', () => {
     const model = path.join(dir, MODEL_FILE)
     const cfg = path.join(dir, CONFIG_FILE)
     editJson(cfg, (j) => (j.n_embd = 64))
-    expect(() => loadCheckpoint(dir)).toThrow(`${model}: tensor "wte.weight" has shape [128, 32], expected [128, 64].`)
+    expect(() => loadCheckpoint(dir)).toThrow(`${model}: tensor "wte.weight" has shape [100, 32], expected [128, 64].`)
     editJson(cfg, (j) => (j.n_embd = 32))
 
     const bigger = { ...TINY, nCtx: 32 }
@@ -163,7 +192,9 @@ describe('checkpoints', () => {
     tensors.set('h.1.mlp.c_fc.weight', { shape: [32, 100], data: new Float32Array(3200) })
     writeSafetensors(model, tensors)
     expect(() => loadCheckpoint(dir)).toThrow(`${model}: tensor "h.1.mlp.c_fc.weight" has shape [32, 100], expected [32, 128].`)
-    expect(() => saveCheckpoint(path.join(dir, 'x'), { config: TINY, params: tensors })).toThrow(/tensor "h\.1\.mlp\.c_fc\.weight" has shape \[32, 100\], expected \[32, 128\]/)
+    const wrong = fakeParams(TINY)
+    wrong.set('h.1.mlp.c_fc.weight', tensors.get('h.1.mlp.c_fc.weight')!)
+    expect(() => saveCheckpoint(path.join(dir, 'x'), { config: TINY, params: wrong })).toThrow(/tensor "h\.1\.mlp\.c_fc\.weight" has shape \[32, 100\], expected \[32, 128\]/)
   })
 
   it('names missing, foreign and duplicated tensors, an untied head, and broken files', () => {

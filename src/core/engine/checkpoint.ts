@@ -1,6 +1,9 @@
 // Checkpoint folders: the model as model.safetensors (Hugging Face GPT-2 names, Conv1D [in, out]
 // layout) + config.json (GPT2Config keys), so real GPT-2 weights load here and ours load in
 // transformers; beside them optimizer.safetensors (AdamW moments) and trainer_state.json.
+// Files hold exactly the tokenizer's rows of wte (and of its moments): the padding to a multiple
+// of 64 is each engine's own affair, added on load and dropped on save. Older checkpoints that
+// stored the padded rows still load.
 // A folder is written under a temporary name and renamed whole, so `step-N` exists only complete.
 // A run keeps its checkpoints as <root>/step-N; pruneCheckpoints keeps the last N plus pinned ones.
 import fs from 'node:fs'
@@ -35,7 +38,7 @@ export type TrainerStateFile = z.infer<typeof TrainerStateFile>
 
 export interface Checkpoint {
   config: ModelConfig
-  /** By our names (no `transformer.` prefix); wte has paddedVocab rows. */
+  /** By our names (no `transformer.` prefix); wte has paddedVocab rows in memory, vocabSize rows on disk. */
   params: Map<string, HostTensor>
   optimizer?: OptimizerSnapshot
   trainer?: TrainerStateFile
@@ -50,7 +53,8 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
   fs.mkdirSync(tmp)
   try {
     // "format: pt" is what transformers requires of a safetensors file's metadata to load it.
-    writeSafetensors(path.join(tmp, MODEL_FILE), ckpt.params, { format: 'pt' })
+    const vocab = ckpt.config.vocabSize
+    writeSafetensors(path.join(tmp, MODEL_FILE), [...ckpt.params].map(([name, t]) => [name, realRows(name, t, vocab)]), { format: 'pt' })
     writeJson(path.join(tmp, CONFIG_FILE), toGPT2Config(ckpt.config))
     if (ckpt.optimizer) {
       const o = ckpt.optimizer
@@ -59,7 +63,7 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
         const m = o.m.get(name)
         const v = o.v.get(name)
         if (!m || !v) throw new Error(`Optimizer state has no moments for "${name}": cannot save ${dir}.`)
-        tensors.push([`${name}.exp_avg`, m], [`${name}.exp_avg_sq`, v])
+        tensors.push([`${name}.exp_avg`, realRows(name, m, vocab)], [`${name}.exp_avg_sq`, realRows(name, v, vocab)])
       }
       writeSafetensors(path.join(tmp, OPTIMIZER_FILE), tensors, { format: 'gptw-adamw-v1', step: String(o.step) })
     }
@@ -87,7 +91,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): Checkpoi
   const params = readModelWeights(path.join(dir, MODEL_FILE), config)
   const ckpt: Checkpoint = { config, params }
   const optFile = path.join(dir, OPTIMIZER_FILE)
-  if (!options.modelOnly && fs.existsSync(optFile)) ckpt.optimizer = readOptimizer(optFile, params)
+  if (!options.modelOnly && fs.existsSync(optFile)) ckpt.optimizer = readOptimizer(optFile, params, config.vocabSize)
   const trainerFile = path.join(dir, TRAINER_FILE)
   if (fs.existsSync(trainerFile)) {
     const t = TrainerStateFile.safeParse(readJson(trainerFile))
@@ -176,7 +180,7 @@ export function pruneCheckpoints(root: string, keepLast: number, pinned: Iterabl
   return removed
 }
 
-function readOptimizer(file: string, params: Map<string, HostTensor>): OptimizerSnapshot {
+function readOptimizer(file: string, params: Map<string, HostTensor>, vocab: number): OptimizerSnapshot {
   const { tensors, metadata } = readSafetensors(file)
   if (metadata.format !== 'gptw-adamw-v1') throw new Error(`${file}: not an optimizer state written by this app (format "${metadata.format ?? 'missing'}").`)
   const step = Number(metadata.step)
@@ -187,6 +191,10 @@ function readOptimizer(file: string, params: Map<string, HostTensor>): Optimizer
     for (const [suffix, into] of [['exp_avg', m], ['exp_avg_sq', v]] as const) {
       const t = tensors.get(`${name}.${suffix}`)
       if (!t) throw new Error(`${file}: missing tensor "${name}.${suffix}".`)
+      if (name === 'wte.weight' && sameShape(t.shape, [vocab, p.shape[1]]) && p.shape[0] > vocab) {
+        into.set(name, padRows(t, p.shape[0]))
+        continue
+      }
       if (!sameShape(t.shape, p.shape)) throw shapeError(file, `${name}.${suffix}`, p.shape, t.shape)
       into.set(name, t)
     }
@@ -219,6 +227,12 @@ function checkTiedHead(f: SafetensorsFile, name: string, wte: HostTensor, vocab:
   const rows = Math.min(head.shape[0], vocab)
   const same = head.shape.length === 2 && head.shape[1] === cols && head.shape[0] >= vocab && head.data.subarray(0, rows * cols).every((x, i) => x === wte.data[i])
   if (!same) throw new Error(`${f.path}: "${name}" differs from the token embedding; this engine ties the lm head to wte and cannot load an untied head.`)
+}
+
+/** The tokenizer's rows of wte (or of one of its moments): what a checkpoint file holds. */
+function realRows(name: string, t: HostTensor, vocab: number): HostTensor {
+  if (name !== 'wte.weight' || t.shape[0] <= vocab) return t
+  return { shape: [vocab, t.shape[1]], data: t.data.subarray(0, vocab * t.shape[1]) }
 }
 
 function padRows(t: HostTensor, rows: number): HostTensor {

@@ -1,7 +1,9 @@
 // config.json of a checkpoint in Hugging Face's GPT2Config keys, so our checkpoints load in
 // transformers (GPT2LMHeadModel.from_pretrained) and real GPT-2 configs load here.
-// The embedding is stored padded (vocab_size = the padded row count, which is what transformers
-// needs to load it); the tokenizer's real vocabulary rides along as `gptw_vocab_size`.
+// The embedding is stored with exactly the tokenizer's rows (vocab_size = vocabSize), so
+// transformers never sees, scores or samples a padded id. Checkpoints from before that stored the
+// padded rows (vocab_size = the padded count) with the real vocabulary as `gptw_vocab_size`;
+// they still load.
 import { z } from 'zod'
 import { GPT2_VOCAB, ModelConfig, paddedVocab } from '../../shared/config/model'
 
@@ -31,8 +33,7 @@ export function toGPT2Config(c: ModelConfig): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',
-    vocab_size: paddedVocab(c.vocabSize),
-    gptw_vocab_size: c.vocabSize,
+    vocab_size: c.vocabSize,
     n_positions: c.nCtx,
     n_ctx: c.nCtx,
     n_embd: c.nEmbd,

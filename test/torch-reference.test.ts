@@ -109,7 +109,9 @@ describe('tfjs GPT against the PyTorch reference', () => {
     expect(again.metadata.vocab).toBe('100') // read from gptw_vocab_size, not the padded vocab_size
     for (const [name, t] of golden.tensors) {
       expect(again.tensors.get(name)!.shape, name).toEqual(t.shape)
-      expect(Buffer.from(again.tensors.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true)
+      // Computed in float64 and stored as float32: another BLAS build may sum in another order and
+      // flip the last float32 bit, so the same goldens means within a few float32 ulps, not bytes.
+      expect(relativeError(again.tensors.get(name)!.data, t.data), name).toBeLessThan(1e-6)
     }
     expect(fs.existsSync(out)).toBe(true)
   })

@@ -8,7 +8,7 @@ import { PrepareConfig, type PrepareConfigInput } from '../src/shared/config/pre
 import { JobSupervisor } from '../src/main/services/jobs/supervisor'
 import { type Db, openDatabase } from '../src/main/services/store/database'
 import { JobsRepo } from '../src/main/services/store/jobs-repo'
-import { inlineContext } from '../src/core/job-context'
+import { PAUSED_LOG_LINE, inlineContext } from '../src/core/job-context'
 import { runPipeline } from '../src/core/data/pipeline/runner'
 import { articlePage, mobyChapter } from './fixtures/webtext-corpus'
 import { type TestSite, startSite } from './fixtures/webtext-server'
@@ -57,10 +57,14 @@ function killWorker(db: Db, jobId: number): void {
 describe('prepare job crash and resume', () => {
   it('killed during download, resumes without refetching stored pages and ends with the same output', async () => {
     const chapters = Array.from({ length: 40 }, (_, i) => i + 1)
+    // The first 10 pages are served at once; later ones are held until the kill, so it lands mid-download for certain.
+    let served = 0
+    let releaseHeld = (): void => {}
+    const held = new Promise<void>((resolve) => (releaseHeld = resolve))
     for (const n of chapters) {
       const { title, paragraphs } = mobyChapter(n)
       site.route(`/slow-moby/${n}`, async (_req, res) => {
-        await new Promise((r) => setTimeout(r, 120))
+        if (served++ >= 10) await held
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         res.end(articlePage(title, paragraphs))
       })
@@ -75,8 +79,9 @@ describe('prepare job crash and resume', () => {
     await waitFor(() => storedUrls(params.datasetDir).length >= 10, 30_000, '10 pages stored')
     killWorker(db, first.id)
     expect((await supervisor.waitForExit(first.id)).state).toBe('failed')
+    releaseHeld()
     const stored = storedUrls(params.datasetDir)
-    expect(stored.length).toBeLessThan(chapters.length)
+    expect(stored.length).toBe(10)
 
     const second = supervisor.start({ kind: 'prepare', params })
     const done = await supervisor.waitForExit(second.id)
@@ -110,7 +115,7 @@ describe('prepare job crash and resume', () => {
     await waitFor(() => repo.get(first.id)!.progressText.startsWith('Deduplicate'), 60_000, 'the dedupe stage')
     supervisor.pause(first.id)
     const manifestFile = path.join(params.datasetDir, 'manifest.json')
-    await new Promise((r) => setTimeout(r, 300))
+    await waitFor(() => repo.logs(first.id).some((l) => l.text === PAUSED_LOG_LINE), 60_000, 'the worker to stop at a pause point')
     const during = JSON.parse(fs.readFileSync(manifestFile, 'utf8'))
     expect(during.stages.dedupe.status).toBe('running')
     expect(fs.existsSync(path.join(params.datasetDir, 'dedup.jsonl'))).toBe(false)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startWebHost, type WebHost } from '../src/main/server'
 import { Workbench } from '../src/main/services/workbench'
-import { MOBY_DICK, RENDERER_DIR, RESOURCES_DIR, WORKERS_DIR, tempDir } from './helpers'
+import { MOBY_DICK, RENDERER_DIR, RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from './helpers'
 
 let workbench: Workbench
 let host: WebHost
@@ -96,21 +96,16 @@ describe('web host', () => {
     const messages: { id?: number; reply?: { ok: boolean; value: { id: number } }; event?: string; data?: { id: number; state: string } }[] = []
     ws.on('message', (data) => messages.push(JSON.parse(String(data))))
     ws.send(JSON.stringify({ id: 7, method: 'jobs.start', params: { kind: 'tokenize', params: { input: MOBY_DICK } } }))
-    const deadline = Date.now() + 30_000
-    let jobId = 0
-    while (Date.now() < deadline) {
-      jobId = messages.find((m) => m.id === 7)?.reply?.value.id ?? 0
-      if (jobId && messages.some((m) => m.event === 'job' && m.data?.id === jobId && m.data.state === 'done')) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    const jobId = await waitFor(() => messages.find((m) => m.id === 7)?.reply?.value.id, 30_000, 'the reply to jobs.start')
+    await waitFor(() => messages.some((m) => m.event === 'job' && m.data?.id === jobId && m.data.state === 'done'), 30_000, 'the job done event')
     expect(jobId).toBeGreaterThan(0)
     const states = messages.filter((m) => m.event === 'job' && m.data?.id === jobId).map((m) => m.data!.state)
     expect(states).toContain('running')
     expect(states.at(-1)).toBe('done')
     expect(messages.some((m) => m.event === 'log')).toBe(true)
     ws.send(JSON.stringify({ id: 8, method: 'no.such', params: {} }))
-    await new Promise((r) => setTimeout(r, 200))
-    expect(messages.find((m) => m.id === 8)?.reply?.ok).toBe(false)
+    const reply = await waitFor(() => messages.find((m) => m.id === 8)?.reply, 10_000, 'the reply to no.such')
+    expect(reply.ok).toBe(false)
     ws.close()
   })
 })

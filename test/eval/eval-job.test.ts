@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EvalConfigInput } from '../../src/shared/config/eval'
 import type { Job } from '../../src/shared/jobs'
 import type { EvalJobSummary } from '../../src/core/eval/job'
+import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
 import { startFixtureServer, type FixtureServer } from './fixture-server'
@@ -170,7 +171,7 @@ describe('eval jobs', () => {
     await waitFor(() => w.evals.cache.count() >= 8, 60_000, 'the first answers in the cache')
     // Pause (the worker stops between chunks), then kill it outright: no chance to tidy up.
     w.supervisor.pause(job.id)
-    await new Promise((r) => setTimeout(r, 300))
+    await waitFor(() => w.jobs.logs(job.id).some((l) => l.text === PAUSED_LOG_LINE), 60_000, 'the worker to stop at a pause point')
     const { pid } = w.db.prepare('SELECT pid FROM jobs WHERE id = ?').get(job.id) as { pid: number }
     process.kill(pid, 'SIGKILL')
     const killed = await w.supervisor.waitForExit(job.id)

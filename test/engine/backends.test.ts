@@ -72,9 +72,15 @@ function compare(reference: Map<string, number[][]>, other: Map<string, number[]
 describe('wasm and native kernels match the cpu reference', async () => {
   const cpu = await evaluate('cpu')
   const wasm = await evaluate('wasm')
-  const native = loadNative().kernels ? await evaluate('native') : null
+  const addon = loadNative()
+  const native = addon.kernels ? await evaluate('native') : null
+  // Where the addon should have built (CI unless GPTW_NATIVE=0 turns it off, or GPTW_REQUIRE_NATIVE=1) a missing one fails each case with the reason; elsewhere they are skipped.
+  const requireNative = process.env.GPTW_REQUIRE_NATIVE === '1' || (process.env.CI === 'true' && process.env.GPTW_NATIVE !== '0')
   it.each(CASES.map((c) => c.name))('wasm: %s, value and gradients', (name) => compare(cpu, wasm, name))
-  it.skipIf(!native).each(CASES.map((c) => c.name))('native: %s, value and gradients', (name) => compare(cpu, native!, name))
+  it.skipIf(!native && !requireNative).each(CASES.map((c) => c.name))('native: %s, value and gradients', (name) => {
+    if (!native) throw new Error(`The native addon is required here (CI or GPTW_REQUIRE_NATIVE=1) but did not load: ${addon.reason}`)
+    compare(cpu, native, name)
+  })
 
   it('padded vocabulary columns get no gradient and no probability on any backend', () => {
     for (const results of [cpu, wasm, native].filter((r) => r !== null)) {

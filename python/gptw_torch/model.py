@@ -101,7 +101,7 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, config: GPTConfig, seed: int = 1337) -> None:
+    def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.config = config
         C = config.n_embd
@@ -109,13 +109,13 @@ class GPT(nn.Module):
         self.wpe = nn.Embedding(config.n_ctx, C)
         self.h = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(C, eps=config.layer_norm_eps)
-        self.init_weights(seed)
+        # Weights come from a checkpoint, init.embedded_init (the embedded engine's numbers) or init_weights.
 
     @torch.no_grad()
     def init_weights(self, seed: int) -> None:
-        """GPT-2's initialisation, as the embedded engine's initParams: N(0, 0.02), residual
-        projections scaled by 1/sqrt(2 n_layer), biases 0, LayerNorm gains 1, padded rows 0.
-        (Same distribution, not the same numbers: `init` starts both engines from one checkpoint.)"""
+        """GPT-2's initialisation with torch's generator: the distribution of the embedded engine's
+        initParams (N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer), biases 0,
+        LayerNorm gains 1, padded rows 0), not its numbers (init.py has those, slower)."""
         g = torch.Generator().manual_seed(seed)
         for name, p in self.named_parameters():
             if name.endswith(".bias") or ".ln_" in name or name.startswith("ln_f"):

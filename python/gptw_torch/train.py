@@ -31,6 +31,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from . import checkpoint as ck
 from .config import TrainConfig, check_split, load_config
 from .data import Mulberry32, micro_batches, open_split, sequential_batches
+from .init import embedded_init
 from .model import GPT, HAS_SDPA, decays
 
 # Dense bf16 peak FLOP/s of common training GPUs, for MFU when --peak-tflops is not given.
@@ -193,7 +194,7 @@ def train(args: argparse.Namespace) -> int:
     val_tokens = open_split(dataset, "val")
 
     # The model, from scratch, from a checkpoint's weights (--init: fine-tuning), or resumed.
-    model = GPT(c.model, seed=c.seed)
+    model = GPT(c.model)
     state = {"step": 0, "rngState": c.seed, "tokensSeen": 0, "elapsedSeconds": 0.0}
     loaded = None
     if resume or args.init:
@@ -206,6 +207,14 @@ def train(args: argparse.Namespace) -> int:
                 raise SystemExit(f"{resume} has no optimizer or trainer state: it cannot be resumed (it may be a model-only checkpoint).")
             state = {k: loaded.trainer[k] for k in state}
             state["elapsedSeconds"] = float(state["elapsedSeconds"])
+    else:
+        started = time.perf_counter()
+        if args.fast_init:
+            model.init_weights(c.seed)
+        else:
+            embedded_init(model, c.model.n_layer, c.model.vocab_size, c.seed)
+        if d.master:
+            log(f"Initialised {'with torch' if args.fast_init else 'as the embedded engine does'} (seed {c.seed}) in {time.perf_counter() - started:.1f}s.")
     model.to(device)
     opt, order = make_optimizer(model, c, device_type)
     if resume and loaded is not None:
@@ -309,6 +318,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="the run folder; checkpoints go to OUT/checkpoints/step-N")
     p.add_argument("--resume", help="continue from this checkpoint folder: weights, optimizer moments, step and data position")
     p.add_argument("--init", help="start a new run from this checkpoint's or Hugging Face GPT-2 folder's weights (fine-tuning)")
+    p.add_argument("--fast-init", action="store_true",
+                   help="initialise with torch's generator (same distribution) instead of the embedded engine's exact numbers, which take ~1 s per million parameters")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
                    help="autocast dtype on CUDA (auto: bfloat16 where supported, else float16 with a gradient scaler); the CPU runs float32")

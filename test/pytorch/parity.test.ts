@@ -18,7 +18,7 @@ import { type StepMetrics, Trainer } from '../../src/core/engine/trainer'
 import { inlineContext } from '../../src/core/job-context'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { tempDir } from '../helpers'
-import { type StepRecord, describeTorch, makeDataset, relativeError, trainPython } from './helpers'
+import { type StepRecord, describeTorch, makeDataset, python, relativeError, trainPython } from './helpers'
 
 const TOLERANCE = 1e-4
 const INPUT: TrainConfigInput = {
@@ -35,6 +35,9 @@ const INPUT: TrainConfigInput = {
 const config = TrainConfig.parse(INPUT)
 
 let data: ReturnType<typeof makeDataset>
+/** The first test's embedded run and its step-0 weights, for the second. */
+let embeddedRun: StepMetrics[] = []
+let step0Dir = ''
 
 /** The embedded engine in-process: the Trainer the train job runs, checkpoints as the job saves them. */
 async function trainEmbedded(root: string, start: { model: GPT; resume?: Awaited<ReturnType<typeof loadTraining>> }): Promise<StepMetrics[]> {
@@ -97,6 +100,8 @@ describeTorch('the PyTorch engine against the embedded engine, step by step', ()
     saveCheckpoint(step0, await snapshot({ model }))
     const embeddedRoot = path.join(dir, 'embedded')
     const embedded = await trainEmbedded(embeddedRoot, { model })
+    embeddedRun = embedded
+    step0Dir = step0
     const torch = trainPython(path.join(dir, 'torch'), INPUT, data.dir, ['--init', step0])
 
     const parity = compare(embedded, torch.steps)
@@ -126,5 +131,28 @@ describeTorch('the PyTorch engine against the embedded engine, step by step', ()
     expect(a.loss).toBeLessThan(TOLERANCE)
     expect(b.loss).toBeLessThan(TOLERANCE)
     expect(fs.existsSync(path.join(dir, 'embedded-resumed', 'step-20'))).toBe(true)
+  })
+
+  it("starts from the embedded engine's initial weights for the same seed, so a fresh run prints the same losses", () => {
+    expect(embeddedRun).toHaveLength(20)
+    // init.py reproduces tfjs's seeded Gaussian stream: the step-0 weights, compared bit for bit.
+    const script = `
+import sys, json, torch
+from gptw_torch.checkpoint import load_checkpoint
+from gptw_torch.init import embedded_init
+from gptw_torch.model import GPT
+ckpt = load_checkpoint(sys.argv[1], model_only=True)
+model = GPT(ckpt.config)
+embedded_init(model, ckpt.config.n_layer, ckpt.config.vocab_size, int(sys.argv[2]))
+named = dict(model.named_parameters())
+print(json.dumps({n: int((named[n] != t).sum()) for n, t in ckpt.params.items()}))
+`
+    const differing = JSON.parse(python(['-c', script, step0Dir, String(config.seed)]).stdout) as Record<string, number>
+    expect(Object.keys(differing)).toHaveLength(2 + 12 * 2 + 2)
+    expect(Object.entries(differing).filter(([, n]) => n !== 0)).toEqual([])
+    const fresh = trainPython(tempDir(), INPUT, data.dir)
+    const parity = compare(embeddedRun, fresh.steps)
+    console.log(`fresh runs, same seed, 20 steps: max relative difference loss ${parity.loss.toExponential(2)}`)
+    expect(parity.loss).toBeLessThan(TOLERANCE)
   })
 })

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src/core/engine/backend'
 import { loadNative } from '../../src/core/engine/native'
-import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear, tiedHead } from '../../src/core/engine/ops'
+import { causalSelfAttention } from '../../src/core/engine/model'
+import { causalMask, crossEntropy, gelu, layerNorm, linear, tiedHead } from '../../src/core/engine/ops'
 
 type Case = { name: string; shapes: number[][]; f: (xs: tf.Tensor[], targets: tf.Tensor1D) => tf.Scalar }
 

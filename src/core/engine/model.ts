@@ -1,17 +1,133 @@
-// GPT-2 in tfjs: token + position embeddings, pre-LayerNorm blocks with causal multi-head
-// self-attention and a tanh-GELU MLP, a final LayerNorm, and the lm head tied to the token
-// embedding. Parameters live in a Map under their Hugging Face names (param-names.ts).
+// GPT-2 in tfjs, to be read top to bottom as nanoGPT's model.py: the parameters (stored in a Map
+// under their Hugging Face names, param-names.ts, and resolved once into typed per-layer
+// structures), causal self-attention, the block, the forward, the lm head tied to the token
+// embedding, the loss, and the initialisation. One block serves training, scoring and decoding;
+// only the attention passed to it differs (the full causal mask, or the KV cache). Products and
+// fused kernels come from `kernels()` (ops.ts), native or plain tfjs as the backend was chosen.
 import * as tf from '@tensorflow/tfjs'
 import { type ModelConfig, paddedVocab } from '../../shared/config/model'
-import { causalMask, causalSelfAttention, crossEntropy, gelu, layerNorm, linear, tiedHead } from './ops'
+import { type FrozenHead, type Kernels, type Linear, type Norm, causalMask, kernels } from './ops'
 import { parameterShapes } from './param-names'
 
 export type Params = Map<string, tf.Variable>
 
-export class GPT {
+// ---- parameters ----
+
+export interface BlockParams {
+  ln1: Norm
+  attn: { qkv: Linear; proj: Linear }
+  ln2: Norm
+  mlp: { fc: Linear; proj: Linear }
+}
+
+export interface GPTParams {
+  /** Token embedding [paddedVocab, C], also the tied lm head. */
+  wte: tf.Tensor2D
+  /** Position embedding [nCtx, C]. */
+  wpe: tf.Tensor2D
+  blocks: BlockParams[]
+  lnF: Norm
+}
+
+/**
+ * The Map's parameters as typed structures. Training assigns new values to the same variables,
+ * so this is done once per model.
+ */
+export function resolveParams(params: Params, c: ModelConfig): GPTParams {
+  const get = <T extends tf.Tensor>(name: string): T => {
+    const v = params.get(name)
+    if (!v) throw new Error(`Model has no parameter ${name}`)
+    return v as unknown as T
+  }
+  const norm = (prefix: string): Norm => ({ gain: get(`${prefix}.weight`), bias: get(`${prefix}.bias`) })
+  const linear = (prefix: string): Linear => ({ weight: get(`${prefix}.weight`), bias: get<tf.Tensor1D>(`${prefix}.bias`) })
+  return {
+    wte: get('wte.weight'),
+    wpe: get('wpe.weight'),
+    blocks: Array.from({ length: c.nLayer }, (_, i) => ({
+      ln1: norm(`h.${i}.ln_1`),
+      attn: { qkv: linear(`h.${i}.attn.c_attn`), proj: linear(`h.${i}.attn.c_proj`) },
+      ln2: norm(`h.${i}.ln_2`),
+      mlp: { fc: linear(`h.${i}.mlp.c_fc`), proj: linear(`h.${i}.mlp.c_proj`) }
+    })),
+    lnF: norm('ln_f')
+  }
+}
+
+// ---- causal self-attention ----
+
+/** A block's attention: the fused qkv [B*T, 3C] of layer `layer` in, the heads' outputs [B*T, C] out. */
+export type Attention = (qkv: tf.Tensor2D, layer: number) => tf.Tensor2D
+
+/** One layer's keys and values for the positions seen so far, [H, P, hd] each (a type alias, so tf.tidy can return it). */
+export type LayerKV = { k: tf.Tensor3D; v: tf.Tensor3D }
+
+/**
+ * Multi-head attention for B sequences of T new positions on a fused qkv [B*T, 3C] (c_attn's
+ * output, q | k | v): split the heads, let `withPast` put earlier positions' keys and values in
+ * front (decoding), scale, mask, softmax, mix the values, and merge the heads back into
+ * [B*T, C], ready for c_proj.
+ */
+export function causalSelfAttention(
+  qkv: tf.Tensor2D,
+  batch: number,
+  seq: number,
+  heads: number,
+  mask: tf.Tensor2D | null,
+  withPast?: (k: tf.Tensor3D, v: tf.Tensor3D) => [tf.Tensor3D, tf.Tensor3D],
+  k: Kernels = kernels()
+): tf.Tensor2D {
+  const C = qkv.shape[1] / 3
+  const hd = C / heads
+  // [B, T, 3, H, hd] -> [3, B, H, T, hd]
+  const split = tf.transpose(tf.reshape(qkv, [batch, seq, 3, heads, hd]), [2, 0, 3, 1, 4])
+  const [q, key, value] = tf.unstack(split).map((t) => tf.reshape(t, [batch * heads, seq, hd]) as tf.Tensor3D)
+  const [keys, values] = withPast ? withPast(key, value) : [key, value]
+  const scores = tf.mul(k.attentionScores(q, keys), 1 / Math.sqrt(hd)) // [B*H, T, S]
+  const att = tf.softmax(mask ? tf.add(scores, mask) : scores)
+  const y = tf.matMul(att, values) // [B*H, T, hd]
+  return tf.reshape(tf.transpose(tf.reshape(y, [batch, heads, seq, hd]), [0, 2, 1, 3]), [batch * seq, C])
+}
+
+// ---- the block ----
+
+/** A pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)), the MLP's activation GELU. */
+export function block(k: Kernels, x: tf.Tensor2D, p: BlockParams, attend: (qkv: tf.Tensor2D) => tf.Tensor2D, eps: number, dropout: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+  const qkv = k.linear(k.layerNorm(x, p.ln1, eps), p.attn.qkv)
+  x = tf.add(x, dropout(k.linear(attend(qkv), p.attn.proj)))
+  const h = k.gelu(k.linear(k.layerNorm(x, p.ln2, eps), p.mlp.fc))
+  return tf.add(x, dropout(k.linear(h, p.mlp.proj)))
+}
+
+// ---- the model ----
+
+export interface ForwardOptions {
+  /** Dropout on. */
+  training?: boolean
+  /** Positions already seen (decoding with a KV cache): the first token is at position `past`. */
+  past?: number
+  /** The blocks' attention; by default the full causal mask over the T tokens. */
+  attention?: Attention
+}
+
+export interface HeadOptions {
+  /** Only these rows of h (decoding: the last position; scoring: the scored ones). */
+  rows?: number[]
+  /** Only the real vocabulary's columns (else the padded ones too, which mean nothing). */
+  realVocab?: boolean
+  /** Inference on weights that stay as they are: no gradient, wte laid out once for the kernels' fastest product. */
+  frozen?: boolean
+}
+
+export class GPT implements GPTParams {
   readonly params: Params
   readonly vocabPadded: number
+  readonly wte: tf.Tensor2D
+  readonly wpe: tf.Tensor2D
+  readonly blocks: BlockParams[]
+  readonly lnF: Norm
   private readonly masks = new Map<number, tf.Tensor2D>()
+  private frozen: { backend: string; kernels: Kernels; source: tf.DataId; head: FrozenHead } | null = null
 
   constructor(
     readonly config: ModelConfig,
@@ -19,51 +135,90 @@ export class GPT {
   ) {
     this.vocabPadded = paddedVocab(config.vocabSize)
     this.params = params ?? initParams(config, 1337)
+    const p = resolveParams(this.params, config)
+    this.wte = p.wte
+    this.wpe = p.wpe
+    this.blocks = p.blocks
+    this.lnF = p.lnF
   }
 
+  /** A parameter by its Hugging Face name. */
   p(name: string): tf.Variable {
     const v = this.params.get(name)
     if (!v) throw new Error(`Model has no parameter ${name}`)
     return v
   }
 
-  /** Final hidden states [B*T, C] for token ids [B, T]. */
-  hidden(idx: tf.Tensor2D, training = false): tf.Tensor2D {
+  /** Final hidden states [B*T, C] (after ln_f) for token ids [B, T]. */
+  hidden(idx: tf.Tensor2D, { training = false, past = 0, attention }: ForwardOptions = {}): tf.Tensor2D {
     const [B, T] = idx.shape
     const c = this.config
-    if (T > c.nCtx) throw new Error(`Sequence of ${T} tokens is longer than the model's context of ${c.nCtx}.`)
-    const C = c.nEmbd
-    const tok = tf.gather(this.p('wte.weight'), tf.reshape(idx, [-1]))
-    const pos = tf.slice(this.p('wpe.weight'), [0, 0], [T, C])
-    let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]) as tf.Tensor2D
-    x = this.dropout(x, training)
+    if (past + T > c.nCtx) throw new Error(`Sequence of ${past + T} tokens is longer than the model's context of ${c.nCtx}.`)
+    const k = kernels()
+    const dropout = (x: tf.Tensor2D): tf.Tensor2D => (training && c.dropout > 0 ? (tf.dropout(x, c.dropout) as tf.Tensor2D) : x)
+    const attend = attention ?? this.causalAttention(B, T)
+    const tok = tf.gather(this.wte, tf.reshape(idx, [-1]))
+    const pos = tf.slice(this.wpe, [past, 0], [T, c.nEmbd])
+    let x = dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, c.nEmbd]), pos), [B * T, c.nEmbd]))
+    this.blocks.forEach((p, i) => (x = block(k, x, p, (qkv) => attend(qkv, i), c.layerNormEps, dropout)))
+    return k.layerNorm(x, this.lnF, c.layerNormEps)
+  }
+
+  /** Training and scoring: each position of each sequence attends to itself and the positions before it. */
+  causalAttention(B: number, T: number): Attention {
+    const k = kernels()
     const mask = this.mask(T)
-    for (let i = 0; i < c.nLayer; i++) {
-      const h = `h.${i}.`
-      const a = layerNorm(x, this.p(h + 'ln_1.weight') as tf.Tensor1D, this.p(h + 'ln_1.bias') as tf.Tensor1D, c.layerNormEps)
-      const qkv = linear(a, this.p(h + 'attn.c_attn.weight') as tf.Tensor2D, this.p(h + 'attn.c_attn.bias') as tf.Tensor1D)
-      const att = causalSelfAttention(qkv, B, T, c.nHead, mask)
-      x = tf.add(x, this.dropout(linear(att, this.p(h + 'attn.c_proj.weight') as tf.Tensor2D, this.p(h + 'attn.c_proj.bias') as tf.Tensor1D), training))
-      const m = layerNorm(x, this.p(h + 'ln_2.weight') as tf.Tensor1D, this.p(h + 'ln_2.bias') as tf.Tensor1D, c.layerNormEps)
-      const fc = gelu(linear(m, this.p(h + 'mlp.c_fc.weight') as tf.Tensor2D, this.p(h + 'mlp.c_fc.bias') as tf.Tensor1D)) as tf.Tensor2D
-      x = tf.add(x, this.dropout(linear(fc, this.p(h + 'mlp.c_proj.weight') as tf.Tensor2D, this.p(h + 'mlp.c_proj.bias') as tf.Tensor1D), training))
-    }
-    return layerNorm(x, this.p('ln_f.weight') as tf.Tensor1D, this.p('ln_f.bias') as tf.Tensor1D, c.layerNormEps)
+    return (qkv) => causalSelfAttention(qkv, B, T, this.config.nHead, mask, undefined, k)
   }
 
-  /** Logits [B*T, paddedVocab] (the tied head: hidden x wte^T). Padded columns are meaningless. */
+  /**
+   * Decoding (batch 1): T new positions after `past` attend to layer i's cached keys and values
+   * (cache[i], absent before the first tokens) and to themselves; the layer's keys and values,
+   * new ones appended, go to next[i]. Call inside tf.tidy (the prefill mask is made here).
+   */
+  kvCacheAttention(cache: readonly LayerKV[], past: number, T: number, next: LayerKV[]): Attention {
+    const k = kernels()
+    const mask = T > 1 ? causalMask(T, past) : null
+    return (qkv, i) =>
+      causalSelfAttention(
+        qkv,
+        1,
+        T,
+        this.config.nHead,
+        mask,
+        (key, value) => {
+          const prev = cache[i]
+          next[i] = prev ? { k: tf.concat([prev.k, key], 1), v: tf.concat([prev.v, value], 1) } : { k: key, v: value }
+          return [next[i].k, next[i].v]
+        },
+        k
+      )
+  }
+
+  /** The lm head, tied to the token embedding: logits = h wte^T, [rows, paddedVocab] (or the real vocabulary). */
+  lmHead(h: tf.Tensor2D, { rows, realVocab = false, frozen = false }: HeadOptions = {}): tf.Tensor2D {
+    const k = kernels()
+    const x = rows ? (tf.gather(h, tf.tensor1d(rows, 'int32')) as tf.Tensor2D) : h
+    const logits = frozen ? this.frozenHead(k).logits(x) : k.tiedHead(x, this.wte)
+    const V = this.config.vocabSize
+    return realVocab && logits.shape[1] > V ? tf.slice(logits, [0, 0], [x.shape[0], V]) : logits
+  }
+
+  /** Logits [B*T, paddedVocab] for token ids [B, T]. Padded columns are meaningless. */
   logits(idx: tf.Tensor2D, training = false): tf.Tensor2D {
-    return tiedHead(this.hidden(idx, training), this.p('wte.weight') as tf.Tensor2D)
+    return this.lmHead(this.hidden(idx, { training }))
   }
 
-  /** Mean next-token cross-entropy of targets [B, T] given idx [B, T]. */
+  /** Mean next-token cross-entropy of targets [B, T] given idx [B, T], over the real vocabulary. */
   loss(idx: tf.Tensor2D, targets: tf.Tensor2D, training = false): tf.Scalar {
-    return crossEntropy(this.logits(idx, training), tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
+    return kernels().crossEntropy(this.logits(idx, training), tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
   }
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose()
     for (const m of this.masks.values()) m.dispose()
+    this.frozen?.head.dispose()
+    this.frozen = null
   }
 
   private mask(T: number): tf.Tensor2D {
@@ -72,10 +227,18 @@ export class GPT {
     return m
   }
 
-  private dropout(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
-    return training && this.config.dropout > 0 ? (tf.dropout(x, this.config.dropout) as tf.Tensor2D) : x
+  /** The frozen head for the current weights (training assigns wte new storage) and kernels, made again when either changed. */
+  private frozenHead(k: Kernels): FrozenHead {
+    const backend = tf.getBackend()
+    const f = this.frozen
+    if (f && f.kernels === k && f.backend === backend && f.source === this.wte.dataId) return f.head
+    f?.head.dispose()
+    this.frozen = { backend, kernels: k, source: this.wte.dataId, head: k.frozenHead(this.wte) }
+    return this.frozen.head
   }
 }
+
+// ---- initialisation ----
 
 /**
  * GPT-2's initialisation: weights ~ N(0, 0.02), residual projections (c_proj) scaled by

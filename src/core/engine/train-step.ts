@@ -2,8 +2,7 @@
 // the cross-worker all-reduce, and clipping by global norm. Returns the mean loss and the norm.
 import * as tf from '@tensorflow/tfjs'
 import type { Batch } from './batches'
-import { values } from './cpu-memory'
-import { nativeKernels } from './kernels'
+import { kernels } from './kernels'
 import type { GPT } from './model'
 
 export interface GradientResult {
@@ -51,7 +50,7 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
     acc = reduced.grads
     loss = reduced.loss
   }
-  const gradNorm = Math.sqrt(await sumOfSquares(acc!))
+  const gradNorm = Math.sqrt(await kernels().sumOfSquares(acc!))
   if (clip > 0 && gradNorm > clip) {
     const factor = clip / (gradNorm + 1e-6)
     const prev = acc!
@@ -59,15 +58,6 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
     tf.dispose(prev)
   }
   return { grads: new Map(names.map((n, i) => [n, acc![i]])), loss, gradNorm }
-}
-
-async function sumOfSquares(tensors: tf.Tensor[]): Promise<number> {
-  const native = nativeKernels()
-  if (native) return tensors.reduce((s, g) => s + native.sumSquares(values(g)), 0)
-  const sumSq = tf.tidy(() => tf.addN(tensors.map((g) => tf.sum(tf.square(g)))))
-  const total = (await sumSq.data())[0]
-  sumSq.dispose()
-  return total
 }
 
 /** Flattens gradients (and the loss, in the last slot) into one buffer, sums it across workers, and unpacks it. */

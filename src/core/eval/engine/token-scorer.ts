@@ -95,11 +95,7 @@ export class TokenScorer {
     const rows = positions.flatMap((ps, b) => ps.map((p) => b * T + p))
     const V = this.vocab
     const tensors = tf.tidy(() => {
-      const hidden = this.model.hidden(tf.tensor2d(ids, [B, T], 'int32'))
-      const picked = tf.gather(hidden, tf.tensor1d(rows, 'int32'))
-      // The lm head is tied to the token embedding (GPT.logits); only the real vocabulary's columns.
-      const full = tf.matMul(picked, this.model.p('wte.weight'), false, true)
-      const logits = full.shape[1] === V ? full : tf.slice(full, [0, 0], [rows.length, V])
+      const logits = this.model.lmHead(this.model.hidden(tf.tensor2d(ids, [B, T], 'int32')), { rows, realVocab: true, frozen: true })
       const argmax = tf.argMax(logits, 1)
       if (!targets) return [argmax]
       const lse = tf.logSumExp(logits, 1)

@@ -1,0 +1,103 @@
+// The model's kernels on the `native` rung (tfjs's cpu backend with the project's addon): LayerNorm,
+// GELU and the cross-entropy as fused native kernels working on the tensors' memory, and every
+// product with a transpose handed to the native GEMM (registered under BatchMatMul, native-cpu.ts)
+// as a flag, so no transpose is ever copied.
+import * as tf from '@tensorflow/tfjs'
+import { values, wrap } from '../cpu-memory'
+import type { NativeKernels } from '../native'
+import type { FrozenHead, Kernels, Linear } from '../ops'
+import { withGradient } from './gradient'
+
+export function nativeModelKernels(native: NativeKernels): Kernels {
+  /** dx = dy W^T and dW = x^T dy as transpose flags. */
+  const linearGrads = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)]
+
+  const linearWithBias = withGradient<tf.Tensor2D>(([x, w, b], save) => {
+    save([x, w])
+    return {
+      value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D,
+      gradFunc: (dy, [xs, ws]) => [...linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), tf.sum(dy, 0)]
+    }
+  })
+
+  const linearNoBias = withGradient<tf.Tensor2D>(([x, w], save) => {
+    save([x, w])
+    return {
+      value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+      gradFunc: (dy, [xs, ws]) => linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D)
+    }
+  })
+
+  const tiedHead = withGradient<tf.Tensor2D>(([h, wte], save) => {
+    save([h, wte])
+    return {
+      value: tf.matMul(h as tf.Tensor2D, wte as tf.Tensor2D, false, true),
+      // dh = dy wte; dwte = dy^T h
+      gradFunc: (dy, [hs, ws]) => [tf.matMul(dy, ws as tf.Tensor2D), tf.matMul(dy, hs as tf.Tensor2D, true, false)]
+    }
+  })
+
+  const layerNorm = (eps: number) =>
+    withGradient<tf.Tensor2D>(([x, g, b], save) => {
+      const [rows, cols] = x.shape
+      const y = new Float32Array(rows * cols)
+      const mean = new Float32Array(rows)
+      const rstd = new Float32Array(rows)
+      native.layerNormForward(values(x), values(g), values(b), rows, cols, eps, y, mean, rstd)
+      save([x, g, wrap(mean, [rows]), wrap(rstd, [rows])])
+      return {
+        value: wrap<tf.Rank.R2>(y, [rows, cols]),
+        gradFunc: (dy, [xs, gs, ms, rs]) => {
+          const dx = new Float32Array(rows * cols)
+          const dg = new Float32Array(cols)
+          const db = new Float32Array(cols)
+          native.layerNormBackward(values(xs), values(gs), values(dy), values(ms), values(rs), rows, cols, dx, dg, db)
+          return [wrap(dx, [rows, cols]), wrap(dg, [cols]), wrap(db, [cols])]
+        }
+      }
+    })
+
+  const gelu = withGradient<tf.Tensor2D>(([x], save) => {
+    const y = new Float32Array(x.size)
+    native.geluForward(values(x), y)
+    save([x])
+    return {
+      value: wrap<tf.Rank.R2>(y, x.shape),
+      gradFunc: (dy, [xs]) => {
+        const dx = new Float32Array(xs.size)
+        native.geluBackward(values(xs), values(dy), dx)
+        return wrap(dx, xs.shape)
+      }
+    }
+  })
+
+  const crossEntropy = (targets: tf.Tensor1D, vocab: number) =>
+    withGradient<tf.Scalar>(([lg], save) => {
+      const [n, vp] = lg.shape
+      const ids = targets.dtype === 'int32' ? values<Int32Array>(targets) : Int32Array.from(targets.dataSync())
+      const lse = new Float32Array(n)
+      const loss = native.crossEntropyForward(values(lg), ids, n, vp, vocab, lse)
+      save([lg, wrap(lse, [n])])
+      return {
+        value: tf.scalar(loss),
+        gradFunc: (dy, [logits, l]) => {
+          const out = new Float32Array(n * vp)
+          native.crossEntropyBackward(values(logits), values(l), ids, n, vp, vocab, dy.dataSync()[0] / n, out)
+          return wrap(out, [n, vp])
+        }
+      }
+    })
+
+  return {
+    name: 'native',
+    linear: (x, { weight, bias }: Linear) => (bias ? linearWithBias(x, weight, bias) : linearNoBias(x, weight)),
+    tiedHead: (h, wte) => tiedHead(h, wte),
+    // The GEMM reads wte's rows as they are (one contiguous dot product per vocabulary entry, the fastest way for a few rows): nothing to lay out.
+    frozenHead: (wte): FrozenHead => ({ logits: (h) => tf.matMul(h, wte, false, true), dispose: () => {} }),
+    layerNorm: (x, { gain, bias }, eps) => layerNorm(eps)(x, gain, bias),
+    gelu: (x) => gelu(x),
+    attentionScores: (q, k) => tf.matMul(q, k, false, true),
+    crossEntropy: (logits, targets, vocab) => crossEntropy(targets, vocab)(logits),
+    sumOfSquares: async (tensors) => tensors.reduce((s, g) => s + native.sumSquares(values(g)), 0)
+  }
+}

@@ -67,7 +67,7 @@ describe('durable files', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('old\n')
   })
 
-  it('does not take a crashed writer\'s temp for the file and sweeps it on the next write', () => {
+  it("does not take a crashed writer's temp for the file and sweeps it on the next write", () => {
     const dir = tempDir()
     const configs = new SavedConfigs(dir)
     const file = path.join(dir, 'small.json')

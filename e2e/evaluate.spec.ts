@@ -109,6 +109,7 @@ test('evaluate two checkpoints on three tasks: live matrix, samples, export', as
     expect(md).toContain('GPT-2 small (124M) (published)')
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     await server.close()
   }
 })
@@ -152,6 +153,7 @@ test('watch a run: the checkpoints it saves are evaluated and join the matrix; s
     await expect(page.getByTestId('eval-watch-run').locator('option', { hasText: '(watched)' })).toHaveCount(0)
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     await server.close()
   }
 })

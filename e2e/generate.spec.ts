@@ -105,5 +105,6 @@ test('stream, stop, history, per-token view and side by side', async ({ page }) 
     await page.screenshot({ path: 'test-results/screens/generate.png' })
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 })

@@ -71,5 +71,6 @@ test('start, watch, cancel and survive a restart', async ({ page }) => {
     await page.screenshot({ path: 'test-results/screens/runs-after-restart.png' })
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 })

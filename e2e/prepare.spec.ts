@@ -80,6 +80,7 @@ test('prepare Webtext from a URL list to token shards and hand it to Train', asy
     expect(meta.splits.train.documents + meta.splits.val.documents).toBe(6)
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     await site.close()
   }
 })

@@ -82,5 +82,6 @@ test('a 100k-step run opens whole and draws decimated', async ({ page }) => {
     console.log(`100k-point chart costs on this machine:\n  ${lines.join('\n  ')}`)
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 })

@@ -110,5 +110,6 @@ test('bad values block Train with their message; text modes, seed import and sav
     expect(errors).toEqual([])
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 })

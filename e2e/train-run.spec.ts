@@ -109,6 +109,7 @@ test('train, pause, resume, stop, survive a restart, resume from a checkpoint', 
     expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))).toEqual([])
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 })
 
@@ -142,5 +143,6 @@ test('compare two runs on one chart', async ({ page }) => {
     await expect(legend).toHaveCount(1)
   } finally {
     await host.stop()
+    if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 })

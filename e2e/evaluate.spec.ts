@@ -64,7 +64,13 @@ test('evaluate two checkpoints on three tasks: live matrix, samples, export', as
     // value ± stderr, as 0.5000 or (a random model's perplexity) 1.405e+6
     const num = String.raw`(-?\d+\.\d{4}|-?\d\.\d{3}e[+-]\d+)`
     const cell = new RegExp(String.raw`^\s*${num}( ± ${num})?\s*$`)
-    for (const [task, metric] of [['copa', 'acc'], ['hellaswag', 'acc'], ['hellaswag', 'acc_norm'], ['lambada', 'acc'], ['lambada', 'ppl']]) {
+    for (const [task, metric] of [
+      ['copa', 'acc'],
+      ['hellaswag', 'acc'],
+      ['hellaswag', 'acc_norm'],
+      ['lambada', 'acc'],
+      ['lambada', 'ppl']
+    ]) {
       for (const col of [0, 1]) await expect(page.getByTestId(`eval-cell-${task}-${metric}-${col}`)).toHaveText(cell)
     }
     // the published GPT-2 small reference, with its source named
@@ -98,7 +104,10 @@ test('evaluate two checkpoints on three tasks: live matrix, samples, export', as
     expect(lines.filter((l) => l.startsWith(checkpoints[1]))).toHaveLength(5)
     expect(lines.find((l) => l.includes(',lambada,') && l.includes(',acc,'))).toMatch(/,0\.3256,0\.0065$/)
 
-    const json = JSON.parse((await download(page, 'eval-export-json')).text) as { checkpoints: { checkpoint: string }[]; results: { task: string; metric: string; values: Record<string, { value: number }> }[] }
+    const json = JSON.parse((await download(page, 'eval-export-json')).text) as {
+      checkpoints: { checkpoint: string }[]
+      results: { task: string; metric: string; values: Record<string, { value: number }> }[]
+    }
     expect(json.checkpoints.map((c) => c.checkpoint)).toEqual(checkpoints)
     expect(json.results).toHaveLength(5)
     for (const r of json.results) expect(Object.keys(r.values)).toEqual(checkpoints)
@@ -119,7 +128,11 @@ test('watch a run: the checkpoints it saves are evaluated and join the matrix; s
   const config = path.join(workspace, 'tiny.json')
   const tiny = { name: 'tiny', model: { nLayer: 1, nHead: 2, nEmbd: 32, nCtx: 32 }, batchSize: 2, steps: 6, eval: { interval: 0 }, checkpoint: { interval: 2, keepLast: 10 }, backend: 'wasm', seed: 5 }
   fs.writeFileSync(config, JSON.stringify(tiny))
-  const trained = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'gptw.js'), 'train', '--config', config], { env: { ...process.env, GPTW_HOME: workspace }, encoding: 'utf8', timeout: 120_000 })
+  const trained = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'gptw.js'), 'train', '--config', config], {
+    env: { ...process.env, GPTW_HOME: workspace },
+    encoding: 'utf8',
+    timeout: 120_000
+  })
   expect(trained.status, trained.stderr).toBe(0)
   const server = await startFixtureServer()
   const host = await startHost(workspace)

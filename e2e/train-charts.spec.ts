@@ -18,7 +18,7 @@ function seedLongRun(workspace: string): void {
   const config = TrainConfig.parse({ name: 'long run', model: { nLayer: 2, nHead: 4, nEmbd: 64, nCtx: 64 }, batchSize: 8, steps: STEPS, eval: { interval: 500 } })
   const run = runs.create('long run', config, path.join(workspace, 'datasets', 'none'), (id) => path.join(workspace, 'runs', String(id)))
   let seed = 7
-  const noise = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5)
+  const noise = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5
   db.transaction(() => {
     for (let step = 1; step <= STEPS; step++) {
       const loss = 3 + 7.8 * Math.exp(-step / 8000) + noise() * 0.3 + (step === 73_210 ? 6 : 0)
@@ -68,7 +68,7 @@ test('a 100k-step run opens whole and draws decimated', async ({ page }) => {
     const redrawn = async (change: () => Promise<void>, rebuilds = true): Promise<string> => {
       const before = await timings()
       await change()
-      const fresh = async (): Promise<boolean> => (await timings()).every((t, i) => t === before[i] ? i === 0 && !rebuilds : t !== '')
+      const fresh = async (): Promise<boolean> => (await timings()).every((t, i) => (t === before[i] ? i === 0 && !rebuilds : t !== ''))
       await expect.poll(fresh, { timeout: 30_000 }).toBe(true)
       return costs()
     }

@@ -118,7 +118,10 @@ test('compare two runs on one chart', async ({ page }) => {
   const host = await startHost(workspace)
   try {
     await page.goto(host.url)
-    for (const [name, lr] of [['fast lr', 0.006], ['slow lr', 0.001]] as const) {
+    for (const [name, lr] of [
+      ['fast lr', 0.006],
+      ['slow lr', 0.001]
+    ] as const) {
       await typeSmallConfig(page, { steps: 12, name, 'optimizer.lr': lr, 'optimizer.minLr': lr / 10 })
       await page.getByTestId('train-start').click()
       await expect(page.getByTestId('live-run')).toContainText(name)

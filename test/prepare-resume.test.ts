@@ -126,7 +126,8 @@ describe('prepare job crash and resume', () => {
     const done = await supervisor.waitForExit(second.id)
     expect(done.state, done.error ?? '').toBe('done')
     const logs = repo.logs(second.id).map((l) => l.text)
-    for (const stage of ['Sources', 'URL filter', 'Download', 'Extract', 'Clean']) expect(logs).toContain(`${stage}: unchanged since the last run, reusing its output (${during.stages[stageKey(stage)].kept} kept).`)
+    for (const stage of ['Sources', 'URL filter', 'Download', 'Extract', 'Clean'])
+      expect(logs).toContain(`${stage}: unchanged since the last run, reusing its output (${during.stages[stageKey(stage)].kept} kept).`)
     const report = JSON.parse(fs.readFileSync(path.join(params.datasetDir, 'duplicates.json'), 'utf8'))
     expect(report.nearRemoved).toBeGreaterThanOrEqual(copies.length * 0.9)
 

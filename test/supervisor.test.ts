@@ -126,10 +126,7 @@ describe('job supervisor', () => {
   it('ignores malformed worker messages with a warning and fails a worker that exits without a result', async () => {
     const dir = tempDir()
     const script = path.join(dir, 'rogue-worker.js')
-    fs.writeFileSync(
-      script,
-      `process.on('message', () => { process.send({ type: 'progress', done: 'lots' }); process.send({ type: 'progress', done: 1, total: 4 }, () => process.exit(7)) })`
-    )
+    fs.writeFileSync(script, `process.on('message', () => { process.send({ type: 'progress', done: 'lots' }); process.send({ type: 'progress', done: 1, total: 4 }, () => process.exit(7)) })`)
     const { repo, supervisor } = setup(script)
     const job = supervisor.start(tokenizeSpec('x', 'y'))
     const failed = await supervisor.waitForExit(job.id)

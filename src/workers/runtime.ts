@@ -67,10 +67,7 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     }
     body(params.data, ctx).then(
       (result) => finish({ type: 'result', result: result ?? null }, 0),
-      (err: unknown) =>
-        err instanceof JobCancelled
-          ? finish({ type: 'cancelled' }, 0)
-          : finish({ type: 'error', message: err instanceof Error ? err.message : String(err) }, 1)
+      (err: unknown) => (err instanceof JobCancelled ? finish({ type: 'cancelled' }, 0) : finish({ type: 'error', message: err instanceof Error ? err.message : String(err) }, 1))
     )
   })
 }

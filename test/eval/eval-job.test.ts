@@ -78,7 +78,7 @@ describe('eval jobs', () => {
     )
     // each value is what its samples say: copa's acc is the mean of the per-document acc
     for (const r of rows.filter((x) => x.task === 'copa')) {
-      const page = (await w.call('evals.samples', { fingerprint: r.fingerprint, task: 'copa', numFewshot: 0 }))
+      const page = await w.call('evals.samples', { fingerprint: r.fingerprint, task: 'copa', numFewshot: 0 })
       if (!page.ok) throw new Error(page.error.message)
       expect(page.value.total).toBe(2)
       const accs = page.value.samples.map((s) => s.metrics.acc as number)
@@ -135,9 +135,26 @@ describe('eval jobs', () => {
     const tasks = await w.call('evals.tasks', undefined)
     if (!tasks.ok) throw new Error(tasks.error.message)
     expect(tasks.value).toHaveLength(39)
-    expect(tasks.value.filter((t) => t.generation).map((t) => t.name).sort()).toEqual(['drop', 'math_algebra', 'wmt14-en-fr'])
-    expect(tasks.value.find((t) => t.name === 'lambada')).toMatchObject({ family: 'lambada', split: 'validation', metrics: [{ name: 'ppl', higherIsBetter: false }, { name: 'acc', higherIsBetter: true }] })
-    expect(tasks.value.filter((t) => t.zeroShotOnly).map((t) => t.name).sort()).toEqual(['blimp_adjunct_island', 'prost'])
+    expect(
+      tasks.value
+        .filter((t) => t.generation)
+        .map((t) => t.name)
+        .sort()
+    ).toEqual(['drop', 'math_algebra', 'wmt14-en-fr'])
+    expect(tasks.value.find((t) => t.name === 'lambada')).toMatchObject({
+      family: 'lambada',
+      split: 'validation',
+      metrics: [
+        { name: 'ppl', higherIsBetter: false },
+        { name: 'acc', higherIsBetter: true }
+      ]
+    })
+    expect(
+      tasks.value
+        .filter((t) => t.zeroShotOnly)
+        .map((t) => t.name)
+        .sort()
+    ).toEqual(['blimp_adjunct_island', 'prost'])
     const bad = await w.call('evals.samples', { fingerprint: 'abc', task: 'copa' })
     expect(bad.ok ? '' : bad.error.message).toMatch(/evals\.samples: fingerprint: a checkpoint fingerprint is 64 hex digits/)
     const none = await w.call('evals.samples', { fingerprint: 'f'.repeat(64), task: 'copa' })
@@ -165,7 +182,43 @@ describe('eval jobs', () => {
     const w = workbench()
     // A slower model and every fixture task answered by log-likelihood, one sequence at a time.
     const a = checkpoint(5, { nEmbd: 128, nLayer: 4, nCtx: 256 })
-    const tasks = ['cola', 'mnli', 'mrpc', 'rte', 'qnli', 'qqp', 'sst', 'wnli', 'boolq', 'cb', 'copa', 'record', 'wic', 'wsc', 'piqa', 'prost', 'arc_challenge', 'hellaswag', 'openbookqa', 'headqa', 'mathqa', 'race', 'webqs', 'wsc273', 'winogrande', 'anli_r3', 'mc_taco', 'blimp_adjunct_island', 'lambada', 'sciq', 'logiqa', 'qa4mre_2013', 'ethics_cm', 'arithmetic_2da', 'hendrycksTest-abstract_algebra']
+    const tasks = [
+      'cola',
+      'mnli',
+      'mrpc',
+      'rte',
+      'qnli',
+      'qqp',
+      'sst',
+      'wnli',
+      'boolq',
+      'cb',
+      'copa',
+      'record',
+      'wic',
+      'wsc',
+      'piqa',
+      'prost',
+      'arc_challenge',
+      'hellaswag',
+      'openbookqa',
+      'headqa',
+      'mathqa',
+      'race',
+      'webqs',
+      'wsc273',
+      'winogrande',
+      'anli_r3',
+      'mc_taco',
+      'blimp_adjunct_island',
+      'lambada',
+      'sciq',
+      'logiqa',
+      'qa4mre_2013',
+      'ethics_cm',
+      'arithmetic_2da',
+      'hendrycksTest-abstract_algebra'
+    ]
     const c = config({ checkpoints: [a], tasks, batchSize: 1 })
     const job = await start(w, c)
     await waitFor(() => w.evals.cache.count() >= 8, 60_000, 'the first answers in the cache')

@@ -17,7 +17,7 @@ import { Trainer } from '../../src/core/engine/trainer'
 import { inlineContext } from '../../src/core/job-context'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { MOBY_DICK, ROOT, tempDir } from '../helpers'
-import { describeTorch, makeDataset, python, relativeError, trainPython } from './helpers'
+import { SLOW, describeTorch, makeDataset, python, relativeError, trainPython } from './helpers'
 
 const CONFIG: TrainConfigInput = {
   model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
@@ -57,7 +57,7 @@ describeTorch('checkpoints between the engines', () => {
     idsFile = path.join(dir, 'ids.bin')
     fs.writeFileSync(idsFile, Buffer.from(Uint16Array.from([END_OF_TEXT, ...encodeText(text)]).buffer))
     await initBackend(loadNative().kernels ? 'native' : 'wasm')
-  })
+  }, SLOW)
 
   it('a checkpoint the embedded engine trained and saved loads in PyTorch with the same loss', async () => {
     const config = TrainConfig.parse(CONFIG)

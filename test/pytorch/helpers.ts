@@ -21,10 +21,13 @@ export const torchProblem: string | null = (() => {
   return null
 })()
 
+/** Python processes that train take tens of seconds, more when the cores are shared. */
+export const SLOW = 300_000
+
 /** A describe block for tests that need torch: skipped without it, except under CI where it fails. */
 export function describeTorch(name: string, body: () => void): void {
   const ci = process.env.CI === 'true'
-  describe.skipIf(torchProblem !== null && !ci)(name, () => {
+  describe.skipIf(torchProblem !== null && !ci)(name, { timeout: SLOW }, () => {
     beforeAll(() => {
       if (torchProblem) throw new Error(`${torchProblem}. Install Debian's python3-torch python3-numpy libopenblas0-pthread, or point GPTW_PYTHON at a Python with torch.`)
     })

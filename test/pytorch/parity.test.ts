@@ -18,7 +18,7 @@ import { type StepMetrics, Trainer } from '../../src/core/engine/trainer'
 import { inlineContext } from '../../src/core/job-context'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { tempDir } from '../helpers'
-import { type StepRecord, describeTorch, makeDataset, python, relativeError, trainPython } from './helpers'
+import { SLOW, type StepRecord, describeTorch, makeDataset, python, relativeError, trainPython } from './helpers'
 
 const TOLERANCE = 1e-4
 const INPUT: TrainConfigInput = {
@@ -91,7 +91,7 @@ describeTorch('the PyTorch engine against the embedded engine, step by step', ()
   beforeAll(async () => {
     data = makeDataset(tempDir(), 80_000)
     await initBackend(loadNative().kernels ? 'native' : 'wasm')
-  })
+  }, SLOW)
 
   it('trains from the same weights to the same losses for 20 steps, and each engine resumes the other', async () => {
     const dir = tempDir()

@@ -10,7 +10,7 @@ import { Trainer } from '../../src/core/engine/trainer'
 import { inlineContext } from '../../src/core/job-context'
 import { TrainConfig } from '../../src/shared/config/train'
 import { tempDir } from '../helpers'
-import { describeTorch, makeDataset, python } from './helpers'
+import { SLOW, describeTorch, makeDataset, python } from './helpers'
 
 const STEPS = 6
 const CASES = [
@@ -43,7 +43,7 @@ print(json.dumps(out))
 describeTorch('the batch sampler', () => {
   beforeAll(async () => {
     await initBackend('cpu')
-  })
+  }, SLOW)
 
   it('draws the same token ids in the same order as the embedded trainer, per step, micro-batch and rank', async () => {
     const data = makeDataset(tempDir(), 40_000)

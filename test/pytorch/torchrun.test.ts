@@ -11,7 +11,7 @@ import { MODEL_FILE } from '../../src/core/engine/checkpoint'
 import { readSafetensors } from '../../src/core/engine/safetensors'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import { tempDir } from '../helpers'
-import { PACKAGE_DIR, PYTHON, type StepRecord, describeTorch, makeDataset, records, relativeError, steps, trainPython } from './helpers'
+import { PACKAGE_DIR, SLOW, PYTHON, type StepRecord, describeTorch, makeDataset, records, relativeError, steps, trainPython } from './helpers'
 
 const CONFIG: TrainConfigInput = {
   model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
@@ -33,15 +33,20 @@ let single: { steps: StepRecord[]; checkpoints: string }
 // (IntFlag iteration changed); redirecting stderr to its log folder and teeing it back works on every version.
 const LAUNCHER = ['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '2']
 
+/** Runs a launcher in its own process group; if it outlives the test's time (a rendezvous that never completes), the whole group is killed. */
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { cwd: PACKAGE_DIR, env: { ...process.env, PYTHONPATH: PACKAGE_DIR, PYTHONDONTWRITEBYTECODE: '1' } })
+    const child = spawn(PYTHON, args, { cwd: PACKAGE_DIR, detached: true, env: { ...process.env, PYTHONPATH: PACKAGE_DIR, PYTHONDONTWRITEBYTECODE: '1' } })
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), SLOW - 20_000)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
   })
 }
 
@@ -80,7 +85,7 @@ describeTorch('torchrun', () => {
     dataset = makeDataset(tempDir(), 50_000).dir
     single = trainPython(tempDir(), CONFIG, dataset)
     expect(single.steps).toHaveLength(6)
-  })
+  }, SLOW)
 
   it('two CPU processes (gloo) train to the losses and parameters of one process with the same global batch', async () => {
     const dir = path.join(tempDir(), 'two-processes')

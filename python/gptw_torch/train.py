@@ -19,6 +19,7 @@ import inspect
 import json
 import math
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -48,6 +49,22 @@ def learning_rate(step: int, c: TrainConfig) -> float:
     progress = min(1.0, max(0.0, (step - warmup) / max(1, c.steps - warmup)))
     shape = 0.5 * (1 + math.cos(math.pi * progress)) if c.schedule.decay == "cosine" else 1 - progress
     return min_lr + (lr - min_lr) * shape
+
+
+class PauseRequest:
+    """SIGTERM or SIGINT asks the run to pause: it finishes the step, saves a checkpoint, prints a
+    `paused` line and exits 0 (torchrun passes SIGTERM on to every rank). A second signal stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise SystemExit(128 + signum)
+        self.requested = True
+        log(f"Pausing after this step ({signal.Signals(signum).name}); a second signal stops at once.")
 
 
 @dataclass
@@ -174,6 +191,7 @@ def train(args: argparse.Namespace) -> int:
     if not run_dir:
         raise SystemExit("No run folder: pass --out DIR (checkpoints go to DIR/checkpoints).")
     resume = args.resume or files.resume
+    pause = PauseRequest()  # from the start: a pause asked for during set-up takes effect after the first step
 
     device_type = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
     d = setup_distributed(device_type)
@@ -247,6 +265,15 @@ def train(args: argparse.Namespace) -> int:
     rng = Mulberry32(state["rngState"])
     checkpoints = os.path.join(run_dir, "checkpoints")
     tokens_per_step = c.batchSize * c.model.n_ctx
+
+    def save_checkpoint(val_loss: float | None) -> str:
+        folder = os.path.join(checkpoints, f"step-{state['step']}")
+        ck.save_checkpoint(folder, snapshot(model, opt, order, state))
+        ck.prune_checkpoints(checkpoints, c.checkpoint.keepLast)
+        size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+        emit({"type": "checkpoint", "step": state["step"], "dir": os.path.abspath(folder), "bytes": size, "valLoss": val_loss})
+        return folder
+
     while state["step"] < c.steps:
         started = time.perf_counter()
         lr = learning_rate(state["step"], c)
@@ -265,9 +292,12 @@ def train(args: argparse.Namespace) -> int:
                 loss = loss / len(micro)
                 scaler.scale(loss).backward()
             loss_sum += loss.detach()
+        # The ranks agree on the mean loss and on whether any of them was asked to pause, in one all-reduce.
+        shared = torch.stack([loss_sum, torch.tensor(float(pause.requested), device=device)])
         if d.world > 1:
-            dist.all_reduce(loss_sum)
-            loss_sum /= d.world
+            dist.all_reduce(shared)
+        loss_sum = shared[0] / d.world
+        pausing = bool(shared[1] > 0)
         scaler.unscale_(opt)
         grad_norm = clip_gradients(model, c.optimizer.gradClip)
         scaler.step(opt)
@@ -298,13 +328,13 @@ def train(args: argparse.Namespace) -> int:
                 record["memoryBytes"] = torch.cuda.max_memory_allocated(device)
             emit(record)
             due = c.checkpoint.interval > 0 and state["step"] % c.checkpoint.interval == 0
-            if due or last:
-                folder = os.path.join(checkpoints, f"step-{state['step']}")
-                ck.save_checkpoint(folder, snapshot(model, opt, order, state))
-                ck.prune_checkpoints(checkpoints, c.checkpoint.keepLast)
-                size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
-                emit({"type": "checkpoint", "step": state["step"], "dir": os.path.abspath(folder), "bytes": size, "valLoss": val_loss})
-    if d.master:
+            if due or last or pausing:
+                folder = save_checkpoint(val_loss)
+                if pausing and not last:
+                    emit({"type": "paused", "step": state["step"], "dir": os.path.abspath(folder)})
+        if pausing and not last:
+            break
+    if d.master and state["step"] == c.steps:
         emit({"type": "done", "steps": state["step"], "tokens": state["tokensSeen"], "seconds": state["elapsedSeconds"]})
     if d.world > 1:
         dist.barrier()

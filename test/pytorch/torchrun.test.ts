@@ -34,18 +34,21 @@ let single: { steps: StepRecord[]; checkpoints: string }
 const LAUNCHER = ['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '2']
 
 /** Runs a launcher in its own process group; if it outlives the test's time (a rendezvous that never completes), the whole group is killed. */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], onStdout?: (text: string, pid: number) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, args, { cwd: PACKAGE_DIR, detached: true, env: { ...process.env, PYTHONPATH: PACKAGE_DIR, PYTHONDONTWRITEBYTECODE: '1' } })
     const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), SLOW - 20_000)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
+    child.stdout.on('data', (d) => {
+      stdout += d
+      onStdout?.(stdout, child.pid!)
+    })
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, stdout, stderr })
+      resolve({ code, signal, stdout, stderr })
     })
   })
 }
@@ -95,6 +98,30 @@ describeTorch('torchrun', () => {
     // Only rank 0 reports and saves.
     expect(steps(r.stdout)).toHaveLength(6)
     expectSameRun(dir, r.stdout)
+  })
+
+  it('pauses on SIGTERM at a step the ranks agree on, with a checkpoint, and one process resumes it as the uninterrupted run', async () => {
+    const dir = path.join(tempDir(), 'paused')
+    let signalled = false
+    // Signalled as soon as rank 0 reports its start: the ranks finish the step they are in, agree on it, save and stop.
+    const r = await run([...LAUNCHER, '--standalone', '--nproc_per_node', '2', ...trainArgs(dir)], (text, pid) => {
+      if (!signalled && text.includes('"type": "start"')) {
+        signalled = true
+        process.kill(pid, 'SIGTERM')
+      }
+    })
+    expect(signalled).toBe(true)
+    const out = records(r.stdout)
+    const paused = out.find((x) => x.type === 'paused') as { step: number; dir: string } | undefined
+    expect(paused, r.stderr).toBeDefined()
+    expect(paused!.step).toBeLessThan(6)
+    expect(out.some((x) => x.type === 'done')).toBe(false)
+    expect(steps(r.stdout).at(-1)!.step).toBe(paused!.step)
+    expect(fs.existsSync(path.join(paused!.dir, 'optimizer.safetensors'))).toBe(true)
+    // Resumed in one process (the batches do not depend on the world size): the rest of the single run.
+    const resumed = trainPython(path.join(tempDir(), 'resumed'), CONFIG, dataset, ['--resume', paused!.dir])
+    expect(resumed.steps.map((s) => s.step)).toEqual(single.steps.slice(paused!.step).map((s) => s.step))
+    resumed.steps.forEach((s, i) => expect(relativeError([s.loss], [single.steps[paused!.step + i].loss])).toBeLessThan(1e-5))
   })
 
   it('two launches joined over loopback (--nnodes 2, one process each) do the same', async () => {

@@ -1,5 +1,6 @@
 // The small CPU preset learns a real text: trained on the bundled Moby Dick sample, its loss
 // falls well below the text's unigram entropy (what a model with no context could reach).
+// It is the `slow` vitest project (npm run test:slow); `npm test` runs it too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Workbench } from '../../src/main/services/workbench'
 import { readShard } from '../../src/core/data/shards'

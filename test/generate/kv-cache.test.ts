@@ -68,6 +68,35 @@ describe('KV cache on the Hugging Face fixture', () => {
     dec.dispose()
   })
 
+  it('follows the weights when they change: the head laid out for decoding is made again', async () => {
+    const m = loadForGeneration(TINY_HF)
+    try {
+      const ids = [5, 17, 42]
+      const fullLast = async () => {
+        const full = tf.tidy(() => m.logits(tf.tensor2d(ids, [1, ids.length], 'int32')))
+        const rows = (await full.data()) as Float32Array
+        full.dispose()
+        return rows.subarray(2 * m.vocabPadded, 2 * m.vocabPadded + m.config.vocabSize)
+      }
+      const dec = new KVCacheDecoder(m)
+      const before = await dec.next(ids)
+      expect(maxRelDiff(before, await fullLast(), m.config.vocabSize)).toBeLessThan(1e-5)
+      // A training step assigns new values to the same variable.
+      const wte = m.p('wte.weight')
+      const changed = tf.tidy(() => tf.mul(wte, tf.linspace(0.5, 1.5, m.config.nEmbd)))
+      wte.assign(changed)
+      changed.dispose()
+      dec.reset()
+      const after = await dec.next(ids)
+      const want = await fullLast()
+      expect(maxRelDiff(after, want, m.config.vocabSize)).toBeLessThan(1e-5)
+      expect(maxRelDiff(after, before, m.config.vocabSize)).toBeGreaterThan(1e-2)
+      dec.dispose()
+    } finally {
+      m.dispose()
+    }
+  })
+
   it('greedy generation picks the same tokens as full recompute, past the window', async () => {
     const { kv, full } = await bothWays(model, { ids: [1, 2, 3, 4, 5] }, params({ maxNewTokens: 40 }))
     expect(kv.ids).toHaveLength(40)

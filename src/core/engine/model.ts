@@ -102,7 +102,7 @@ export function block(k: Kernels, x: tf.Tensor2D, p: BlockParams, attend: (qkv: 
 // ---- the model ----
 
 export interface ForwardOptions {
-  /** Dropout on. */
+  /** Dropout on (config.dropout after the embeddings and each residual branch). */
   training?: boolean
   /** Positions already seen (decoding with a KV cache): the first token is at position `past`. */
   past?: number
@@ -160,7 +160,7 @@ export class GPT implements GPTParams {
     const tok = tf.gather(this.wte, tf.reshape(idx, [-1]))
     const pos = tf.slice(this.wpe, [past, 0], [T, c.nEmbd])
     let x = dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, c.nEmbd]), pos), [B * T, c.nEmbd]))
-    this.blocks.forEach((p, i) => (x = block(k, x, p, (qkv) => attend(qkv, i), c.layerNormEps, dropout)))
+    for (const [i, p] of this.blocks.entries()) x = block(k, x, p, (qkv) => attend(qkv, i), c.layerNormEps, dropout)
     return k.layerNorm(x, this.lnF, c.layerNormEps)
   }
 

@@ -9,10 +9,7 @@ const root = path.join(__dirname, '..')
 const nativeDir = path.join(root, 'native')
 
 function nodeGyp() {
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
-  ]
+  const candidates = [process.env.npm_config_node_gyp, path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')]
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js'))
   } catch {

@@ -6,7 +6,7 @@ import { decimate, mapSteps, smooth } from '../src/shared/charts/series'
 /** A falling, noisy loss curve with one planted spike, 100k points. */
 function lossCurve(n: number): { xs: number[]; ys: number[] } {
   let seed = 12345
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   const xs = Array.from({ length: n }, (_, i) => i + 1)
   const ys = xs.map((x) => 3 + 8 * Math.exp(-x / 5000) + (rand() - 0.5) * 0.4)
   if (n > 77_777) {
@@ -47,7 +47,11 @@ describe('decimate', () => {
   })
 
   it('passes small series through, dropping only non-finite values', () => {
-    expect(decimate([1, 2, 3, 4], [5, NaN, 7, 8], 800)).toEqual([{ x: 1, y: 5 }, { x: 3, y: 7 }, { x: 4, y: 8 }])
+    expect(decimate([1, 2, 3, 4], [5, NaN, 7, 8], 800)).toEqual([
+      { x: 1, y: 5 },
+      { x: 3, y: 7 },
+      { x: 4, y: 8 }
+    ])
     expect(decimate([], [], 10)).toEqual([])
   })
 })

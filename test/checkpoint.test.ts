@@ -91,7 +91,27 @@ describe('checkpoints', () => {
     tensors.push(['h.0.attn.bias', { shape: [1, 1, 4, 4], data: new Float32Array(16).fill(1) }], ['h.0.attn.masked_bias', { shape: [], data: Float32Array.of(-1e4) }])
     writeSafetensors(path.join(dir, MODEL_FILE), tensors)
     // The keys of the real gpt2 config.json (vocab_size 50257, n_ctx, no n_inner value).
-    fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify({ activation_function: 'gelu_new', architectures: ['GPT2LMHeadModel'], attn_pdrop: 0.1, embd_pdrop: 0.1, initializer_range: 0.02, layer_norm_epsilon: 1e-5, model_type: 'gpt2', n_ctx: 4, n_embd: 8, n_head: 2, n_layer: 1, n_positions: 4, resid_pdrop: 0.1, summary_type: 'cls_index', task_specific_params: { 'text-generation': { do_sample: true } }, vocab_size: GPT2_VOCAB }))
+    fs.writeFileSync(
+      path.join(dir, CONFIG_FILE),
+      JSON.stringify({
+        activation_function: 'gelu_new',
+        architectures: ['GPT2LMHeadModel'],
+        attn_pdrop: 0.1,
+        embd_pdrop: 0.1,
+        initializer_range: 0.02,
+        layer_norm_epsilon: 1e-5,
+        model_type: 'gpt2',
+        n_ctx: 4,
+        n_embd: 8,
+        n_head: 2,
+        n_layer: 1,
+        n_positions: 4,
+        resid_pdrop: 0.1,
+        summary_type: 'cls_index',
+        task_specific_params: { 'text-generation': { do_sample: true } },
+        vocab_size: GPT2_VOCAB
+      })
+    )
 
     const ckpt = loadCheckpoint(dir)
     expect(ckpt.config).toEqual({ ...config, dropout: 0.1 })
@@ -110,7 +130,18 @@ describe('checkpoints', () => {
     expect(fs.readdirSync(dir).sort()).toEqual([CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, TRAINER_FILE].sort())
 
     const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'))
-    expect(config).toMatchObject({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: 100, n_positions: 16, n_embd: 32, n_layer: 2, n_head: 4, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, tie_word_embeddings: true })
+    expect(config).toMatchObject({
+      model_type: 'gpt2',
+      architectures: ['GPT2LMHeadModel'],
+      vocab_size: 100,
+      n_positions: 16,
+      n_embd: 32,
+      n_layer: 2,
+      n_head: 4,
+      activation_function: 'gelu_new',
+      layer_norm_epsilon: 1e-5,
+      tie_word_embeddings: true
+    })
     const model = readSafetensors(path.join(dir, MODEL_FILE))
     expect(model.metadata.format).toBe('pt') // transformers refuses safetensors without it
     expect(model.tensors.get('h.0.attn.c_attn.weight')!.shape).toEqual([32, 96]) // Conv1D [in, out]
@@ -138,9 +169,18 @@ describe('checkpoints', () => {
     const ckpt = fakeCheckpoint(TINY)
     // The layout saveCheckpoint wrote before files held only the tokenizer's rows.
     writeSafetensors(path.join(dir, MODEL_FILE), ckpt.params, { format: 'pt' })
-    const moments: [string, HostTensor][] = [...ckpt.params.keys()].flatMap((n) => [[`${n}.exp_avg`, ckpt.optimizer!.m.get(n)!], [`${n}.exp_avg_sq`, ckpt.optimizer!.v.get(n)!]] as [string, HostTensor][])
+    const moments: [string, HostTensor][] = [...ckpt.params.keys()].flatMap(
+      (n) =>
+        [
+          [`${n}.exp_avg`, ckpt.optimizer!.m.get(n)!],
+          [`${n}.exp_avg_sq`, ckpt.optimizer!.v.get(n)!]
+        ] as [string, HostTensor][]
+    )
     writeSafetensors(path.join(dir, OPTIMIZER_FILE), moments, { format: 'gptw-adamw-v1', step: '7' })
-    fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify({ model_type: 'gpt2', vocab_size: 128, gptw_vocab_size: 100, n_positions: 16, n_ctx: 16, n_embd: 32, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5, tie_word_embeddings: true }))
+    fs.writeFileSync(
+      path.join(dir, CONFIG_FILE),
+      JSON.stringify({ model_type: 'gpt2', vocab_size: 128, gptw_vocab_size: 100, n_positions: 16, n_ctx: 16, n_embd: 32, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5, tie_word_embeddings: true })
+    )
     expect(readSafetensors(path.join(dir, MODEL_FILE)).tensors.get('wte.weight')!.shape).toEqual([128, 32])
     const back = loadCheckpoint(dir)
     expect(back.config).toEqual(TINY)
@@ -208,16 +248,23 @@ describe('checkpoints', () => {
       return dir
     }
     expect(() => loadCheckpoint(make('missing', (t) => t.delete('h.1.ln_2.bias')))).toThrow(/missing\/model\.safetensors: missing 1 tensor\(s\) a 2-layer GPT-2 needs: h\.1\.ln_2\.bias/)
-    expect(() => loadCheckpoint(make('foreign', (t) => t.set('h.2.ln_1.weight', { shape: [32], data: new Float32Array(32) })))).toThrow(/foreign\/model\.safetensors: unexpected tensor "h\.2\.ln_1\.weight"/)
+    expect(() => loadCheckpoint(make('foreign', (t) => t.set('h.2.ln_1.weight', { shape: [32], data: new Float32Array(32) })))).toThrow(
+      /foreign\/model\.safetensors: unexpected tensor "h\.2\.ln_1\.weight"/
+    )
     expect(() => loadCheckpoint(make('twice', (t) => t.set('transformer.ln_f.bias', t.get('ln_f.bias')!)))).toThrow(/twice\/model\.safetensors: tensor "ln_f\.bias" appears twice/)
-    expect(() => loadCheckpoint(make('untied', (t) => t.set('lm_head.weight', { shape: [128, 32], data: new Float32Array(128 * 32) })))).toThrow(/untied\/model\.safetensors: "lm_head\.weight" differs from the token embedding/)
+    expect(() => loadCheckpoint(make('untied', (t) => t.set('lm_head.weight', { shape: [128, 32], data: new Float32Array(128 * 32) })))).toThrow(
+      /untied\/model\.safetensors: "lm_head\.weight" differs from the token embedding/
+    )
 
     const cut = make('cut', () => {})
     const model = path.join(cut, MODEL_FILE)
     fs.truncateSync(model, fs.statSync(model).size - 100)
     expect(() => loadCheckpoint(cut)).toThrow(`${model}: not a valid safetensors file`)
 
-    const cfg = path.join(make('cfg', () => {}), CONFIG_FILE)
+    const cfg = path.join(
+      make('cfg', () => {}),
+      CONFIG_FILE
+    )
     fs.writeFileSync(cfg, '{"n_layer": 2,')
     expect(() => loadCheckpoint(path.dirname(cfg))).toThrow(`${cfg}: not valid JSON`)
     fs.writeFileSync(cfg, JSON.stringify({ n_layer: 2, n_head: 4, n_embd: 32, n_positions: 16, vocab_size: 100, activation_function: 'relu' }))
@@ -229,4 +276,3 @@ describe('checkpoints', () => {
     expect(() => loadCheckpoint(path.join(base, 'nothing'))).toThrow(/nothing: no such checkpoint folder/)
   })
 })
-

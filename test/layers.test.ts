@@ -67,7 +67,13 @@ const isNodeBuiltin = (s: string): boolean => s.startsWith('node:')
 
 describe('layering', () => {
   it('keeps src/shared free of Node, Electron and the other layers', () => {
-    expect(violations('src/shared', (s, f) => isNodeBuiltin(s) || s === 'electron' || (!['zod'].includes(s) && !s.startsWith('.')) || resolvesInto(s, f, 'src/main') || resolvesInto(s, f, 'src/workers') || resolvesInto(s, f, 'src/core'))).toEqual([])
+    expect(
+      violations(
+        'src/shared',
+        (s, f) =>
+          isNodeBuiltin(s) || s === 'electron' || (!['zod'].includes(s) && !s.startsWith('.')) || resolvesInto(s, f, 'src/main') || resolvesInto(s, f, 'src/workers') || resolvesInto(s, f, 'src/core')
+      )
+    ).toEqual([])
   })
 
   it('keeps core free of hosts: no main, workers, Electron or SQLite', () => {
@@ -102,7 +108,9 @@ describe('layering', () => {
   })
 
   it('keeps the renderer on the API: only shared, no main, core, workers, Node or Electron imports', () => {
-    expect(violations('src/renderer', (s, f) => isNodeBuiltin(s) || s === 'electron' || resolvesInto(s, f, 'src/main') || resolvesInto(s, f, 'src/workers') || resolvesInto(s, f, 'src/core'))).toEqual([])
+    expect(violations('src/renderer', (s, f) => isNodeBuiltin(s) || s === 'electron' || resolvesInto(s, f, 'src/main') || resolvesInto(s, f, 'src/workers') || resolvesInto(s, f, 'src/core'))).toEqual(
+      []
+    )
   })
 
   it('keeps SQLite out of workers (they stream messages; main persists)', () => {

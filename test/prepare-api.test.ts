@@ -21,7 +21,13 @@ function workbench(): Workbench {
 
 function speechesFile(count: number): string {
   const file = path.join(tempDir(), 'speeches.jsonl')
-  fs.writeFileSync(file, sotuSpeeches().slice(0, count).map((text, i) => JSON.stringify({ text, url: `https://sotu.example/${i}` })).join('\n'))
+  fs.writeFileSync(
+    file,
+    sotuSpeeches()
+      .slice(0, count)
+      .map((text, i) => JSON.stringify({ text, url: `https://sotu.example/${i}` }))
+      .join('\n')
+  )
   return file
 }
 

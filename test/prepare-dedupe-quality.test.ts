@@ -59,7 +59,11 @@ async function removedWith(bands: number): Promise<Map<string, string>> {
   const dir = path.join(tempDir(), 'ds')
   const config = PrepareConfig.parse({ sources: { jsonFiles: [input] }, clean: { languages: [], minTokens: 0 }, dedupe: { bands }, output: { tokenize: false } })
   await runPipeline(config, dir, inlineContext())
-  const drops = fs.readFileSync(path.join(dir, 'dropped', 'dedupe.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  const drops = fs
+    .readFileSync(path.join(dir, 'dropped', 'dedupe.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
   return new Map(drops.map((d: { url: string; detail: string }) => [d.url, /^kept (\S+)/.exec(d.detail)![1]]))
 }
 

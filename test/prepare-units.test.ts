@@ -92,10 +92,12 @@ describe('reading pages', () => {
     expect(decodeHtml(Buffer.from([0xef, 0xbb, 0xbf, 0x3c, 0x70, 0x3e])).charset).toBe('utf-8')
   })
 
-  it('extracts the article and never runs the page\'s scripts', () => {
+  it("extracts the article and never runs the page's scripts", () => {
     let ran = false
     ;(globalThis as { __gptwScriptRan?: () => void }).__gptwScriptRan = () => (ran = true)
-    const html = mobyPage(1).replace('</head>', '<script>globalThis.__gptwScriptRan()</script></head>').replace('<p>', '<p onclick="globalThis.__gptwScriptRan()"><img src=x onerror="globalThis.__gptwScriptRan()">')
+    const html = mobyPage(1)
+      .replace('</head>', '<script>globalThis.__gptwScriptRan()</script></head>')
+      .replace('<p>', '<p onclick="globalThis.__gptwScriptRan()"><img src=x onerror="globalThis.__gptwScriptRan()">')
     const doc = extractMainText(html)!
     expect(ran).toBe(false)
     expect(doc.title).toBe(mobyChapter(1).title)
@@ -134,7 +136,13 @@ describe('append-only caches', () => {
     const log = new AppendLog(file)
     log.append({ url: 'd' })
     log.close()
-    expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).url)).toEqual(['a', 'b', 'd'])
+    expect(
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).url)
+    ).toEqual(['a', 'b', 'd'])
   })
 })
 
@@ -147,7 +155,11 @@ describe('download politeness', () => {
     at.a.forEach((t, k) => expect(t).toBeGreaterThanOrEqual(k * 100 - 1))
     expect(at.b[0]).toBeLessThan(50)
     expect(interleaveByHost(['http://x.org/1', 'http://x.org/2', 'http://y.org/1', 'http://x.org/3', 'http://y.org/2'])).toEqual([
-      'http://x.org/1', 'http://y.org/1', 'http://x.org/2', 'http://y.org/2', 'http://x.org/3'
+      'http://x.org/1',
+      'http://y.org/1',
+      'http://x.org/2',
+      'http://y.org/2',
+      'http://x.org/3'
     ])
   })
 
@@ -191,7 +203,11 @@ describe('loose JSON sources', () => {
     const config = PrepareConfig.parse({ sources: { jsonFiles: [path.join(work, 'array.json')] }, output: { tokenize: false } })
     const result = await runPipeline(config, path.join(work, 'ds'), inlineContext())
     expect(result.documents).toBe(3)
-    const out = fs.readFileSync(result.trainData, 'utf8').trim().split('\n').map((l) => JSON.parse(l).url)
+    const out = fs
+      .readFileSync(result.trainData, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).url)
     expect(out.sort()).toEqual(chapters.map((c) => c.url))
   })
 })

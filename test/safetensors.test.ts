@@ -121,7 +121,10 @@ describe('safetensors', () => {
       [craft(path.join(dir, 'array.safetensors'), '[1, 2]', 0), /array\.safetensors: .*not a JSON object/],
       [craft(path.join(dir, 'dtype.safetensors'), { x: { dtype: 'F17', shape: [1], data_offsets: [0, 4] } }, 4), /dtype\.safetensors: .*unknown dtype "F17"/],
       [craft(path.join(dir, 'size.safetensors'), { x: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, 12), /size\.safetensors: .*needs 16 bytes but its offsets span 12/],
-      [craft(path.join(dir, 'gap.safetensors'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, 12), /gap\.safetensors: .*"b" starts at data offset 8, expected 4/],
+      [
+        craft(path.join(dir, 'gap.safetensors'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, 12),
+        /gap\.safetensors: .*"b" starts at data offset 8, expected 4/
+      ],
       [craft(path.join(dir, 'field.safetensors'), { a: { dtype: 'F32', shape: [1] } }, 4), /field\.safetensors: .*entry for tensor "a" is malformed/],
       [craft(path.join(dir, 'meta.safetensors'), { __metadata__: { n: 1 } }, 0), /meta\.safetensors: .*"__metadata__" must map names to strings/],
       [path.join(dir, 'missing.safetensors'), /missing\.safetensors: cannot open the safetensors file \(ENOENT\)/]
@@ -136,7 +139,12 @@ describe('safetensors', () => {
     const before = fs.readFileSync(file)
     expect(() => writeSafetensors(file, new Map([['x', { shape: [2, 2], data: new Float32Array(3) }]]))).toThrow(/m\.safetensors: tensor "x" has 3 values but shape \[2, 2\] needs 4/)
     expect(() => writeSafetensors(file, [['__metadata__', t([1], () => 0)]])).toThrow(/not a valid tensor name/)
-    expect(() => writeSafetensors(file, [['a', t([1], () => 0)], ['a', t([1], () => 0)]])).toThrow(/"a" is listed twice/)
+    expect(() =>
+      writeSafetensors(file, [
+        ['a', t([1], () => 0)],
+        ['a', t([1], () => 0)]
+      ])
+    ).toThrow(/"a" is listed twice/)
     expect(fs.readFileSync(file).equals(before)).toBe(true)
   })
 

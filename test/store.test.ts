@@ -40,7 +40,7 @@ describe('SQLite store', () => {
 
   it('rolls back a failing migration and leaves the version where it was', () => {
     const file = path.join(tempDir(), 'wb.db')
-    expect(() => openDatabase(file, [...MIGRATIONS, 'CREATE TABLE ok1 (x INTEGER); CREATE TABLE broken (']) ).toThrow()
+    expect(() => openDatabase(file, [...MIGRATIONS, 'CREATE TABLE ok1 (x INTEGER); CREATE TABLE broken ('])).toThrow()
     const raw = new Database(file)
     expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     expect(raw.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'ok1'`).get()).toEqual({ n: 0 })

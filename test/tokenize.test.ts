@@ -59,7 +59,10 @@ describe('GPT-2 tokenization into shards', () => {
     const input = path.join(dir, 'mixed.jsonl')
     fs.writeFileSync(input, ['{"text": "First document."}', '{broken', '{"url": "no text"}', '{"text": "Second document."}'].join('\n'))
     const logs: string[] = []
-    const result = await tokenizeCorpus({ input, outDir: dir, valFraction: 0 }, inlineContext(undefined, (t) => logs.push(t)))
+    const result = await tokenizeCorpus(
+      { input, outDir: dir, valFraction: 0 },
+      inlineContext(undefined, (t) => logs.push(t))
+    )
     expect(result.skippedLines).toBe(2)
     expect(result.splits.train.documents).toBe(2)
     expect(logs.some((l) => /Line 2 of .*mixed\.jsonl/.test(l))).toBe(true)
@@ -67,9 +70,7 @@ describe('GPT-2 tokenization into shards', () => {
   })
 
   it('names a missing input file and says what to give', async () => {
-    await expect(tokenizeCorpus({ input: '/nope/corpus.txt', outDir: tempDir(), valFraction: 0 }, inlineContext())).rejects.toThrow(
-      /\/nope\/corpus\.txt does not exist/
-    )
+    await expect(tokenizeCorpus({ input: '/nope/corpus.txt', outDir: tempDir(), valFraction: 0 }, inlineContext())).rejects.toThrow(/\/nope\/corpus\.txt does not exist/)
   })
 
   it('detects a truncated shard and says how to fix it', async () => {

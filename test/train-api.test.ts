@@ -48,7 +48,10 @@ describe('configs.save / list / delete', () => {
     expect(parseTrainConfig(readConfigFile(saved.value.path), saved.value.path)).toEqual({ ...config, name: 'tiny fast-lr' })
     await wb.call('configs.save', { name: 'another', config: { ...config, steps: 7 } })
     const list = await wb.call('configs.list', undefined)
-    expect(list.ok && list.value.map((c) => [c.name, c.config?.steps])).toEqual([['another', 7], ['tiny fast-lr', 50]])
+    expect(list.ok && list.value.map((c) => [c.name, c.config?.steps])).toEqual([
+      ['another', 7],
+      ['tiny fast-lr', 50]
+    ])
     const left = await wb.call('configs.delete', { name: 'another' })
     expect(left.ok && left.value.map((c) => c.name)).toEqual(['tiny fast-lr'])
   })

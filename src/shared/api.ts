@@ -42,7 +42,10 @@ export const ApiInputs = {
   'runs.series': z.strictObject({
     id: z.number().int().positive(),
     afterStep: z.number().int().min(-1).default(-1),
-    names: z.array(z.string().regex(/^[A-Za-z]+$/)).max(32).optional(),
+    names: z
+      .array(z.string().regex(/^[A-Za-z]+$/))
+      .max(32)
+      .optional(),
     /** Only the last N points of each series. */
     tail: z.number().int().min(1).optional()
   }),
@@ -171,9 +174,7 @@ export class ApiError extends Error {
 
 /** Formats a zod error as one readable line per problem, naming the field. */
 export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`)
-    .join('; ')
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`).join('; ')
 }
 
 export function parseInput<M extends ApiMethod>(method: M, input: unknown): ApiParsedInput<M> {

@@ -76,7 +76,26 @@ export function toCsv(rows: readonly EvalResultRow[], columns: readonly MatrixCo
     l.cells.flatMap((r) => {
       if (!r) return []
       const ref = referenceFor(r.task, r.metric, r.numFewshot)
-      return [[r.checkpoint, label.get(r.checkpoint) ?? r.checkpoint, r.fingerprint, r.task, r.version, r.metric, r.value, r.stderr, r.higherIsBetter ? 1 : 0, r.numFewshot, r.documents, r.limit, ref?.value ?? null, ref?.stderr ?? null].map(csvField).join(',')]
+      return [
+        [
+          r.checkpoint,
+          label.get(r.checkpoint) ?? r.checkpoint,
+          r.fingerprint,
+          r.task,
+          r.version,
+          r.metric,
+          r.value,
+          r.stderr,
+          r.higherIsBetter ? 1 : 0,
+          r.numFewshot,
+          r.documents,
+          r.limit,
+          ref?.value ?? null,
+          ref?.stderr ?? null
+        ]
+          .map(csvField)
+          .join(',')
+      ]
     })
   )
   return [head.join(','), ...body].join('\n') + '\n'
@@ -90,7 +109,9 @@ export function toJson(rows: readonly EvalResultRow[], columns: readonly MatrixC
     higherIsBetter: l.higherIsBetter,
     numFewshot: l.numFewshot,
     reference: referenceFor(l.task, l.metric, l.numFewshot),
-    values: Object.fromEntries(l.cells.flatMap((r, i) => (r ? [[columns[i].checkpoint, { value: r.value, stderr: r.stderr, documents: r.documents, limit: r.limit, fingerprint: r.fingerprint }]] : [])))
+    values: Object.fromEntries(
+      l.cells.flatMap((r, i) => (r ? [[columns[i].checkpoint, { value: r.value, stderr: r.stderr, documents: r.documents, limit: r.limit, fingerprint: r.fingerprint }]] : []))
+    )
   }))
   return JSON.stringify({ referenceModel: REFERENCE_MODEL, checkpoints: columns, results, failures }, null, 2) + '\n'
 }

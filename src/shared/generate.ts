@@ -12,7 +12,12 @@ import { BackendChoice } from './config/train'
 export const SamplingParams = z.strictObject({
   maxNewTokens: z.number().int().min(1).max(8192).default(64),
   temperature: z.number().min(0).max(10).default(0),
-  topK: z.number().int().min(0).max(1 << 20).default(0),
+  topK: z
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 20)
+    .default(0),
   topP: z.number().min(0).max(1).default(0),
   /** CTRL-style: logits of tokens already in the context are divided (if positive) or multiplied (if negative) by this; 1 is off. */
   repetitionPenalty: z.number().min(0.05).max(20).default(1),
@@ -20,7 +25,12 @@ export const SamplingParams = z.strictObject({
   stop: z.array(z.string().min(1).max(200)).max(16).default([]),
   /** End at the end-of-text token (the seed always does). */
   stopAtEndOfText: z.boolean().default(true),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42)
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(42)
 })
 export type SamplingParams = z.infer<typeof SamplingParams>
 export type SamplingParamsInput = z.input<typeof SamplingParams>

@@ -22,7 +22,10 @@ export type TokenizeParams = z.infer<typeof TokenizeParams>
 export const TrainParams = z
   .strictObject({
     config: TrainConfig.optional(),
-    preset: z.string().regex(/^[a-z0-9.-]+$/).optional(),
+    preset: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/)
+      .optional(),
     /** Overrides applied on top of a preset (e.g. steps). */
     steps: z.number().int().min(1).optional(),
     dataset: z.string().min(1).optional(),

@@ -23,8 +23,14 @@ describe('AdamW', () => {
     ])
     const opt = new AdamW(settings, params)
     const gradSeq = [
-      [[0.1, -0.3], [1, 2]],
-      [[-0.2, 0.4], [0.5, -1]]
+      [
+        [0.1, -0.3],
+        [1, 2]
+      ],
+      [
+        [-0.2, 0.4],
+        [0.5, -1]
+      ]
     ]
     // The same update written out in plain numbers (torch.optim.AdamW's algorithm).
     const ref = { w: [1, -2], b: [0.5, 3], mw: [0, 0], vw: [0, 0], mb: [0, 0], vb: [0, 0] }
@@ -41,7 +47,14 @@ describe('AdamW', () => {
         })
       ref.w = upd(ref.w, ref.mw, ref.vw, gw, true)
       ref.b = upd(ref.b, ref.mb, ref.vb, gb, false)
-      opt.apply(params, new Map<string, tf.Tensor>([['h.0.mlp.c_fc.weight', tf.tensor2d([gw])], ['h.0.mlp.c_fc.bias', tf.tensor1d(gb)]]), lr)
+      opt.apply(
+        params,
+        new Map<string, tf.Tensor>([
+          ['h.0.mlp.c_fc.weight', tf.tensor2d([gw])],
+          ['h.0.mlp.c_fc.bias', tf.tensor1d(gb)]
+        ]),
+        lr
+      )
     })
     const w = Array.from(params.get('h.0.mlp.c_fc.weight')!.dataSync())
     const b = Array.from(params.get('h.0.mlp.c_fc.bias')!.dataSync())

@@ -95,7 +95,11 @@ describe('the request cache', () => {
   it('reports progress with a rate over model work only, and an ETA at that rate', () => {
     let now = 0
     const lines: string[] = []
-    const p = new EvalProgress(100, (done, total, text) => lines.push(`${done}/${total} ${text}`), () => now)
+    const p = new EvalProgress(
+      100,
+      (done, total, text) => lines.push(`${done}/${total} ${text}`),
+      () => now
+    )
     p.answered(40, 'cache', 'copa')
     now = 2000
     p.answered(20, 'model', 'copa')

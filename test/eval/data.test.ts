@@ -96,7 +96,9 @@ describe('eval-data cache', () => {
 
   it('names the URL and what to do when a host is unreachable or a file missing', async () => {
     const unreachable = new EvalDataStore(tempDir('gptw-eval-data-'), { huggingfaceBase: 'http://127.0.0.1:9', mirrors: server.sources.mirrors, verifyChecksums: false })
-    const err = await getTask('copa').loadDocs('validation', unreachable).catch((e: unknown) => e)
+    const err = await getTask('copa')
+      .loadDocs('validation', unreachable)
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TaskDataUnavailable)
     expect(String(err)).toMatch(/copa: could not reach http:\/\/127\.0\.0\.1:9\/api\/datasets\/aps\/super_glue\/parquet\/copa\/validation .*Hugging Face base URL/)
     server.missing.add('/mirror/statmt.org/wmt14/test-filtered.tgz')
@@ -124,7 +126,9 @@ describe('eval-data cache', () => {
   })
 
   it('maps official hosts onto mirrors', () => {
-    expect(resolveUrl('https://people.eecs.berkeley.edu/~hendrycks/data.tar', { huggingfaceBase: '', mirrors: { 'https://people.eecs.berkeley.edu': 'http://m/berkeley/' }, verifyChecksums: true })).toBe('http://m/berkeley/~hendrycks/data.tar')
+    expect(
+      resolveUrl('https://people.eecs.berkeley.edu/~hendrycks/data.tar', { huggingfaceBase: '', mirrors: { 'https://people.eecs.berkeley.edu': 'http://m/berkeley/' }, verifyChecksums: true })
+    ).toBe('http://m/berkeley/~hendrycks/data.tar')
     expect(resolveUrl('http://statmt.org/wmt14/test-full.tgz', { huggingfaceBase: '', mirrors: {}, verifyChecksums: true })).toBe('http://statmt.org/wmt14/test-full.tgz')
   })
 })

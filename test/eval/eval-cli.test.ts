@@ -53,10 +53,20 @@ describe('gptw eval', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toContain('Ignored model_type')
     expect(run.stdout).toMatch(/^\| Task \| Version \| Metric \| n-shot \| .*ckpt \| GPT-2 small \(124M\) \(published\) \|$/m)
-    for (const row of [/\| copa \| 0 \| acc ↑ \| 0 \| \d\.\d{4} ± \d\.\d{4} \|/, /\| lambada \| 0 \| ppl ↓ \| 0 \| .+ \| 40\.0554 ± 1\.4787 \|/, /\| arithmetic_2da \| 0 \| acc ↑ \| 0 \| 0\.0000 ± 0\.0000 \|/]) expect(run.stdout).toMatch(row)
+    for (const row of [
+      /\| copa \| 0 \| acc ↑ \| 0 \| \d\.\d{4} ± \d\.\d{4} \|/,
+      /\| lambada \| 0 \| ppl ↓ \| 0 \| .+ \| 40\.0554 ± 1\.4787 \|/,
+      /\| arithmetic_2da \| 0 \| acc ↑ \| 0 \| 0\.0000 ± 0\.0000 \|/
+    ])
+      expect(run.stdout).toMatch(row)
     expect(run.stderr).toContain(`Results written to ${out}`)
 
-    const written = JSON.parse(fs.readFileSync(out, 'utf8')) as { state: string; config: { tasks: string[]; batchSize: number }; results: { task: string; metric: string; values: Record<string, { value: number }> }[]; job: { checkpoints: { computed: number }[] } }
+    const written = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      state: string
+      config: { tasks: string[]; batchSize: number }
+      results: { task: string; metric: string; values: Record<string, { value: number }> }[]
+      job: { checkpoints: { computed: number }[] }
+    }
     expect(written.state).toBe('done')
     expect(written.config).toMatchObject({ tasks: ['copa', 'lambada', 'arithmetic_2da'], batchSize: 2 })
     expect(written.results.map((r) => `${r.task} ${r.metric}`)).toEqual(['arithmetic_2da acc', 'copa acc', 'lambada acc', 'lambada ppl'])

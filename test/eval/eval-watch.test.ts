@@ -43,11 +43,15 @@ async function call<T>(reply: Promise<{ ok: true; value: T } | { ok: false; erro
   return r.value
 }
 
-const evalJobs = (): Job[] => w.jobs.list().filter((j) => j.kind === 'eval').sort((a, b) => a.id - b.id)
+const evalJobs = (): Job[] =>
+  w.jobs
+    .list()
+    .filter((j) => j.kind === 'eval')
+    .sort((a, b) => a.id - b.id)
 const watchOf = (runId: number): EvalWatch | undefined => w.evalWatch.list().find((x) => x.runId === runId)
 
 describe('evaluating a run during training', () => {
-  it('evaluates a watched run\'s checkpoints as they are saved, one eval job at a time', async () => {
+  it("evaluates a watched run's checkpoints as they are saved, one eval job at a time", async () => {
     const events: EvalWatch[][] = []
     w.events.on('event', (e) => e.event === 'eval-watch' && events.push(e.data))
     const train = await call(w.call('jobs.start', { kind: 'train', params: { config: tiny } as TrainParams }))
@@ -60,7 +64,14 @@ describe('evaluating a run during training', () => {
     expect(trained.state, trained.error ?? '').toBe('done')
     const saved = w.runs.checkpoints(run.id)
     expect(saved.map((c) => c.step)).toEqual([2, 4, 6])
-    await waitFor(() => { const x = watchOf(run.id); return x && !x.active && x.pendingStep === null && x.last?.step === 6 && x.last.state !== 'running' }, 50_000, 'the eval job of the last checkpoint')
+    await waitFor(
+      () => {
+        const x = watchOf(run.id)
+        return x && !x.active && x.pendingStep === null && x.last?.step === 6 && x.last.state !== 'running'
+      },
+      50_000,
+      'the eval job of the last checkpoint'
+    )
 
     const jobs = evalJobs()
     for (const j of jobs) expect(j.state, j.error ?? '').toBe('done')
@@ -90,7 +101,12 @@ describe('evaluating a run during training', () => {
     if (steps.length < 3) expect(trainLog.some((t) => /^Checkpoint step [46] waits for eval job \d+/.test(t))).toBe(true)
     if (!steps.includes(4)) expect(trainLog.some((t) => /step 4, which was waiting, is skipped/.test(t))).toBe(true)
     // Clients are told which checkpoint is being evaluated (the Evaluate view adds it as a column).
-    expect(events.flat().filter((x) => x.runId === run.id && x.active).map((x) => x.active!.checkpoint)).toContain(saved[0].path)
+    expect(
+      events
+        .flat()
+        .filter((x) => x.runId === run.id && x.active)
+        .map((x) => x.active!.checkpoint)
+    ).toContain(saved[0].path)
   }, 90_000)
 
   it('keeps the watch across a host restart; after unwatch, saved checkpoints start nothing', async () => {

@@ -92,7 +92,10 @@ describe('metrics on fixture predictions', () => {
   it('wmt14-en-fr: corpus BLEU, chrF and TER of the generations', async () => {
     const task = getTask('wmt14-en-fr')
     const refs = (await task.loadDocs('test', store)).map((d) => task.docToTarget(d).slice(1))
-    const same = await score('wmt14-en-fr', refs.map((r) => [r]))
+    const same = await score(
+      'wmt14-en-fr',
+      refs.map((r) => [r])
+    )
     expect(same.bleu).toBeCloseTo(100, 10)
     expect([same.chrf, same.ter]).toEqual([1, 0])
     const m = await score('wmt14-en-fr', [['Saut spectaculaire au-dessus de Bogota'], [refs[1]]])

@@ -6,9 +6,25 @@ import type { EvalResultRow } from '../../src/shared/eval'
 import { matrixLines, toCsv, toJson, toMarkdown } from '../../src/shared/eval-export'
 
 const row = (checkpoint: string, task: string, metric: string, value: number, stderr: number | null, over: Partial<EvalResultRow> = {}): EvalResultRow => ({
-  checkpoint, fingerprint: checkpoint.length.toString(16).padStart(64, '0'), task, version: 0, metric, value, stderr, higherIsBetter: metric !== 'ppl', numFewshot: 0, documents: 10, limit: null, jobId: 1, createdAt: 0, ...over
+  checkpoint,
+  fingerprint: checkpoint.length.toString(16).padStart(64, '0'),
+  task,
+  version: 0,
+  metric,
+  value,
+  stderr,
+  higherIsBetter: metric !== 'ppl',
+  numFewshot: 0,
+  documents: 10,
+  limit: null,
+  jobId: 1,
+  createdAt: 0,
+  ...over
 })
-const columns = [{ checkpoint: '/runs/1/step-200', label: 'run 1 step 200' }, { checkpoint: '/x/gpt2, "small"', label: 'gpt2 | small' }]
+const columns = [
+  { checkpoint: '/runs/1/step-200', label: 'run 1 step 200' },
+  { checkpoint: '/x/gpt2, "small"', label: 'gpt2 | small' }
+]
 const rows = [
   row('/runs/1/step-200', 'lambada', 'ppl', 51234.5, 1200),
   row('/runs/1/step-200', 'lambada', 'acc', 0.25, 0.01),
@@ -51,7 +67,9 @@ describe('matrix export', () => {
   })
 
   it('writes JSON keyed by checkpoint with the reference beside the values', () => {
-    const json = JSON.parse(toJson(rows, columns)) as { results: { task: string; metric: string; reference: { value: number } | null; values: Record<string, { value: number; limit: number | null }> }[] }
+    const json = JSON.parse(toJson(rows, columns)) as {
+      results: { task: string; metric: string; reference: { value: number } | null; values: Record<string, { value: number; limit: number | null }> }[]
+    }
     const acc = json.results.find((r) => r.task === 'lambada' && r.metric === 'acc')!
     expect(acc.reference?.value).toBe(0.3256)
     expect(Object.keys(acc.values)).toEqual(['/runs/1/step-200', '/x/gpt2, "small"'])

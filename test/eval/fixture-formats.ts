@@ -7,7 +7,13 @@ import { parquetWriteBuffer } from 'hyparquet-writer'
 import tarStream from 'tar-stream'
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
-interface SchemaElement { name: string; type?: string; converted_type?: string; repetition_type?: string; num_children?: number }
+interface SchemaElement {
+  name: string
+  type?: string
+  converted_type?: string
+  repetition_type?: string
+  num_children?: number
+}
 
 function schemaFor(name: string, sample: Json, repetition = 'OPTIONAL'): SchemaElement[] {
   if (Array.isArray(sample)) {

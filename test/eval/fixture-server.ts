@@ -14,7 +14,8 @@ const rows = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'rows.j
 const DIRECT: Record<string, string> = {
   lambada: 'http://eaidata.bmk.sh/data/lambada_test.jsonl',
   sciq: 'https://ai2-public-datasets.s3.amazonaws.com/sciq/SciQ.zip',
-  qa4mre: 'http://nlp.uned.es/clef-qa/repository/js/scripts/downloadFile.php?file=/var/www/html/nlp/clef-qa/repository/resources/QA4MRE/2013/Main_Task/Training_Data/Goldstandard/QA4MRE-2013-EN_GS.xml',
+  qa4mre:
+    'http://nlp.uned.es/clef-qa/repository/js/scripts/downloadFile.php?file=/var/www/html/nlp/clef-qa/repository/resources/QA4MRE/2013/Main_Task/Training_Data/Goldstandard/QA4MRE-2013-EN_GS.xml',
   logiqa: 'https://raw.githubusercontent.com/lgw863/LogiQA-dataset/master/Test.txt',
   ethics: 'https://people.eecs.berkeley.edu/~hendrycks/ethics.tar',
   arithmetic: 'https://raw.githubusercontent.com/openai/gpt-3/master/data/two_digit_addition.jsonl',
@@ -124,8 +125,17 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     verifyChecksums: false
   }
   return {
-    base, sources, requests, cutAfter, missing, files,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) })
+    base,
+    sources,
+    requests,
+    cutAfter,
+    missing,
+    files,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      })
   }
 }
 

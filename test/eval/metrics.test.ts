@@ -13,7 +13,10 @@ import { computeExact, computeF1, maxOverGolds } from '../../src/core/eval/metri
 import { dropMetrics, dropScore, normalizeDrop } from '../../src/core/eval/metrics/drop'
 import { isPyFloat, pyFloatRepr, pyRound2 } from '../../src/core/eval/metrics/pystr'
 
-interface Outcome { value?: number; error?: string }
+interface Outcome {
+  value?: number
+  error?: string
+}
 interface Reference {
   generated_by: string
   binary: { name: string; golds: number[]; preds: number[]; f1: Outcome; mcc: Outcome }[]
@@ -46,7 +49,12 @@ describe('scikit-learn references', () => {
 
   it('accepts booleans as the harness passes them (pred = ll_yes > ll_no)', () => {
     const c = ref.binary[0]
-    expect(f1Binary(c.golds, c.preds.map((p) => p === 1))).toBeCloseTo(c.f1.value!, 14)
+    expect(
+      f1Binary(
+        c.golds,
+        c.preds.map((p) => p === 1)
+      )
+    ).toBeCloseTo(c.f1.value!, 14)
   })
 
   it('rejects mismatched lengths and non-binary labels', () => {
@@ -62,13 +70,28 @@ describe("Python's random, bit for bit", () => {
     const docs = Array.from({ length: 30 }, (_, i) => i)
     rnd.shuffle(docs)
     expect(docs).toEqual(r.shuffle_42_range30)
-    expect(rnd.sample(Array.from({ length: 30 }, (_, i) => i), 3)).toEqual(r.then_sample_range30_k3)
-    expect(rnd.sample(Array.from({ length: 100 }, (_, i) => i), 6)).toEqual(r.then_sample_range100_k6)
+    expect(
+      rnd.sample(
+        Array.from({ length: 30 }, (_, i) => i),
+        3
+      )
+    ).toEqual(r.then_sample_range30_k3)
+    expect(
+      rnd.sample(
+        Array.from({ length: 100 }, (_, i) => i),
+        6
+      )
+    ).toEqual(r.then_sample_range100_k6)
   })
   it('random(), choices() and seeds above 2^32', () => {
     const a = new PyRandom(0)
     expect(r.random_0_first5.map(() => a.random())).toEqual(r.random_0_first5)
-    expect(new PyRandom(7).choices(Array.from({ length: 10 }, (_, i) => i), 12)).toEqual(r.choices_7_range10_k12)
+    expect(
+      new PyRandom(7).choices(
+        Array.from({ length: 10 }, (_, i) => i),
+        12
+      )
+    ).toEqual(r.choices_7_range10_k12)
     const b = new PyRandom(2 ** 40 + 5)
     expect(r.random_2pow40plus5_first3.map(() => b.random())).toEqual(r.random_2pow40plus5_first3)
   })

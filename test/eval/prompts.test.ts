@@ -14,9 +14,53 @@ import { tempDir } from '../helpers'
 import { startFixtureServer, type FixtureServer } from './fixture-server'
 
 type GoldenRequest = ['loglikelihood', string, string] | ['greedy_until', string, string[]]
-interface Golden { source: string; docs: { text: string; target: string; requests: GoldenRequest[] }[]; fewshot?: { k: number; contexts: string[] } }
+interface Golden {
+  source: string
+  docs: { text: string; target: string; requests: GoldenRequest[] }[]
+  fewshot?: { k: number; contexts: string[] }
+}
 const goldens: { generated_by: string; tasks: Record<string, Golden> } = JSON.parse(fs.readFileSync(path.join(__dirname, 'goldens', 'prompts.json'), 'utf8'))
-const SEED_TASKS = ['cola', 'mnli', 'mnli_mismatched', 'mrpc', 'rte', 'qnli', 'qqp', 'sst', 'wnli', 'boolq', 'cb', 'copa', 'record', 'wic', 'wsc', 'drop', 'lambada', 'piqa', 'prost', 'mc_taco', 'sciq', 'qa4mre_2013', 'arc_challenge', 'logiqa', 'hellaswag', 'openbookqa', 'race', 'headqa', 'mathqa', 'webqs', 'wsc273', 'winogrande', 'anli_r3', 'ethics_cm', 'math_algebra', 'arithmetic_2da', 'hendrycksTest-abstract_algebra', 'wmt14-en-fr', 'blimp_adjunct_island']
+const SEED_TASKS = [
+  'cola',
+  'mnli',
+  'mnli_mismatched',
+  'mrpc',
+  'rte',
+  'qnli',
+  'qqp',
+  'sst',
+  'wnli',
+  'boolq',
+  'cb',
+  'copa',
+  'record',
+  'wic',
+  'wsc',
+  'drop',
+  'lambada',
+  'piqa',
+  'prost',
+  'mc_taco',
+  'sciq',
+  'qa4mre_2013',
+  'arc_challenge',
+  'logiqa',
+  'hellaswag',
+  'openbookqa',
+  'race',
+  'headqa',
+  'mathqa',
+  'webqs',
+  'wsc273',
+  'winogrande',
+  'anli_r3',
+  'ethics_cm',
+  'math_algebra',
+  'arithmetic_2da',
+  'hendrycksTest-abstract_algebra',
+  'wmt14-en-fr',
+  'blimp_adjunct_island'
+]
 
 const toRequest = (g: GoldenRequest): EvalRequest => (g[0] === 'loglikelihood' ? { type: 'loglikelihood', context: g[1], continuation: g[2] } : { type: 'greedy_until', context: g[1], stops: g[2] })
 

@@ -40,7 +40,10 @@ describe('BLEU (test_bleu.py)', () => {
     expect(r.counts).toEqual([4, 2, 1, 0])
     expect(r.totals).toEqual([6, 5, 4, 3])
     expect(raw(['am I am a character sequence'], [['I am a symbol string sequence a a']], 0).score).toBe(0)
-    expect(corpusBleu(['am I am a character sequence'], [['I am a symbol string sequence a a']], { smoothMethod: 'floor', tokenize: 'none', useEffectiveOrder: true }).score / 100).toBeCloseTo(0.1555722182, 9)
+    expect(corpusBleu(['am I am a character sequence'], [['I am a symbol string sequence a a']], { smoothMethod: 'floor', tokenize: 'none', useEffectiveOrder: true }).score / 100).toBeCloseTo(
+      0.1555722182,
+      9
+    )
   })
   it('compute_bleu from statistics', () => {
     expect(computeBleu([9, 7, 5, 3], [10, 8, 6, 4], 11, 11).score / 100).toBeCloseTo(0.8375922397, 9)
@@ -67,7 +70,11 @@ describe('chrF (test_chrf.py, sacrebleu 1.x: char order 6, beta 3, scores 0..1)'
     [['source'], [''], 0.0],
     [['aa'], ['ab'], 0.25],
     [[' Die    Beziehung zwischen  Obama und Netanjahu ist nicht gerade  freundlich. '], ['Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich.'], 0.64130269831561459],
-    [[' risk assessment must be made of those who are qualified and expertise in the sector - these are the scientists .'], ['risk assessment has to be undertaken by those who are qualified and expert in that area - that is the scientists .'], 0.63361730303214769]
+    [
+      [' risk assessment must be made of those who are qualified and expertise in the sector - these are the scientists .'],
+      ['risk assessment has to be undertaken by those who are qualified and expert in that area - that is the scientists .'],
+      0.63361730303214769
+    ]
   ]
   for (const [h, r, expected] of cases) {
     it(`${JSON.stringify(h).slice(0, 40)} -> ${expected}`, () => {
@@ -75,8 +82,19 @@ describe('chrF (test_chrf.py, sacrebleu 1.x: char order 6, beta 3, scores 0..1)'
     })
   }
   it('keeping whitespace', () => {
-    expect(corpusChrf(['Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.'], [['Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich.']], { beta: 3, removeWhitespace: false })).toBeCloseTo(0.67348160629772402, 12)
-    expect(corpusChrf(['risk assessment must be made of those who are qualified and expertise in the sector - these are the scientists .'], [['risk assessment has to be undertaken by those who are qualified and expert in that area - that is the scientists .']], { beta: 3, removeWhitespace: false })).toBeCloseTo(0.652414427449, 11)
+    expect(
+      corpusChrf(['Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.'], [['Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich.']], {
+        beta: 3,
+        removeWhitespace: false
+      })
+    ).toBeCloseTo(0.67348160629772402, 12)
+    expect(
+      corpusChrf(
+        ['risk assessment must be made of those who are qualified and expertise in the sector - these are the scientists .'],
+        [['risk assessment has to be undertaken by those who are qualified and expert in that area - that is the scientists .']],
+        { beta: 3, removeWhitespace: false }
+      )
+    ).toBeCloseTo(0.652414427449, 11)
   })
 })
 

@@ -71,7 +71,11 @@ describe('gptw generate', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(/prompts\.jsonl line 2: not valid JSON.*skipped/)
     expect(r.stderr).toMatch(/Wrote 2 output line\(s\) to .*prompts\.jsonl\.output\.jsonl; skipped line\(s\) 2/)
-    const lines = fs.readFileSync(path.join(dir, 'prompts.jsonl.output.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { context: string; length: number; parameters: SamplingParams })
+    const lines = fs
+      .readFileSync(path.join(dir, 'prompts.jsonl.output.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { context: string; length: number; parameters: SamplingParams })
     expect(lines.map((l) => l.context)).toEqual(['The sea', 'A ship'])
     expect(lines[0].parameters).toMatchObject({ maxNewTokens: 4, temperature: 1, topK: 5, topP: 0.7 })
   })

@@ -17,7 +17,12 @@ let model: GPT
 let generator: Generator
 const dir = tempDir('gptw-genfile-')
 const params = SamplingParams.parse({ maxNewTokens: 6, temperature: 1, topK: 40, seed: 100 })
-const readJsonl = (file: string): OutputLine[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as OutputLine)
+const readJsonl = (file: string): OutputLine[] =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as OutputLine)
 
 beforeAll(async () => {
   await initBackend('wasm')

@@ -9,7 +9,15 @@ import { openDatabase } from '../../src/main/services/store/database'
 import { tempDir } from '../helpers'
 
 const params = SamplingParams.parse({})
-const finish = (text: string) => ({ text, state: 'done' as const, stopReason: 'max-tokens' as const, tokens: 3, durationSeconds: 0.5, message: null, tokenInfo: [{ id: 1, piece: '"', prob: 0.5, top: [] }] })
+const finish = (text: string) => ({
+  text,
+  state: 'done' as const,
+  stopReason: 'max-tokens' as const,
+  tokens: 3,
+  durationSeconds: 0.5,
+  message: null,
+  tokenInfo: [{ id: 1, piece: '"', prob: 0.5, top: [] }]
+})
 
 describe('generation history', () => {
   it('searches prompts and outputs by word prefixes, newest first, whatever the query holds', () => {

@@ -18,7 +18,11 @@ describe('sampling distribution', () => {
     for (const t of [0.25, 0.7, 1, 3]) {
       const e = l.map((x) => Math.exp(x / t))
       const z = e.reduce((a, b) => a + b)
-      close(samplingDistribution(Float32Array.from(l), 5, { ...off, temperature: t }), e.map((x) => x / z), 1e-6)
+      close(
+        samplingDistribution(Float32Array.from(l), 5, { ...off, temperature: t }),
+        e.map((x) => x / z),
+        1e-6
+      )
     }
     // Lower temperature sharpens: the top token gains probability.
     const cold = samplingDistribution(Float32Array.from(l), 5, { ...off, temperature: 0.5 })
@@ -51,7 +55,12 @@ describe('sampling distribution', () => {
     const rng = new Rng(5)
     const vocab = 50257
     const logits = new Float32Array(vocab + 47).map((_, i) => (i < vocab ? 4 * Math.log(rng.next() + 1e-9) * rng.next() : 50))
-    for (const [temperature, topK, topP] of [[1, 0, 0.9], [0.7, 0, 0.5], [1.3, 100, 0.95], [1, 0, 0.999]]) {
+    for (const [temperature, topK, topP] of [
+      [1, 0, 0.9],
+      [0.7, 0, 0.5],
+      [1.3, 100, 0.95],
+      [1, 0, 0.999]
+    ]) {
       const got = samplingDistribution(logits, vocab, { temperature, topK, topP })
       // Reference: softmax of logits/T over the real vocab, top-k by full sort, nucleus by full sort.
       const order = [...Array(vocab).keys()].sort((a, b) => logits[b] - logits[a] || a - b)
@@ -115,7 +124,11 @@ describe('repetition penalty and greedy', () => {
       let best = 0
       for (let i = 1; i < 300; i++) if (l[i] > l[best]) best = i
       const before = rng.state
-      for (const f of [{ topK: 0, topP: 0 }, { topK: 5, topP: 0.3 }]) expect(chooseToken(l, 300, { temperature: 0, repetitionPenalty: 1, ...f }, [], rng)).toBe(best)
+      for (const f of [
+        { topK: 0, topP: 0 },
+        { topK: 5, topP: 0.3 }
+      ])
+        expect(chooseToken(l, 300, { temperature: 0, repetitionPenalty: 1, ...f }, [], rng)).toBe(best)
       expect(rng.state).toBe(before)
     }
     expect(argmax([1, 3, 3, 2])).toBe(1)

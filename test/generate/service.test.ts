@@ -120,7 +120,10 @@ describe('generation API', () => {
     expect(l.jobId).not.toBe(r.jobId)
     expect(l.text).not.toBe(r.text)
     const models = await call<{ checkpoint: string; state: string }[]>('generate.models')
-    expect(models.map((m) => [m.checkpoint, m.state]).sort()).toEqual([[ckptA, 'ready'], [ckptB, 'ready']])
+    expect(models.map((m) => [m.checkpoint, m.state]).sort()).toEqual([
+      [ckptA, 'ready'],
+      [ckptB, 'ready']
+    ])
 
     await call('generate.unload', { checkpoint: ckptB })
     const ended = await workbench.supervisor.waitForExit(r.jobId!)

@@ -24,7 +24,10 @@ describe('TextStream', () => {
   it('never shows half a character when a character spans tokens', () => {
     for (const text of ['🙂 hi', '日本語のテキスト', 'naïve café ☕ done']) {
       const ids = encodeText(text)
-      expect(ids.some((id) => decodeTokens([id]).includes('\uFFFD')), `${text} splits a character`).toBe(true)
+      expect(
+        ids.some((id) => decodeTokens([id]).includes('\uFFFD')),
+        `${text} splits a character`
+      ).toBe(true)
       const { deltas } = streamAll(text)
       expect(deltas.join('')).toBe(text)
       for (const d of deltas) expect(d).not.toContain('\uFFFD')

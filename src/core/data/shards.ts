@@ -11,10 +11,7 @@ export const ShardMeta = z.object({
   vocabSize: z.number().int().positive(),
   dtype: z.literal('uint16'),
   source: z.string(),
-  splits: z.record(
-    z.string(),
-    z.object({ file: z.string(), tokens: z.number().int().nonnegative(), documents: z.number().int().nonnegative() })
-  ),
+  splits: z.record(z.string(), z.object({ file: z.string(), tokens: z.number().int().nonnegative(), documents: z.number().int().nonnegative() })),
   createdAt: z.string()
 })
 export type ShardMeta = z.infer<typeof ShardMeta>
@@ -72,7 +69,7 @@ export function readShardMeta(dir: string): ShardMeta {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new Error(`Cannot read the token shard description ${file}: ${(err as Error).message}. Re-run the tokenize step for this dataset.`)
+    throw new Error(`Cannot read the token shard description ${file}: ${(err as Error).message}. Re-run the tokenize step for this dataset.`, { cause: err })
   }
   const parsed = ShardMeta.safeParse(raw)
   if (!parsed.success) throw new Error(`${file} is not a token shard description (${parsed.error.issues[0]?.message}). Re-run the tokenize step.`)

@@ -16,7 +16,11 @@ export async function toHost(tensors: ReadonlyMap<string, tf.Tensor>): Promise<M
 /** Variables holding copies of the host tensors. Unnamed: tfjs names are unique per process, and two models may be loaded at once. */
 export function toVariables(tensors: ReadonlyMap<string, HostTensor>, trainable: boolean): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>()
-  for (const [name, t] of tensors) out.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable)))
+  for (const [name, t] of tensors)
+    out.set(
+      name,
+      tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable))
+    )
   return out
 }
 

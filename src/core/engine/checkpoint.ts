@@ -54,7 +54,11 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
   try {
     // "format: pt" is what transformers requires of a safetensors file's metadata to load it.
     const vocab = ckpt.config.vocabSize
-    writeSafetensors(path.join(tmp, MODEL_FILE), [...ckpt.params].map(([name, t]) => [name, realRows(name, t, vocab)]), { format: 'pt' })
+    writeSafetensors(
+      path.join(tmp, MODEL_FILE),
+      [...ckpt.params].map(([name, t]) => [name, realRows(name, t, vocab)]),
+      { format: 'pt' }
+    )
     writeJson(path.join(tmp, CONFIG_FILE), toGPT2Config(ckpt.config))
     if (ckpt.optimizer) {
       const o = ckpt.optimizer
@@ -188,7 +192,10 @@ function readOptimizer(file: string, params: Map<string, HostTensor>, vocab: num
   const m = new Map<string, HostTensor>()
   const v = new Map<string, HostTensor>()
   for (const [name, p] of params) {
-    for (const [suffix, into] of [['exp_avg', m], ['exp_avg_sq', v]] as const) {
+    for (const [suffix, into] of [
+      ['exp_avg', m],
+      ['exp_avg_sq', v]
+    ] as const) {
       const t = tensors.get(`${name}.${suffix}`)
       if (!t) throw new Error(`${file}: missing tensor "${name}.${suffix}".`)
       if (name === 'wte.weight' && sameShape(t.shape, [vocab, p.shape[1]]) && p.shape[0] > vocab) {
@@ -254,12 +261,12 @@ function readJson(file: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    throw new Error(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`)
+    throw new Error(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err })
   }
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message}).`)
+    throw new Error(`${file}: not valid JSON (${(err as Error).message}).`, { cause: err })
   }
 }
 

@@ -10,10 +10,21 @@ import { writeAll, writeFileAtomic } from '../durable-file'
 
 /** Bytes per element of each dtype the format defines (so headers of any file can be checked). */
 const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
-  U16: 2, I16: 2, F16: 2, BF16: 2,
-  U32: 4, I32: 4, F32: 4,
-  U64: 8, I64: 8, F64: 8
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  U16: 2,
+  I16: 2,
+  F16: 2,
+  BF16: 2,
+  U32: 4,
+  I32: 4,
+  F32: 4,
+  U64: 8,
+  I64: 8,
+  F64: 8
 }
 const READABLE = ['F32', 'F16', 'BF16'] as const
 
@@ -60,7 +71,7 @@ export class SafetensorsFile {
     try {
       fd = fs.openSync(file, 'r')
     } catch (err) {
-      throw new Error(`${file}: cannot open the safetensors file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`)
+      throw new Error(`${file}: cannot open the safetensors file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err })
     }
     try {
       const { tensors, metadata } = parseHeader(file, fd)
@@ -185,11 +196,15 @@ function parseHeader(file: string, fd: number): { tensors: Map<string, TensorInf
     }
     const h = TensorHeader.safeParse(value)
     if (!h.success) throw fault(`the entry for tensor "${name}" is malformed (${h.error.issues[0].message} at ${h.error.issues[0].path.join('.') || 'top'})`)
-    const { dtype, shape, data_offsets: [begin, end] } = h.data
+    const {
+      dtype,
+      shape,
+      data_offsets: [begin, end]
+    } = h.data
     const width = DTYPE_BYTES[dtype]
     if (width === undefined) throw fault(`tensor "${name}" has unknown dtype "${dtype}"`)
     if (end < begin) throw fault(`tensor "${name}" ends (${end}) before it begins (${begin})`)
-    if ((end - begin) !== elementCount(shape) * width) {
+    if (end - begin !== elementCount(shape) * width) {
       throw fault(`tensor "${name}" ([${shape.join(', ')}] ${dtype}) needs ${elementCount(shape) * width} bytes but its offsets span ${end - begin}`)
     }
     tensors.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end })

@@ -48,7 +48,15 @@ export async function evalBench(resourcesDir: string, options: { requests?: numb
     const t0 = process.hrtime.bigint()
     await lm.loglikelihood(requests)
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-    return { backend: backend.name, preset: 'bench', requests: requests.length, batch_size: batchSize, n_ctx: model.nCtx, seconds: Number(seconds.toFixed(3)), loglikelihood_requests_per_s: Number((requests.length / seconds).toFixed(1)) }
+    return {
+      backend: backend.name,
+      preset: 'bench',
+      requests: requests.length,
+      batch_size: batchSize,
+      n_ctx: model.nCtx,
+      seconds: Number(seconds.toFixed(3)),
+      loglikelihood_requests_per_s: Number((requests.length / seconds).toFixed(1))
+    }
   } finally {
     gpt.dispose()
   }

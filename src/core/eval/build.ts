@@ -50,7 +50,12 @@ export async function fewshotContext<D>(task: Task<D>, doc: D, numFewshot: numbe
     const docs = await pool()
     const draw = task.splits.train ? numFewshot : numFewshot + 1
     if (draw > docs.length) throw new Error(`${task.name}: cannot draw ${numFewshot} few-shot examples (${draw} sampled) from a pool of ${docs.length} documents`)
-    const picked = task.splits.train ? rnd.sample(docs, numFewshot) : rnd.sample(docs, numFewshot + 1).filter((x) => !sameDoc(x, doc)).slice(0, numFewshot)
+    const picked = task.splits.train
+      ? rnd.sample(docs, numFewshot)
+      : rnd
+          .sample(docs, numFewshot + 1)
+          .filter((x) => !sameDoc(x, doc))
+          .slice(0, numFewshot)
     examples = picked.map((ex) => task.docToText(ex) + task.docToTarget(ex)).join('\n\n') + '\n\n'
   }
   return head + examples + task.docToText(doc)

@@ -72,7 +72,12 @@ async function buildAll(params: EvalWorkerParams, ctx: JobContext, store: EvalDa
   return out
 }
 
-export async function evalJob(params: EvalWorkerParams, ctx: JobContext, cache: EvalCacheStore | null, load: (dir: string) => GPT = (dir) => loadTraining(dir, { modelOnly: true }).model): Promise<EvalJobSummary> {
+export async function evalJob(
+  params: EvalWorkerParams,
+  ctx: JobContext,
+  cache: EvalCacheStore | null,
+  load: (dir: string) => GPT = (dir) => loadTraining(dir, { modelOnly: true }).model
+): Promise<EvalJobSummary> {
   const { config } = params
   const backend = await initBackend(config.backend === 'auto' ? 'auto' : (config.backend as BackendName))
   ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
@@ -92,7 +97,17 @@ export async function evalJob(params: EvalWorkerParams, ctx: JobContext, cache: 
   for (const [k, c] of params.checkpoints.entries()) {
     for (const f of failedTasks) {
       summary.failures.push({ checkpoint: c.dir, ...f })
-      ctx.report({ type: 'eval-task', checkpoint: c.dir, fingerprint: fingerprints[k], task: f.task, numFewshot: config.numFewshot, limit: config.limit ?? null, result: null, error: f.message, samples: [] })
+      ctx.report({
+        type: 'eval-task',
+        checkpoint: c.dir,
+        fingerprint: fingerprints[k],
+        task: f.task,
+        numFewshot: config.numFewshot,
+        limit: config.limit ?? null,
+        result: null,
+        error: f.message,
+        samples: []
+      })
     }
   }
 
@@ -139,8 +154,22 @@ async function evaluateCheckpoint(
       const { result, samples } = await runTask(task, model, built, { numFewshot: config.numFewshot, bootstrapIters: config.bootstrapIters })
       const recorded = finiteMetrics(result, (t) => ctx.log(t, 'warn'))
       summary.results.push({ checkpoint: ref.dir, fingerprint, result: recorded })
-      ctx.report({ type: 'eval-task', checkpoint: ref.dir, fingerprint, task: task.name, numFewshot: config.numFewshot, limit: config.limit ?? null, result: recorded, error: null, samples: samples.map((s) => toEvalSample(task, s)) })
-      ctx.log(`${ref.label} | ${task.name}: ${Object.entries(recorded.metrics).map(([m, v]) => `${m} ${v.value.toFixed(4)}${v.stderr === null ? '' : ` ± ${v.stderr.toFixed(4)}`}`).join(', ')}`)
+      ctx.report({
+        type: 'eval-task',
+        checkpoint: ref.dir,
+        fingerprint,
+        task: task.name,
+        numFewshot: config.numFewshot,
+        limit: config.limit ?? null,
+        result: recorded,
+        error: null,
+        samples: samples.map((s) => toEvalSample(task, s))
+      })
+      ctx.log(
+        `${ref.label} | ${task.name}: ${Object.entries(recorded.metrics)
+          .map(([m, v]) => `${m} ${v.value.toFixed(4)}${v.stderr === null ? '' : ` ± ${v.stderr.toFixed(4)}`}`)
+          .join(', ')}`
+      )
     }
     ctx.log(`${ref.label}: ${model.stats.cached} requests from the cache, ${model.stats.computed} computed${config.noCache ? ' (cache off)' : ''}.`)
     return { checkpoint: ref.dir, label: ref.label, fingerprint, cached: model.stats.cached, computed: model.stats.computed, requestsPerSecond: Number(progress.rate.toFixed(2)) }

@@ -76,7 +76,7 @@ async function writeSamples(outputFile: string, total: number, hooks: ModeHooks,
   try {
     fd = fs.openSync(outputFile, 'w')
   } catch (err) {
-    throw new Error(`Cannot write the output file ${outputFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Choose a writable path.`)
+    throw new Error(`Cannot write the output file ${outputFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Choose a writable path.`, { cause: err })
   }
   let written = 0
   let tokens = 0

@@ -29,7 +29,12 @@ export function readPromptFile(file: string): PromptFile {
     bytes = fs.readFileSync(file)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new Error(code === 'ENOENT' ? `Prompt file ${file} does not exist. Give a .txt file (one prompt per line) or a .jsonl file ({"text": ...} per line).` : `Prompt file ${file} cannot be read (${code ?? (err as Error).message}).`)
+    throw new Error(
+      code === 'ENOENT'
+        ? `Prompt file ${file} does not exist. Give a .txt file (one prompt per line) or a .jsonl file ({"text": ...} per line).`
+        : `Prompt file ${file} cannot be read (${code ?? (err as Error).message}).`,
+      { cause: err }
+    )
   }
   const format = JSONL.test(file) ? 'jsonl' : 'text'
   const out: PromptFile = { format, prompts: [], bad: [] }

@@ -55,7 +55,7 @@ export function topIndices(values: ArrayLike<number>, k: number, n = values.leng
   for (let i = 0; i < n; i++) {
     if (heap.length < k) {
       heap.push(i)
-      for (let c = heap.length - 1; c > 0; ) {
+      for (let c = heap.length - 1; c > 0;) {
         const p = (c - 1) >> 1
         if (!below(heap[c], heap[p])) break
         ;[heap[c], heap[p]] = [heap[p], heap[c]]
@@ -66,7 +66,7 @@ export function topIndices(values: ArrayLike<number>, k: number, n = values.leng
       siftDown(0)
     }
   }
-  return heap.sort((a, b) => (values[b] - values[a]) || a - b)
+  return heap.sort((a, b) => values[b] - values[a] || a - b)
 }
 
 /**

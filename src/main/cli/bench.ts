@@ -50,7 +50,12 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
     process.stderr.write(`bench: ${section}...\n`)
     const args = [cliFile, 'bench', '--section', section, '--steps', String(steps), '--backend', section.endsWith('-stock') ? 'wasm' : backend]
     const env = { ...process.env, ...WORKER_ENV }
-    result[section] = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }).trim().split('\n').at(-1)!)
+    result[section] = JSON.parse(
+      execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
+        .trim()
+        .split('\n')
+        .at(-1)!
+    )
   }
   if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', 'tools', 'torch_train_bench.py'), resourcesDir, steps, wanted)
   console.log(JSON.stringify(result, null, 2))
@@ -128,7 +133,12 @@ function addPyTorch(result: Record<string, unknown>, trainScript: string, resour
   }
   if (wanted.includes('train')) {
     if (fs.existsSync(trainScript)) {
-      const out = JSON.parse(execFileSync(python, [trainScript, '--steps', String(steps)], { encoding: 'utf8', timeout: 900_000 }).trim().split('\n').at(-1)!)
+      const out = JSON.parse(
+        execFileSync(python, [trainScript, '--steps', String(steps)], { encoding: 'utf8', timeout: 900_000 })
+          .trim()
+          .split('\n')
+          .at(-1)!
+      )
       torch.train = out
       const ours = result.train as { tokens_per_s: number }
       result.ratio_train_vs_pytorch = round(ours.tokens_per_s / out.tokens_per_s, 3)

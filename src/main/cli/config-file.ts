@@ -12,6 +12,6 @@ export function readConfigFile(file: string): unknown {
   try {
     return /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text)
   } catch (err) {
-    throw new Error(`Config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`)
+    throw new Error(`Config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`, { cause: err })
   }
 }

@@ -29,7 +29,13 @@ export interface EvalConfigFile {
   ignored: string[]
 }
 
-const list = (v: unknown): unknown => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v)
+const list = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : v
 
 export function parseEvalConfig(raw: unknown, file: string): EvalConfigFile {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`Config file ${file} must hold an object with checkpoints and tasks.`)
@@ -56,6 +62,6 @@ function readDescriptions(file: string): Record<string, string> {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>
   } catch (e) {
-    throw new Error(`description_dict_path ${file} cannot be read as JSON: ${(e as Error).message.split('\n')[0]}`)
+    throw new Error(`description_dict_path ${file} cannot be read as JSON: ${(e as Error).message.split('\n')[0]}`, { cause: e })
   }
 }

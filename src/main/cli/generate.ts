@@ -167,11 +167,15 @@ async function interactive(generator: Generator, config: GenerateConfig): Promis
   for await (const line of rl) {
     busy = true
     stop = false
-    const result = await generator.generate({ text: line }, { ...config.sampling, seed: (config.sampling.seed + n++) >>> 0 }, {
-      onText: (d) => process.stdout.write(d),
-      onNotice: (m) => process.stderr.write(`\n[${m}]\n`),
-      shouldStop: () => stop
-    })
+    const result = await generator.generate(
+      { text: line },
+      { ...config.sampling, seed: (config.sampling.seed + n++) >>> 0 },
+      {
+        onText: (d) => process.stdout.write(d),
+        onNotice: (m) => process.stderr.write(`\n[${m}]\n`),
+        shouldStop: () => stop
+      }
+    )
     busy = false
     process.stdout.write('\n')
     console.error(summaryLine(result))

@@ -53,7 +53,11 @@ export async function prepare(argv: string[]): Promise<void> {
   }
   console.error(`Dataset folder: ${params.datasetDir}  (run again with --out ${params.datasetDir} to resume)`)
   const bar = createProgressBar()
-  const result = await runPipeline(params.config, params.datasetDir, inlineContext(bar.update, (text) => console.error(text)))
+  const result = await runPipeline(
+    params.config,
+    params.datasetDir,
+    inlineContext(bar.update, (text) => console.error(text))
+  )
   bar.done()
   const manifest = JSON.parse(fs.readFileSync(path.join(params.datasetDir, 'manifest.json'), 'utf8')) as DatasetManifest
   if (values.json) return void console.log(JSON.stringify({ ...result, datasetDir: params.datasetDir, stages: manifest.stages }))
@@ -64,7 +68,9 @@ export async function prepare(argv: string[]): Promise<void> {
 export function stageTable(manifest: DatasetManifest): string {
   const rows = PREPARE_STAGES.map((s) => {
     const st = manifest.stages[s]
-    const dropped = Object.entries(st.dropped).map(([reason, n]) => `${reason} ${n}`).join(', ')
+    const dropped = Object.entries(st.dropped)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ')
     return [STAGE_LABELS[s], String(st.input), String(st.kept), dropped || '-']
   })
   const header = ['stage', 'in', 'kept', 'dropped']
@@ -73,6 +79,8 @@ export function stageTable(manifest: DatasetManifest): string {
 }
 
 function summaryLine(r: PrepareResult): string {
-  const tokens = Object.entries(r.tokens).map(([s, n]) => `${s} ${n.toLocaleString('en-US')} tokens`).join(', ')
+  const tokens = Object.entries(r.tokens)
+    .map(([s, n]) => `${s} ${n.toLocaleString('en-US')} tokens`)
+    .join(', ')
   return `Wrote ${r.documents} documents to ${r.trainData}${r.tokensDir ? `; ${tokens} in ${r.tokensDir}` : ''}`
 }

@@ -18,5 +18,11 @@ export async function tokenize(argv: string[]): Promise<void> {
     inlineContext(bar.update, (text) => console.error(text))
   )
   bar.done()
-  console.log(values.json ? JSON.stringify(result) : `Wrote ${Object.entries(result.splits).map(([s, v]) => `${s}: ${v.tokens} tokens`).join(', ')} to ${outDir}`)
+  console.log(
+    values.json
+      ? JSON.stringify(result)
+      : `Wrote ${Object.entries(result.splits)
+          .map(([s, v]) => `${s}: ${v.tokens} tokens`)
+          .join(', ')} to ${outDir}`
+  )
 }

@@ -37,7 +37,24 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
     if (m.jobId !== jobId) return
     const line = { step: m.step, ...m.values }
     if (values.json) console.log(JSON.stringify(line))
-    else bar.update(m.step, total, progressLine({ step: m.step, loss: m.values.loss, lr: m.values.lr, gradNorm: m.values.gradNorm, tokensPerSec: m.values.tokensPerSec, tokens: m.values.tokens, elapsed: m.values.elapsed, valLoss: m.values.valLoss }, total))
+    else
+      bar.update(
+        m.step,
+        total,
+        progressLine(
+          {
+            step: m.step,
+            loss: m.values.loss,
+            lr: m.values.lr,
+            gradNorm: m.values.gradNorm,
+            tokensPerSec: m.values.tokensPerSec,
+            tokens: m.values.tokens,
+            elapsed: m.values.elapsed,
+            valLoss: m.values.valLoss
+          },
+          total
+        )
+      )
   })
   workbench.supervisor.on('log', (l) => {
     if (l.jobId === jobId && !values.json && l.level !== 'info') console.error(l.text)
@@ -62,7 +79,13 @@ function buildParams(values: Record<string, string | boolean | undefined>): Trai
     return { resume: { runId: intFlag(str('resume'), 'resume', 0, 1), ...(str('step') ? { step: intFlag(str('step'), 'step', 0, 0) } : {}) } }
   }
   const overrides = {
-    ...(str('devices') ? { devices: str('devices')!.split(',').map((d) => d.trim()) } : {}),
+    ...(str('devices')
+      ? {
+          devices: str('devices')!
+            .split(',')
+            .map((d) => d.trim())
+        }
+      : {}),
     ...(str('backend') ? { backend: str('backend') } : {}),
     ...(str('steps') ? { steps: intFlag(str('steps'), 'steps', 0, 1) } : {})
   }

@@ -50,7 +50,11 @@ export class EvalWatchService {
     const had = this.repo.get(runId)
     const stored = this.repo.upsert(runId, settings)
     if (run.jobId !== null) {
-      this.supervisor.log(run.jobId, 'info', `${had ? 'Watch changed: e' : 'E'}ach checkpoint this run saves from now on gets an eval job (${describeWatch(settings)}), one at a time, as asked through evals.watch.`)
+      this.supervisor.log(
+        run.jobId,
+        'info',
+        `${had ? 'Watch changed: e' : 'E'}ach checkpoint this run saves from now on gets an eval job (${describeWatch(settings)}), one at a time, as asked through evals.watch.`
+      )
     }
     this.changed()
     return this.view(stored)

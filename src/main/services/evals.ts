@@ -39,7 +39,11 @@ export function checkTasks(tasks: readonly string[], numFewshot: number): void {
   const unknown = tasks.filter((t) => !known.has(t))
   if (unknown.length) throw new ApiError('bad_input', `Unknown eval task${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}. Known tasks: ${[...known].join(', ')}.`)
   const zeroShot = TASKS.filter((t) => t.zeroShotOnly && tasks.includes(t.name)).map((t) => t.name)
-  if (numFewshot > 0 && zeroShot.length) throw new ApiError('bad_input', `${zeroShot.join(', ')} ${zeroShot.length > 1 ? 'are' : 'is'} zero-shot only (the harness asserts num_fewshot == 0); evaluate ${zeroShot.length > 1 ? 'them' : 'it'} with numFewshot 0.`)
+  if (numFewshot > 0 && zeroShot.length)
+    throw new ApiError(
+      'bad_input',
+      `${zeroShot.join(', ')} ${zeroShot.length > 1 ? 'are' : 'is'} zero-shot only (the harness asserts num_fewshot == 0); evaluate ${zeroShot.length > 1 ? 'them' : 'it'} with numFewshot 0.`
+    )
 }
 
 export class EvalService {
@@ -68,7 +72,8 @@ export class EvalService {
     const dirs = [...new Set(config.checkpoints.map((c) => path.resolve(c)))]
     for (const dir of dirs) {
       for (const file of ['model.safetensors', 'config.json']) {
-        if (!fs.existsSync(path.join(dir, file))) throw new ApiError('bad_input', `${dir} is not a checkpoint folder: it has no ${file}. Choose a run's step-N folder or a folder with model.safetensors and config.json.`)
+        if (!fs.existsSync(path.join(dir, file)))
+          throw new ApiError('bad_input', `${dir} is not a checkpoint folder: it has no ${file}. Choose a run's step-N folder or a folder with model.safetensors and config.json.`)
       }
     }
     return { config: { ...config, checkpoints: dirs }, checkpoints: dirs.map((dir) => ({ dir, label: this.label(dir) })), dataDir: this.workspace.evalDataDir }
@@ -106,7 +111,17 @@ export class EvalService {
         this.cache.put(m.fingerprint, m.entries)
         break
       case 'eval-task': {
-        const rows = this.results.record({ jobId, checkpoint: m.checkpoint, fingerprint: m.fingerprint, task: m.task, numFewshot: m.numFewshot, limit: m.limit, result: m.result, error: m.error, samples: m.samples })
+        const rows = this.results.record({
+          jobId,
+          checkpoint: m.checkpoint,
+          fingerprint: m.fingerprint,
+          task: m.task,
+          numFewshot: m.numFewshot,
+          limit: m.limit,
+          result: m.result,
+          error: m.error,
+          samples: m.samples
+        })
         const failures: EvalTaskFailure[] = m.error ? [{ jobId, checkpoint: m.checkpoint, numFewshot: m.numFewshot, task: m.task, message: m.error }] : []
         this.emit({ event: 'eval', data: { jobId, rows, failures } })
         break

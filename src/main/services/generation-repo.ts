@@ -63,20 +63,16 @@ export class GenerationsRepo {
 
   constructor(db: Db) {
     this.s = {
-      insert: db.prepare(
-        `INSERT INTO generations (checkpoint, prompt, params, output, state, compare_group, job_id, created_at) VALUES (?, ?, ?, '', 'running', ?, ?, ?)`
-      ),
-      finish: db.prepare(
-        `UPDATE generations SET output = ?, state = ?, stop_reason = ?, tokens = ?, duration_seconds = ?, message = ?, token_info = ? WHERE id = ?`
-      ),
+      insert: db.prepare(`INSERT INTO generations (checkpoint, prompt, params, output, state, compare_group, job_id, created_at) VALUES (?, ?, ?, '', 'running', ?, ?, ?)`),
+      finish: db.prepare(`UPDATE generations SET output = ?, state = ?, stop_reason = ?, tokens = ?, duration_seconds = ?, message = ?, token_info = ? WHERE id = ?`),
       get: db.prepare(`SELECT ${SUMMARY}, token_info FROM generations WHERE id = ?`),
       recent: db.prepare(`SELECT ${SUMMARY} FROM generations ORDER BY id DESC LIMIT ?`),
       search: db.prepare(
-        `SELECT ${SUMMARY.split(', ').map((c) => 'g.' + c).join(', ')} FROM generations_fts f JOIN generations g ON g.id = f.rowid WHERE generations_fts MATCH ? ORDER BY g.id DESC LIMIT ?`
+        `SELECT ${SUMMARY.split(', ')
+          .map((c) => 'g.' + c)
+          .join(', ')} FROM generations_fts f JOIN generations g ON g.id = f.rowid WHERE generations_fts MATCH ? ORDER BY g.id DESC LIMIT ?`
       ),
-      interrupted: db.prepare(
-        `UPDATE generations SET state = 'failed', stop_reason = 'error', message = 'Interrupted: the workbench stopped during this generation.' WHERE state = 'running'`
-      )
+      interrupted: db.prepare(`UPDATE generations SET state = 'failed', stop_reason = 'error', message = 'Interrupted: the workbench stopped during this generation.' WHERE state = 'running'`)
     }
   }
 

@@ -155,7 +155,10 @@ export class GenerationService {
     }
   }
 
-  private complete(requestId: string, f: { text?: string; state: 'done' | 'stopped' | 'failed'; stopReason: GenerationRecord['stopReason'] & string; durationSeconds?: number; message: string | null }): void {
+  private complete(
+    requestId: string,
+    f: { text?: string; state: 'done' | 'stopped' | 'failed'; stopReason: GenerationRecord['stopReason'] & string; durationSeconds?: number; message: string | null }
+  ): void {
     const p = this.pending.get(requestId)
     if (!p) return
     this.pending.delete(requestId)
@@ -182,7 +185,8 @@ export class GenerationService {
       this.emit({ type: 'model', session: publicSession(session) })
     }
     for (const [id, p] of this.pending) {
-      if (p.jobId === job.id) this.complete(id, { state: 'failed', stopReason: 'error', message: `The generation worker ${job.state === 'failed' ? `failed: ${job.error}` : 'ended'} before this generation finished.` })
+      if (p.jobId === job.id)
+        this.complete(id, { state: 'failed', stopReason: 'error', message: `The generation worker ${job.state === 'failed' ? `failed: ${job.error}` : 'ended'} before this generation finished.` })
     }
   }
 

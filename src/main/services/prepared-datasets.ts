@@ -4,21 +4,19 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ApiError } from '../../shared/api'
-import {
-  type DatasetDetail,
-  type DatasetManifest,
-  type DatasetSummary,
-  type DuplicateReport,
-  PREPARE_STAGES,
-  type PrepareParams,
-  type StageSamples
-} from '../../shared/config/prepare'
+import { type DatasetDetail, type DatasetManifest, type DatasetSummary, type DuplicateReport, PREPARE_STAGES, type PrepareParams, type StageSamples } from '../../shared/config/prepare'
 
 const MANIFEST = 'manifest.json'
 const DATASET_ID = /^[A-Za-z0-9._-]+$/
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'webtext'
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'webtext'
+  )
 }
 
 /** Makes every source path absolute and checks it exists; picks the dataset folder. */

@@ -24,7 +24,7 @@ export function resolveWorkspace(root = process.env.GPTW_HOME || path.join(os.ho
   try {
     for (const dir of [ws.root, ws.datasetsDir, ws.runsDir, ws.evalDataDir]) fs.mkdirSync(dir, { recursive: true })
   } catch (err) {
-    throw new Error(`Cannot create the workspace at ${abs} (${(err as Error).message}). Set GPTW_HOME to a writable folder.`)
+    throw new Error(`Cannot create the workspace at ${abs} (${(err as Error).message}). Set GPTW_HOME to a writable folder.`, { cause: err })
   }
   return ws
 }

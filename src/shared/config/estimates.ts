@@ -73,7 +73,11 @@ export function estimateStepTime(config: MeasuredRun['config'], reference: Measu
   const tokensPerStep = config.batchSize * config.model.nCtx
   const flops = tokensPerStep * flopsPerToken(config.model)
   if (reference && sameShape(reference.config, config)) {
-    return { seconds: tokensPerStep / reference.tokensPerSec, kind: 'measured', source: `measured: run #${reference.runId} trained this shape at ${Math.round(reference.tokensPerSec).toLocaleString('en-US')} tokens/s${reference.backend ? ` on ${reference.backend}` : ''}` }
+    return {
+      seconds: tokensPerStep / reference.tokensPerSec,
+      kind: 'measured',
+      source: `measured: run #${reference.runId} trained this shape at ${Math.round(reference.tokensPerSec).toLocaleString('en-US')} tokens/s${reference.backend ? ` on ${reference.backend}` : ''}`
+    }
   }
   if (reference) {
     const achieved = reference.tokensPerSec * flopsPerToken(reference.config.model)

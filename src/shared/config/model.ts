@@ -11,7 +11,12 @@ export const ModelConfig = z
     /** Context length (block size, n_positions). */
     nCtx: z.number().int().min(2).max(65536),
     /** The tokenizer's vocabulary; the embedding is padded up to a multiple of 64 for speed. */
-    vocabSize: z.number().int().min(2).max(1 << 20).default(GPT2_VOCAB),
+    vocabSize: z
+      .number()
+      .int()
+      .min(2)
+      .max(1 << 20)
+      .default(GPT2_VOCAB),
     dropout: z.number().min(0).max(0.9).default(0),
     layerNormEps: z.number().positive().max(0.1).default(1e-5)
   })

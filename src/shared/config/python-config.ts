@@ -350,13 +350,20 @@ function isRef(v: PyValue): v is PyRef {
 function arithmetic(op: string, a: PyValue, b: PyValue): PyValue {
   if (typeof a === 'number' && typeof b === 'number') {
     switch (op) {
-      case '+': return a + b
-      case '-': return a - b
-      case '*': return a * b
-      case '/': return a / b
-      case '//': return floorDiv(a, b)
-      case '%': return pyMod(a, b)
-      case '**': return a ** b
+      case '+':
+        return a + b
+      case '-':
+        return a - b
+      case '*':
+        return a * b
+      case '/':
+        return a / b
+      case '//':
+        return floorDiv(a, b)
+      case '%':
+        return pyMod(a, b)
+      case '**':
+        return a ** b
     }
   }
   if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b
@@ -393,7 +400,9 @@ export function formatPyValue(v: PyValue): string {
   if (Array.isArray(v)) return `(${v.map(formatPyValue).join(', ')})`
   switch (v.kind) {
     case 'dict':
-      return `dict(${Object.entries(v.entries).map(([k, x]) => `${k}=${formatPyValue(x)}`).join(', ')})`
+      return `dict(${Object.entries(v.entries)
+        .map(([k, x]) => `${k}=${formatPyValue(x)}`)
+        .join(', ')})`
     case 'ref':
       return v.name
     case 'call':

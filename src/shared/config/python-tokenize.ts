@@ -23,8 +23,74 @@ export interface Token {
   indented?: boolean
 }
 
-export const STATEMENT_KEYWORDS = new Set(['def', 'class', 'if', 'elif', 'else', 'for', 'while', 'with', 'try', 'except', 'finally', 'return', 'lambda', 'del', 'global', 'nonlocal', 'assert', 'raise', 'yield', 'async', 'await', 'pass', 'break', 'continue'])
-const OPERATORS = ['**=', '//=', '>>=', '<<=', '**', '//', '==', '!=', '<=', '>=', '+=', '-=', '*=', '/=', '%=', '->', ':=', '+', '-', '*', '/', '%', '(', ')', '[', ']', '{', '}', ',', ':', '.', '=', '<', '>', '@', '&', '|', '^', '~', ';']
+export const STATEMENT_KEYWORDS = new Set([
+  'def',
+  'class',
+  'if',
+  'elif',
+  'else',
+  'for',
+  'while',
+  'with',
+  'try',
+  'except',
+  'finally',
+  'return',
+  'lambda',
+  'del',
+  'global',
+  'nonlocal',
+  'assert',
+  'raise',
+  'yield',
+  'async',
+  'await',
+  'pass',
+  'break',
+  'continue'
+])
+const OPERATORS = [
+  '**=',
+  '//=',
+  '>>=',
+  '<<=',
+  '**',
+  '//',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '->',
+  ':=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ':',
+  '.',
+  '=',
+  '<',
+  '>',
+  '@',
+  '&',
+  '|',
+  '^',
+  '~',
+  ';'
+]
 
 export function tokenize(source: string): Token[] {
   const tokens: Token[] = []
@@ -116,4 +182,3 @@ export function tokenize(source: string): Token[] {
   tokens.push({ type: 'eof', value: '', line, start: i, end: i })
   return tokens
 }
-

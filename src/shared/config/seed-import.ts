@@ -156,12 +156,36 @@ class SeedMapper {
       ...(this.options.dataset ? { dataset: this.options.dataset } : {})
     }
     if (!isDict(model)) {
-      this.items.push({ key: 'model', line: null, seed: '(missing)', status: 'approximated', target: 'model', value: JSON.stringify(draft.model), note: `No model dict: the ${presetName} preset's shape is used.` })
+      this.items.push({
+        key: 'model',
+        line: null,
+        seed: '(missing)',
+        status: 'approximated',
+        target: 'model',
+        value: JSON.stringify(draft.model),
+        note: `No model dict: the ${presetName} preset's shape is used.`
+      })
       return { draft, presetName }
     }
     const shape = `${draft.model.nLayer} layers x ${draft.model.nEmbd} wide, ${draft.model.nHead} heads`
-    if (known) this.add('model.type', model.entries.type, 'mapped', 'model', { nLayer: draft.model.nLayer, nHead: draft.model.nHead, nEmbd: draft.model.nEmbd }, `${typeName} is the ${presetName} preset's shape: ${shape}.`)
-    else this.add('model.type', model.entries.type ?? raw('(missing)'), 'unsupported', 'model', { nLayer: draft.model.nLayer, nHead: draft.model.nHead, nEmbd: draft.model.nEmbd }, `Unknown model builder ${typeName ?? ''}: its shape is not known here, so the gpt2-small shape (${shape}) was used; set the model fields by hand.`)
+    if (known)
+      this.add(
+        'model.type',
+        model.entries.type,
+        'mapped',
+        'model',
+        { nLayer: draft.model.nLayer, nHead: draft.model.nHead, nEmbd: draft.model.nEmbd },
+        `${typeName} is the ${presetName} preset's shape: ${shape}.`
+      )
+    else
+      this.add(
+        'model.type',
+        model.entries.type ?? raw('(missing)'),
+        'unsupported',
+        'model',
+        { nLayer: draft.model.nLayer, nHead: draft.model.nHead, nEmbd: draft.model.nEmbd },
+        `Unknown model builder ${typeName ?? ''}: its shape is not known here, so the gpt2-small shape (${shape}) was used; set the model fields by hand.`
+      )
     for (const [key, value] of Object.entries(model.entries)) {
       if (key === 'type') continue
       const target = MODEL_KWARGS[key]
@@ -169,7 +193,14 @@ class SeedMapper {
         ;(draft.model as Record<string, number>)[target] = value
         this.add(`model.${key}`, value, 'mapped', `model.${target}`, value, 'Model shape argument.')
       } else if (key === 'checkpoint') {
-        this.add('model.checkpoint', value, value ? 'unsupported' : 'ignored', null, undefined, value ? 'Activation checkpointing is not done: every activation is kept for the backward pass (the memory estimate counts them).' : 'Off in the seed too.')
+        this.add(
+          'model.checkpoint',
+          value,
+          value ? 'unsupported' : 'ignored',
+          null,
+          undefined,
+          value ? 'Activation checkpointing is not done: every activation is kept for the backward pass (the memory estimate counts them).' : 'Off in the seed too.'
+        )
       } else if (key === 'dtype') {
         this.add('model.dtype', value, 'unsupported', null, undefined, 'Half-precision weights are not supported: the model trains in float32.')
       } else if (key === 'num_chunks') {
@@ -185,7 +216,14 @@ class SeedMapper {
     const seqLen = this.get('SEQ_LEN')
     if (typeof seqLen === 'number') {
       draft.model.nCtx = seqLen
-      this.add('SEQ_LEN', seqLen, 'approximated', 'model.nCtx', seqLen, 'Context length. The seed cuts each document to SEQ_LEN and pads it (pads count in the loss); here training windows of SEQ_LEN tokens are cut from the packed token stream, so no compute goes to padding.')
+      this.add(
+        'SEQ_LEN',
+        seqLen,
+        'approximated',
+        'model.nCtx',
+        seqLen,
+        'Context length. The seed cuts each document to SEQ_LEN and pads it (pads count in the loss); here training windows of SEQ_LEN tokens are cut from the packed token stream, so no compute goes to padding.'
+      )
     }
     const devices = draft.devices?.length ?? 1
     const perProcess = this.get('BATCH_SIZE')
@@ -194,12 +232,26 @@ class SeedMapper {
     const micro = this.get('NUM_MICRO_BATCHES')
     if (typeof perProcess === 'number') {
       draft.batchSize = perProcess * devices * ga
-      this.add('BATCH_SIZE', perProcess, 'mapped', 'batchSize', draft.batchSize, `The seed's BATCH_SIZE is per data-parallel process; batchSize here is the whole step's batch: ${perProcess} x ${devices} device(s)${ga > 1 ? ` x ${ga} accumulation steps` : ''}.`)
+      this.add(
+        'BATCH_SIZE',
+        perProcess,
+        'mapped',
+        'batchSize',
+        draft.batchSize,
+        `The seed's BATCH_SIZE is per data-parallel process; batchSize here is the whole step's batch: ${perProcess} x ${devices} device(s)${ga > 1 ? ` x ${ga} accumulation steps` : ''}.`
+      )
     }
     if (ga > 1) this.add('gradient_accumulation', ga, 'mapped', 'microBatches', ga, 'Gradients of this many micro-batches are summed before each update.')
     if (typeof micro === 'number') {
       draft.microBatches = micro * ga
-      this.add('NUM_MICRO_BATCHES', micro, 'approximated', 'microBatches', draft.microBatches, "The seed splits each batch into micro-batches to fill its pipeline; here they are accumulated one after another on each device (same gradients, no pipeline).")
+      this.add(
+        'NUM_MICRO_BATCHES',
+        micro,
+        'approximated',
+        'microBatches',
+        draft.microBatches,
+        'The seed splits each batch into micro-batches to fill its pipeline; here they are accumulated one after another on each device (same gradients, no pipeline).'
+      )
     } else if (ga > 1) {
       draft.microBatches = ga
     }
@@ -211,9 +263,10 @@ class SeedMapper {
     const type = refName(opt.entries.type) ?? '(missing)'
     const short = type.split('.').at(-1)!
     if (ADAM_TYPES.has(short)) {
-      const note = short === 'Adam'
-        ? "torch's Adam adds weight decay to the gradient (L2); this engine's AdamW decays the weights directly (decoupled). Same without weight decay."
-        : `${short} is Adam with decoupled weight decay, as here${short === 'HybridAdam' || short === 'CPUAdam' ? '; its CPU placement of optimizer state is not done (the state stays with the model)' : ''}.`
+      const note =
+        short === 'Adam'
+          ? "torch's Adam adds weight decay to the gradient (L2); this engine's AdamW decays the weights directly (decoupled). Same without weight decay."
+          : `${short} is Adam with decoupled weight decay, as here${short === 'HybridAdam' || short === 'CPUAdam' ? '; its CPU placement of optimizer state is not done (the state stays with the model)' : ''}.`
       this.add('optimizer.type', raw(type), short === 'Adam' ? 'approximated' : 'mapped', 'optimizer', 'AdamW', note)
     } else {
       this.add('optimizer.type', raw(type), 'unsupported', 'optimizer', 'AdamW', `${type} is not available: this engine trains with AdamW.`)
@@ -243,7 +296,8 @@ class SeedMapper {
         this.add(`optimizer.${key}`, value, 'unsupported', null, undefined, `The optimizer argument ${key} has no counterpart here.`)
       }
     }
-    if (!('betas' in opt.entries)) this.add('optimizer (betas, eps)', raw('(not set)'), 'mapped', 'optimizer.beta1, beta2, eps', [0.9, 0.999, 1e-8], "Not set in the seed, so torch's Adam defaults: betas (0.9, 0.999), eps 1e-8.")
+    if (!('betas' in opt.entries))
+      this.add('optimizer (betas, eps)', raw('(not set)'), 'mapped', 'optimizer.beta1, beta2, eps', [0.9, 0.999, 1e-8], "Not set in the seed, so torch's Adam defaults: betas (0.9, 0.999), eps 1e-8.")
   }
 
   private epochs(draft: Draft): void {
@@ -253,21 +307,50 @@ class SeedMapper {
     const trainTokens = this.options.trainTokens
     if (trainTokens && trainTokens > 0) {
       draft.steps = Math.max(1, Math.floor((epochs * trainTokens) / tokensPerStep))
-      this.add('NUM_EPOCHS', epochs, 'approximated', 'steps', draft.steps, `${epochs} passes over the dataset's ${trainTokens.toLocaleString('en-US')} train tokens at ${tokensPerStep.toLocaleString('en-US')} tokens per step. The seed counts epochs in documents; here an epoch is the dataset's tokens once.`)
+      this.add(
+        'NUM_EPOCHS',
+        epochs,
+        'approximated',
+        'steps',
+        draft.steps,
+        `${epochs} passes over the dataset's ${trainTokens.toLocaleString('en-US')} train tokens at ${tokensPerStep.toLocaleString('en-US')} tokens per step. The seed counts epochs in documents; here an epoch is the dataset's tokens once.`
+      )
     } else {
-      this.add('NUM_EPOCHS', epochs, 'approximated', 'steps', draft.steps, `Epochs need the dataset's size: pick a dataset and import again, or set steps (${draft.steps} kept from the preset). Steps = epochs x train tokens / (batchSize x nCtx).`)
+      this.add(
+        'NUM_EPOCHS',
+        epochs,
+        'approximated',
+        'steps',
+        draft.steps,
+        `Epochs need the dataset's size: pick a dataset and import again, or set steps (${draft.steps} kept from the preset). Steps = epochs x train tokens / (batchSize x nCtx).`
+      )
     }
     const warmup = Math.round((draft.steps! * SEED_WARMUP_EPOCHS) / epochs)
     draft.schedule = { decay: 'linear', warmupSteps: warmup }
     draft.optimizer.minLr = 0
-    this.items.push({ key: 'lr schedule', line: null, seed: `LinearWarmupLR(total_steps=NUM_EPOCHS, warmup_steps=${SEED_WARMUP_EPOCHS})`, status: 'approximated', target: 'schedule', value: JSON.stringify({ decay: 'linear', warmupSteps: warmup, minLr: 0 }), note: `train_gpt.py warms up for ${SEED_WARMUP_EPOCHS} of ${epochs} epochs, then decays linearly to 0, stepping once per epoch; here the same shape is stepped every step (${warmup} warm-up steps).` })
+    this.items.push({
+      key: 'lr schedule',
+      line: null,
+      seed: `LinearWarmupLR(total_steps=NUM_EPOCHS, warmup_steps=${SEED_WARMUP_EPOCHS})`,
+      status: 'approximated',
+      target: 'schedule',
+      value: JSON.stringify({ decay: 'linear', warmupSteps: warmup, minLr: 0 }),
+      note: `train_gpt.py warms up for ${SEED_WARMUP_EPOCHS} of ${epochs} epochs, then decays linearly to 0, stepping once per epoch; here the same shape is stepped every step (${warmup} warm-up steps).`
+    })
   }
 
   private fp16(draft: Draft): void {
     const fp16 = this.get('fp16')
     if (fp16 === undefined) return
     const mode = isDict(fp16) ? fp16.entries.mode : fp16
-    this.add('fp16', fp16, 'unsupported', null, undefined, `Mixed precision (${mode !== undefined ? formatPyValue(mode) : 'on'}) is not supported: the model trains in float32, with about twice the seed's activation memory.`)
+    this.add(
+      'fp16',
+      fp16,
+      'unsupported',
+      null,
+      undefined,
+      `Mixed precision (${mode !== undefined ? formatPyValue(mode) : 'on'}) is not supported: the model trains in float32, with about twice the seed's activation memory.`
+    )
     const clip = isDict(fp16) ? fp16.entries.clip_grad_norm : undefined
     if (typeof clip === 'number') {
       draft.optimizer.gradClip = clip
@@ -284,11 +367,31 @@ class SeedMapper {
     }
     const level = zero.entries.level
     const sharded = typeof level === 'number' ? `ZeRO stage ${level}` : 'ZeRO (sharded parameters, gradients and optimizer state)'
-    this.add('zero', raw(typeof level === 'number' ? `dict(level=${level}, ...)` : `dict(${Object.keys(zero.entries).map((k) => `${k}=...`).join(', ')})`), 'unsupported', null, undefined, `${sharded} is not supported: every device keeps a full copy of the parameters, gradients and optimizer state (data parallel).`)
+    this.add(
+      'zero',
+      raw(
+        typeof level === 'number'
+          ? `dict(level=${level}, ...)`
+          : `dict(${Object.keys(zero.entries)
+              .map((k) => `${k}=...`)
+              .join(', ')})`
+      ),
+      'unsupported',
+      null,
+      undefined,
+      `${sharded} is not supported: every device keeps a full copy of the parameters, gradients and optimizer state (data parallel).`
+    )
     for (const [path, value] of walk(zero, 'zero')) {
       const key = path.split('.').at(-1)!
       if (key === 'device' && (value === 'nvme' || value === 'cpu')) {
-        this.add(path, value, 'unsupported', null, undefined, value === 'nvme' ? 'NVMe offload is not supported: everything stays in device memory.' : 'CPU offload is not supported: everything stays in device memory.')
+        this.add(
+          path,
+          value,
+          'unsupported',
+          null,
+          undefined,
+          value === 'nvme' ? 'NVMe offload is not supported: everything stays in device memory.' : 'CPU offload is not supported: everything stays in device memory.'
+        )
       } else if ((key === 'cpu_offload' && value === true) || (key === 'tensor_placement_policy' && (value === 'cpu' || value === 'auto'))) {
         this.add(path, value, 'unsupported', null, undefined, 'Offloading to CPU memory is not supported.')
       } else if (key === 'clip_grad' && typeof value === 'number') {
@@ -310,11 +413,26 @@ class SeedMapper {
     const tensorSize = typeof tensor === 'number' ? tensor : isDict(tensor) && typeof tensor.entries.size === 'number' ? tensor.entries.size : 1
     const mode = isDict(tensor) ? tensor.entries.mode : null
     const pp = typeof pipeline === 'number' ? pipeline : 1
-    if (pp > 1) this.add('parallel.pipeline', pipeline!, 'unsupported', 'parallel.pipeline', 1, `Pipeline parallel over ${pp} stages is not supported: this engine runs data parallel only (a whole model per device).`)
+    if (pp > 1)
+      this.add(
+        'parallel.pipeline',
+        pipeline!,
+        'unsupported',
+        'parallel.pipeline',
+        1,
+        `Pipeline parallel over ${pp} stages is not supported: this engine runs data parallel only (a whole model per device).`
+      )
     else this.add('parallel.pipeline', pipeline ?? 1, 'mapped', 'parallel.pipeline', 1, 'No pipeline parallelism, as here.')
     if (tensorSize > 1) {
       const how = typeof mode === 'string' ? ` (${mode})` : ''
-      this.add('parallel.tensor', tensor!, 'unsupported', 'parallel.tensor', 1, `Tensor parallel size ${tensorSize}${how} is not supported: this engine runs data parallel only. The seed ran data parallel = GPUs / (${tensorSize} x ${pp}); here every device listed runs a whole replica.`)
+      this.add(
+        'parallel.tensor',
+        tensor!,
+        'unsupported',
+        'parallel.tensor',
+        1,
+        `Tensor parallel size ${tensorSize}${how} is not supported: this engine runs data parallel only. The seed ran data parallel = GPUs / (${tensorSize} x ${pp}); here every device listed runs a whole replica.`
+      )
     } else {
       this.add('parallel.tensor', tensor ?? 1, 'mapped', 'parallel.tensor', 1, 'No tensor parallelism, as here.')
     }

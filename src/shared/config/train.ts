@@ -13,7 +13,11 @@ export const TrainConfig = z
     /** A token shard folder (train.bin, val.bin, meta.json); omitted: the bundled sample corpus. */
     dataset: z.string().min(1).optional(),
     /** Sequences per optimizer step, across all devices and micro-batches. */
-    batchSize: z.number().int().min(1).max(1 << 16),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 16),
     /** Gradient accumulation: each device's share is split into this many micro-batches. */
     microBatches: z.number().int().min(1).max(1024).default(1),
     steps: z.number().int().min(1).max(1e9),
@@ -49,7 +53,12 @@ export const TrainConfig = z
         keepLast: z.number().int().min(1).default(3)
       })
       .prefault({}),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1337),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1337),
     backend: BackendChoice.default('auto'),
     devices: z.array(DeviceId).min(1).max(64).default(['cpu:0']),
     /** The seed's parallel dict; this engine runs data parallel only. */

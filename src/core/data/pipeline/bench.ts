@@ -39,7 +39,10 @@ function chapterPages(limit: number): { name: string; html: string; textBytes: n
   const pages: { name: string; html: string; textBytes: number }[] = []
   for (let n = 1; n <= Math.min(limit, 135); n++) {
     const text = fs.readFileSync(path.join(dir, `chapter_${n}.txt`), 'utf8')
-    const [title, ...paragraphs] = text.split(/\n\s*\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean)
+    const [title, ...paragraphs] = text
+      .split(/\n\s*\n/)
+      .map((p) => p.replace(/\s+/g, ' ').trim())
+      .filter(Boolean)
     const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><nav><a href="/">Home</a> | <a href="/toc">Contents</a></nav><article><h1>${escape(title)}</h1>${paragraphs.map((p) => `<p>${escape(p)}</p>`).join('')}</article><footer>Moby Dick, Herman Melville, 1851</footer></body></html>`
     pages.push({ name: `chapter-${String(n).padStart(3, '0')}.html`, html, textBytes: Buffer.byteLength(text) })
   }

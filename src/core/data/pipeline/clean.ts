@@ -79,7 +79,7 @@ async function* readJsonArray(file: string): AsyncGenerator<JsonlLine<Partial<Do
   try {
     items = JSON.parse(fs.readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new Error(`${file} starts like a JSON array but does not parse (${(err as Error).message}). Fix it, or write one JSON object per line.`)
+    throw new Error(`${file} starts like a JSON array but does not parse (${(err as Error).message}). Fix it, or write one JSON object per line.`, { cause: err })
   }
   if (!Array.isArray(items)) throw new Error(`${file} is not a JSON array of documents.`)
   for (const [i, value] of items.entries()) {

@@ -65,7 +65,17 @@ async function extractOne({ job, tally }: StageEnv, out: AtomicJsonlWriter, html
   tally.bytesIn += bytes
   const doc = tryExtract(html)
   if (doc instanceof Error) tally.drop('parse-error', url, { detail: doc.message, sample: () => ({ url, text: doc.message }) })
-  else if (!doc) tally.drop('no-main-text', url, { sample: () => ({ url, text: html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 400) }) })
+  else if (!doc)
+    tally.drop('no-main-text', url, {
+      sample: () => ({
+        url,
+        text: html
+          .replace(/<[^>]*>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 400)
+      })
+    })
   else {
     out.write({ url, title: doc.title, text: doc.text } satisfies DocRecord)
     tally.keep(() => ({ url, title: doc.title, text: doc.text }))

@@ -15,9 +15,7 @@ export interface FetchedPage {
   html: string
 }
 
-export type FetchOutcome =
-  | { ok: true; page: FetchedPage }
-  | { ok: false; reason: string; detail: string; retryable: boolean; retryAfterMs?: number }
+export type FetchOutcome = { ok: true; page: FetchedPage } | { ok: false; reason: string; detail: string; retryable: boolean; retryAfterMs?: number }
 
 type DownloadSettings = PrepareConfig['download']
 

@@ -21,7 +21,7 @@ export function readManifest(dir: string): DatasetManifest | null {
     if (manifest.format !== 'gptw-dataset-v1') throw new Error(`unknown format ${String(manifest.format)}`)
     return manifest
   } catch (err) {
-    throw new Error(`The dataset manifest ${file} cannot be read (${(err as Error).message}). Move the folder aside or choose another dataset folder.`)
+    throw new Error(`The dataset manifest ${file} cannot be read (${(err as Error).message}). Move the folder aside or choose another dataset folder.`, { cause: err })
   }
 }
 

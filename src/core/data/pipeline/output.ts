@@ -60,7 +60,7 @@ export const outputStage: StageDef = {
       { input: path.join(dir, FILES.trainData), outDir: tokensDir, valFraction: config.output.valFraction },
       {
         ...job,
-        progress: (done, total) => tally.progress(docs.length + (docs.length * done) / Math.max(total, 1), docs.length * 2, 'documents', size + done),
+        progress: (done, total) => tally.progress(docs.length + (docs.length * done) / Math.max(total, 1), docs.length * 2, 'documents', size + done)
       }
     )
     for (const [split, info] of Object.entries(result.splits)) tally.note(`tokens-${split}`, info.tokens)

@@ -48,7 +48,17 @@ export async function runPipeline(config: PrepareConfig, dir: string, job: JobCo
   const result = readResult(dir, manifest)
   manifest.result = result
   saveManifest(dir, manifest)
-  job.progress(1, 1, `Done: ${result.documents} documents${result.tokensDir ? `, ${Object.entries(result.tokens).map(([s, n]) => `${s} ${n} tokens`).join(', ')}` : ''}`)
+  job.progress(
+    1,
+    1,
+    `Done: ${result.documents} documents${
+      result.tokensDir
+        ? `, ${Object.entries(result.tokens)
+            .map(([s, n]) => `${s} ${n} tokens`)
+            .join(', ')}`
+        : ''
+    }`
+  )
   return result
 }
 
@@ -84,7 +94,9 @@ async function runStage(stage: StageDef, index: number, fingerprint: string, man
   Object.assign(record, counts(tally), { status: 'done', outputs: [...outputs, `${FILES.dropped}/${stage.name}.jsonl`], endedAt: ended, seconds: (ended - started) / 1000, live: null })
   writeJsonAtomic(path.join(dir, SAMPLES_DIR, `${stage.name}.json`), tally.samples)
   saveManifest(dir, manifest)
-  const dropped = Object.entries(tally.dropped).map(([reason, n]) => `${reason} ${n}`).join(', ')
+  const dropped = Object.entries(tally.dropped)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ')
   job.log(`${label}: ${tally.input} in, ${tally.kept} kept${dropped ? `, dropped: ${dropped}` : ''} (${record.seconds.toFixed(1)} s)`)
 }
 
@@ -93,7 +105,10 @@ function counts(t: StageTally) {
 }
 
 export function describeLive(live: StageLive): string {
-  const amount = live.unit === 'bytes' ? `${mb(live.done)} of ${mb(live.total)}` : `${live.done.toLocaleString('en-US')} of ${live.total.toLocaleString('en-US')} ${live.unit}${live.bytes ? ` (${mb(live.bytes)})` : ''}`
+  const amount =
+    live.unit === 'bytes'
+      ? `${mb(live.done)} of ${mb(live.total)}`
+      : `${live.done.toLocaleString('en-US')} of ${live.total.toLocaleString('en-US')} ${live.unit}${live.bytes ? ` (${mb(live.bytes)})` : ''}`
   const eta = live.etaSeconds === null ? '' : `, ETA ${formatSeconds(live.etaSeconds)}`
   return `${amount}, ${mb(live.rate)}/s${eta}`
 }
@@ -109,6 +124,10 @@ function formatSeconds(s: number): string {
 function readResult(dir: string, manifest: DatasetManifest): PrepareResult {
   const out = manifest.stages.output
   const tokensDir = out.outputs.includes(FILES.tokens) ? path.join(dir, FILES.tokens) : null
-  const tokens = Object.fromEntries(Object.entries(out.notes).filter(([k]) => k.startsWith('tokens-')).map(([k, v]) => [k.slice('tokens-'.length), v]))
+  const tokens = Object.fromEntries(
+    Object.entries(out.notes)
+      .filter(([k]) => k.startsWith('tokens-'))
+      .map(([k, v]) => [k.slice('tokens-'.length), v])
+  )
   return { trainData: path.join(dir, FILES.trainData), tokensDir, documents: out.kept, tokens }
 }

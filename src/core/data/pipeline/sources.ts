@@ -117,7 +117,10 @@ export const sourcesStage: StageDef = {
       tally.input++
       tally.keep(() => ({ url: file, text: '' }))
     }
-    tally.note('urls', inventory.urlFiles.reduce((n, f) => n + f.urls, inventory.inlineUrls))
+    tally.note(
+      'urls',
+      inventory.urlFiles.reduce((n, f) => n + f.urls, inventory.inlineUrls)
+    )
     tally.note('html-files', inventory.htmlFiles.length)
     tally.note('json-files', inventory.jsonFiles.length)
     writeJsonAtomic(path.join(dir, FILES.sources), inventory)

@@ -8,10 +8,7 @@ import { type Ring, joinRing, listen } from './ring'
 
 export const PEER_RANK_ENV = 'GPTW_PEER_RANK'
 
-const PeerMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('port'), port: z.number().int() }),
-  z.object({ type: z.literal('error'), message: z.string() })
-])
+const PeerMessage = z.discriminatedUnion('type', [z.object({ type: z.literal('port'), port: z.number().int() }), z.object({ type: z.literal('error'), message: z.string() })])
 const CoordinatorMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job'), params: TrainWorkerParams, rank: z.number().int().positive() }),
   z.object({ type: z.literal('ring'), ports: z.array(z.number().int()) })
@@ -46,7 +43,8 @@ export async function startPeers(script: string, params: TrainWorkerParams, log:
       const child = fork(script, [], { env: { ...process.env, ...deviceEnv(params.config.devices[rank]), [PEER_RANK_ENV]: String(rank) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       peers.push(child)
       child.on('exit', (code, signal) => {
-        if (!stopping && (code !== 0 || signal)) rejectFailed(new Error(`Data-parallel worker ${rank} (${params.config.devices[rank]}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}.`))
+        if (!stopping && (code !== 0 || signal))
+          rejectFailed(new Error(`Data-parallel worker ${rank} (${params.config.devices[rank]}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}.`))
       })
       return new Promise<number>((resolve, reject) => {
         child.on('message', (raw) => {

@@ -77,7 +77,7 @@ async function connectWithRetry(port: number, timeoutMs: number): Promise<net.So
         socket.once('error', reject)
       })
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Could not reach the next data-parallel worker on port ${port}: ${(err as Error).message}`)
+      if (Date.now() > deadline) throw new Error(`Could not reach the next data-parallel worker on port ${port}: ${(err as Error).message}`, { cause: err })
       await new Promise((r) => setTimeout(r, 50))
     }
   }

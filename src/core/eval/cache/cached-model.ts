@@ -87,7 +87,10 @@ export class CachedLanguageModel implements LanguageModel {
       entries.forEach((e) => known.set(e.key, e.result))
       this.stats.computed += chunk.length
       store?.put(fingerprint, entries)
-      this.options.onAnswered?.(chunk.reduce((n, [k]) => n + copies.get(k)!, 0), 'model')
+      this.options.onAnswered?.(
+        chunk.reduce((n, [k]) => n + copies.get(k)!, 0),
+        'model'
+      )
     }
     return keys.map((k) => known.get(k)!)
   }

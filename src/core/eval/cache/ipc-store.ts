@@ -44,7 +44,7 @@ export class IpcEvalCacheStore implements EvalCacheStore {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId)
-        reject(new Error('The workbench did not answer the eval worker\'s cache lookup in time. Run again, or set noCache.'))
+        reject(new Error("The workbench did not answer the eval worker's cache lookup in time. Run again, or set noCache."))
       }, REPLY_TIMEOUT_MS)
       this.pending.set(requestId, (entries) => {
         clearTimeout(timer)

@@ -16,5 +16,7 @@ export function requestArgs(r: EvalRequest): unknown[] {
 }
 
 export function requestKey(fingerprint: string, r: EvalRequest): string {
-  return createHash('sha256').update(JSON.stringify([fingerprint, r.type, requestArgs(r)])).digest('hex')
+  return createHash('sha256')
+    .update(JSON.stringify([fingerprint, r.type, requestArgs(r)]))
+    .digest('hex')
 }

@@ -11,7 +11,7 @@ export function readZipEntries(file: string, wanted: (name: string) => boolean):
   try {
     entries = unzipSync(fs.readFileSync(file), { filter: (f) => wanted(f.name) })
   } catch (e) {
-    throw new Error(`${file} is not a readable zip archive (${(e as Error).message}); delete it to download it again.`)
+    throw new Error(`${file} is not a readable zip archive (${(e as Error).message}); delete it to download it again.`, { cause: e })
   }
   return new Map(Object.entries(entries).map(([k, v]) => [k, Buffer.from(v)]))
 }
@@ -39,7 +39,7 @@ export async function readTarEntries(file: string, wanted: (name: string) => boo
       }
     }
   } catch (e) {
-    throw new Error(`${file} is not a readable tar archive (${(e as Error).message}); delete it to download it again.`)
+    throw new Error(`${file} is not a readable tar archive (${(e as Error).message}); delete it to download it again.`, { cause: e })
   }
   return out
 }

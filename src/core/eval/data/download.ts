@@ -63,7 +63,9 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     const got = await sha256File(part)
     if (got !== options.sha256) {
       fs.rmSync(part)
-      throw new DownloadError(`${url} has SHA-256 ${got}, expected ${options.sha256}: the file differs from the one the harness used. The corrupt download was deleted; retry, or if a mirror serves a different copy on purpose, turn off checksum verification.`)
+      throw new DownloadError(
+        `${url} has SHA-256 ${got}, expected ${options.sha256}: the file differs from the one the harness used. The corrupt download was deleted; retry, or if a mirror serves a different copy on purpose, turn off checksum verification.`
+      )
     }
   }
   commitFile(part, dest)

@@ -21,6 +21,6 @@ export async function readParquetRows(file: string): Promise<Row[]> {
     const rows = await parquetReadObjects({ file: ab })
     return rows.map((r) => plain(r) as Row)
   } catch (e) {
-    throw new Error(`${file} is not a readable parquet file (${(e as Error).message}); delete it to download it again.`)
+    throw new Error(`${file} is not a readable parquet file (${(e as Error).message}); delete it to download it again.`, { cause: e })
   }
 }

@@ -9,7 +9,10 @@ import { readParquetRows, type Row } from './parquet'
 import { DEFAULT_SOURCES, hfParquetListUrl, resolveUrl, type DataSourceConfig, type HfDataset, type RemoteFile } from './sources'
 
 export class TaskDataUnavailable extends Error {
-  constructor(readonly task: string, message: string) {
+  constructor(
+    readonly task: string,
+    message: string
+  ) {
     super(`${task}: ${message}`)
   }
 }
@@ -88,7 +91,11 @@ export class EvalDataStore {
       } catch (e) {
         throw new TaskDataUnavailable(task, `could not reach ${listUrl} (${(e as Error).message}); check the network or the Hugging Face base URL setting.`)
       }
-      if (!response.ok) throw new TaskDataUnavailable(task, `${listUrl} answered HTTP ${response.status}: the dataset ${ds.repo} (${ds.config}/${split}) is not served there; check the Hugging Face base URL or mirror.`)
+      if (!response.ok)
+        throw new TaskDataUnavailable(
+          task,
+          `${listUrl} answered HTTP ${response.status}: the dataset ${ds.repo} (${ds.config}/${split}) is not served there; check the Hugging Face base URL or mirror.`
+        )
       const parsed = ParquetList.safeParse(await response.json().catch(() => null))
       if (!parsed.success || parsed.data.length === 0) throw new TaskDataUnavailable(task, `${listUrl} did not return a list of parquet file URLs.`)
       urls = parsed.data

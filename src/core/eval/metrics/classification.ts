@@ -33,7 +33,11 @@ export function f1Binary(golds: readonly Label[], preds: readonly Label[]): numb
 export function macroF1ThreeClass(golds: readonly number[], preds: readonly number[]): number {
   checkLengths(golds, preds)
   let sum = 0
-  for (const c of [0, 1, 2]) sum += f1Binary(golds.map((g) => g === c), preds.map((p) => p === c))
+  for (const c of [0, 1, 2])
+    sum += f1Binary(
+      golds.map((g) => g === c),
+      preds.map((p) => p === c)
+    )
   return sum / 3
 }
 

@@ -22,7 +22,12 @@ export function isPyFloat(text: string): boolean {
 
 /** str(float(text)): Python's shortest repr, fixed notation for exponents -4..15, else 1e+16 style. */
 export function pyFloatRepr(text: string): string {
-  const x = Number(text.trim().replace(/_/g, '').replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'))
+  const x = Number(
+    text
+      .trim()
+      .replace(/_/g, '')
+      .replace(/^([+-]?)inf(inity)?$/i, '$1Infinity')
+  )
   if (Number.isNaN(x) || /nan/i.test(text)) return 'nan'
   if (x === Infinity) return 'inf'
   if (x === -Infinity) return '-inf'

@@ -29,12 +29,72 @@ const texts = (items: MetricItem[]): [string, string][] =>
 export const MEAN: Aggregation = { aggregate: (items) => mean(nums(items)), stderr: 'mean', higherIsBetter: true }
 export const PERPLEXITY: Aggregation = { aggregate: (items) => perplexity(nums(items)), stderr: 'bootstrap', higherIsBetter: false }
 /** items (gold, pred): sklearn binary f1 */
-export const F1: Aggregation = { aggregate: (items) => { const p = pairs(items); return f1Binary(p.map((x) => x[0]), p.map((x) => x[1])) }, stderr: 'bootstrap', higherIsBetter: true }
+export const F1: Aggregation = {
+  aggregate: (items) => {
+    const p = pairs(items)
+    return f1Binary(
+      p.map((x) => x[0]),
+      p.map((x) => x[1])
+    )
+  },
+  stderr: 'bootstrap',
+  higherIsBetter: true
+}
 /** items (gold, pred): sklearn mcc */
-export const MCC: Aggregation = { aggregate: (items) => { const p = pairs(items); return matthewsCorrcoef(p.map((x) => x[0]), p.map((x) => x[1])) }, stderr: 'bootstrap', higherIsBetter: true }
+export const MCC: Aggregation = {
+  aggregate: (items) => {
+    const p = pairs(items)
+    return matthewsCorrcoef(
+      p.map((x) => x[0]),
+      p.map((x) => x[1])
+    )
+  },
+  stderr: 'bootstrap',
+  higherIsBetter: true
+}
 /** CB's items are (pred, gold): the mean of three one-vs-rest binary F1s, no stderr */
-export const CB_F1: Aggregation = { aggregate: (items) => { const p = pairs(items); return macroF1ThreeClass(p.map((x) => x[1]), p.map((x) => x[0])) }, stderr: 'none', higherIsBetter: true }
+export const CB_F1: Aggregation = {
+  aggregate: (items) => {
+    const p = pairs(items)
+    return macroF1ThreeClass(
+      p.map((x) => x[1]),
+      p.map((x) => x[0])
+    )
+  },
+  stderr: 'none',
+  higherIsBetter: true
+}
 /** items (reference, hypothesis), scored as a corpus */
-export const BLEU: Aggregation = { aggregate: (items) => { const t = texts(items); return corpusBleu(t.map((x) => x[1]), [t.map((x) => x[0])]).score }, stderr: 'bootstrap', higherIsBetter: true }
-export const CHRF: Aggregation = { aggregate: (items) => { const t = texts(items); return corpusChrf(t.map((x) => x[1]), [t.map((x) => x[0])]) }, stderr: 'bootstrap', higherIsBetter: true }
-export const TER: Aggregation = { aggregate: (items) => { const t = texts(items); return corpusTer(t.map((x) => x[1]), [t.map((x) => x[0])]) }, stderr: 'bootstrap', higherIsBetter: false }
+export const BLEU: Aggregation = {
+  aggregate: (items) => {
+    const t = texts(items)
+    return corpusBleu(
+      t.map((x) => x[1]),
+      [t.map((x) => x[0])]
+    ).score
+  },
+  stderr: 'bootstrap',
+  higherIsBetter: true
+}
+export const CHRF: Aggregation = {
+  aggregate: (items) => {
+    const t = texts(items)
+    return corpusChrf(
+      t.map((x) => x[1]),
+      [t.map((x) => x[0])]
+    )
+  },
+  stderr: 'bootstrap',
+  higherIsBetter: true
+}
+export const TER: Aggregation = {
+  aggregate: (items) => {
+    const t = texts(items)
+    return corpusTer(
+      t.map((x) => x[1]),
+      [t.map((x) => x[0])]
+    )
+  },
+  stderr: 'bootstrap',
+  higherIsBetter: false
+}

@@ -79,7 +79,12 @@ export function multipleChoiceTask<D extends MCDoc>(spec: MCTaskSpec<D>): Task<D
     ...spec,
     docToTarget: (doc) => ` ${doc.choices[doc.gold]}`,
     constructRequests: (doc, ctx) => doc.choices.map((c) => ll(ctx, ` ${c}`)),
-    processResults: (doc, results: EvalResult[]) => multipleChoiceScores(results.map((r) => llResult(r).logprob), doc.choices, doc.gold),
+    processResults: (doc, results: EvalResult[]) =>
+      multipleChoiceScores(
+        results.map((r) => llResult(r).logprob),
+        doc.choices,
+        doc.gold
+      ),
     aggregation: { acc: MEAN, acc_norm: MEAN }
   })
 }

@@ -12,9 +12,15 @@ import { defineTask, ll, llResult, type Split, type Task } from './types'
 
 // ---- SciQ
 const SCIQ = { url: 'https://ai2-public-datasets.s3.amazonaws.com/sciq/SciQ.zip', name: 'SciQ.zip', sha256: '7f3312f6ac6b09970b32942d106a8c44ec0dad46a0369f17d635aff8e348a87c' }
-interface SciQDoc extends MCDoc { source: string }
+interface SciQDoc extends MCDoc {
+  source: string
+}
 export const sciq = multipleChoiceTask<SciQDoc>({
-  name: 'sciq', version: 0, family: 'sciq', source: `${SCIQ.url} -> SciQ dataset-2 3/*.json`, splits: { train: true, validation: true, test: true },
+  name: 'sciq',
+  version: 0,
+  family: 'sciq',
+  source: `${SCIQ.url} -> SciQ dataset-2 3/*.json`,
+  splits: { train: true, validation: true, test: true },
   loadDocs: async (split: Split, store: EvalDataStore) => {
     const member = `SciQ dataset-2 3/${{ train: 'train', validation: 'valid', test: 'test' }[split]}.json`
     const zip = await store.file('sciq', SCIQ)
@@ -32,12 +38,20 @@ const QA4MRE = {
   name: 'QA4MRE-2013-EN_GS.xml',
   sha256: 'c60e5aa4ec77e0493ef0b11d46bd1d74d58a499a3a2f871b8cf3af9536f0f094'
 }
-interface QA4MREDoc extends MCDoc { source: string }
+interface QA4MREDoc extends MCDoc {
+  source: string
+}
 type XmlNode = Record<string, unknown>
 const asList = (x: unknown): XmlNode[] => (x === undefined ? [] : Array.isArray(x) ? (x as XmlNode[]) : [x as XmlNode])
 const textOf = (x: unknown): string => (typeof x === 'string' || typeof x === 'number' ? String(x) : typeof x === 'object' && x && '#text' in x ? String((x as XmlNode)['#text']) : '')
 export function parseQa4mre(xml: string): QA4MREDoc[] {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', trimValues: false, parseTagValue: false, isArray: (name) => ['topic', 'reading-test', 'q', 'answer'].includes(name) })
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    trimValues: false,
+    parseTagValue: false,
+    isArray: (name) => ['topic', 'reading-test', 'q', 'answer'].includes(name)
+  })
   const root = parser.parse(xml) as XmlNode
   const docs: QA4MREDoc[] = []
   const testSet = (root['test-set'] ?? {}) as XmlNode
@@ -56,7 +70,11 @@ export function parseQa4mre(xml: string): QA4MREDoc[] {
   return docs
 }
 export const qa4mre2013 = multipleChoiceTask<QA4MREDoc>({
-  name: 'qa4mre_2013', version: 0, family: 'qa4mre', source: 'UNED CLEF QA4MRE-2013-EN_GS.xml', splits: { test: true },
+  name: 'qa4mre_2013',
+  version: 0,
+  family: 'qa4mre',
+  source: 'UNED CLEF QA4MRE-2013-EN_GS.xml',
+  splits: { test: true },
   loadDocs: async (_split, store) => parseQa4mre(fs.readFileSync(await store.file('qa4mre_2013', QA4MRE), 'utf8')),
   docToText: (d) => `${d.source}\nQuestion: ${d.query}\nAnswer:`
 })
@@ -70,18 +88,25 @@ const LOGIQA_FILES: Record<Split, { name: string; sha256: string }> = {
 }
 export function parseLogiqa(text: string): MCDoc[] {
   const normalize = (s: string): string => s.replaceAll('.', '. ').trim()
-  return text.trim().split('\n\n').map((raw, i) => {
-    const lines = raw.split('\n')
-    if (lines.length < 7) throw new Error(`logiqa: record ${i + 1} has ${lines.length} lines, expected answer, passage, question and 4 options`)
-    const doc = { answerKey: lines[0].trim(), passage: normalize(lines[1]), question: normalize(lines[2]), options: lines.slice(3).map((o) => normalize(o.slice(2))) }
-    const letters = ['a', 'b', 'c', 'd']
-    let query = `Passage: ${doc.passage}\nQuestion: ${doc.question}\nChoices:\n`
-    doc.options.forEach((o, j) => (query += `${letters[j].toUpperCase()}. ${o}\n`))
-    return { query: query + 'Answer:', choices: doc.options, gold: letters.indexOf(doc.answerKey) }
-  })
+  return text
+    .trim()
+    .split('\n\n')
+    .map((raw, i) => {
+      const lines = raw.split('\n')
+      if (lines.length < 7) throw new Error(`logiqa: record ${i + 1} has ${lines.length} lines, expected answer, passage, question and 4 options`)
+      const doc = { answerKey: lines[0].trim(), passage: normalize(lines[1]), question: normalize(lines[2]), options: lines.slice(3).map((o) => normalize(o.slice(2))) }
+      const letters = ['a', 'b', 'c', 'd']
+      let query = `Passage: ${doc.passage}\nQuestion: ${doc.question}\nChoices:\n`
+      doc.options.forEach((o, j) => (query += `${letters[j].toUpperCase()}. ${o}\n`))
+      return { query: query + 'Answer:', choices: doc.options, gold: letters.indexOf(doc.answerKey) }
+    })
 }
 export const logiqa = multipleChoiceTask<MCDoc>({
-  name: 'logiqa', version: 0, family: 'logiqa', source: `${LOGIQA_BASE}/Test.txt`, splits: { train: true, validation: true, test: true },
+  name: 'logiqa',
+  version: 0,
+  family: 'logiqa',
+  source: `${LOGIQA_BASE}/Test.txt`,
+  splits: { train: true, validation: true, test: true },
   loadDocs: async (split, store) => {
     const f = LOGIQA_FILES[split]
     return parseLogiqa(fs.readFileSync(await store.file('logiqa', { url: `${LOGIQA_BASE}/${f.name}`, ...f }), 'utf8'))
@@ -97,7 +122,11 @@ export async function readCsvFromTar(task: string, tar: string, member: string):
 }
 type EthicsDoc = string[]
 export const ethicsCm = defineTask<EthicsDoc>({
-  name: 'ethics_cm', version: 0, family: 'ethics', source: `${ETHICS.url} -> ethics/commonsense/cm_test.csv`, splits: { train: true, test: true },
+  name: 'ethics_cm',
+  version: 0,
+  family: 'ethics',
+  source: `${ETHICS.url} -> ethics/commonsense/cm_test.csv`,
+  splits: { train: true, test: true },
   // the header row is skipped; long scenarios are kept
   loadDocs: async (split, store) => (await readCsvFromTar('ethics_cm', await store.file('ethics_cm', ETHICS), `ethics/commonsense/cm_${split === 'train' ? 'train' : 'test'}.csv`)).slice(1),
   docToText: (d) => `${d[1]}\nQuestion: Is this wrong?\nAnswer:`,
@@ -111,10 +140,21 @@ export const ethicsCm = defineTask<EthicsDoc>({
 })
 
 // ---- Arithmetic (GPT-3's two-digit addition)
-const ARITH = { url: 'https://raw.githubusercontent.com/openai/gpt-3/master/data/two_digit_addition.jsonl', name: 'two_digit_addition.jsonl', sha256: '75a54b7a3db3b23369df74fe440c23025f3d3c51f664300bd3d56632b2617b3d' }
-interface ArithmeticDoc { context: string; completion: string }
+const ARITH = {
+  url: 'https://raw.githubusercontent.com/openai/gpt-3/master/data/two_digit_addition.jsonl',
+  name: 'two_digit_addition.jsonl',
+  sha256: '75a54b7a3db3b23369df74fe440c23025f3d3c51f664300bd3d56632b2617b3d'
+}
+interface ArithmeticDoc {
+  context: string
+  completion: string
+}
 export const arithmetic2da = defineTask<ArithmeticDoc>({
-  name: 'arithmetic_2da', version: 0, family: 'arithmetic', source: ARITH.url, splits: { validation: true },
+  name: 'arithmetic_2da',
+  version: 0,
+  family: 'arithmetic',
+  source: ARITH.url,
+  splits: { validation: true },
   loadDocs: async (_split, store) =>
     readJsonl(await store.file('arithmetic_2da', ARITH), 'arithmetic_2da').map((row, i) => {
       const { context, completion } = row as { context?: unknown; completion?: unknown }

@@ -9,8 +9,17 @@ import { defineTask, textResult, until, type Split, type Task } from './types'
 
 // ---- DROP
 const DROP = { url: 'https://s3-us-west-2.amazonaws.com/allennlp/datasets/drop/drop_dataset.zip', name: 'drop_dataset.zip', sha256: '39d2278a29fd729de301b111a45f434c24834f40df8f4ff116d864589e3249d6' }
-interface DropAnswerJson { number?: string | number; spans?: string[]; date?: { day?: string; month?: string; year?: string } }
-interface DropDoc { id: string; passage: string; question: string; answers: string[][] }
+interface DropAnswerJson {
+  number?: string | number
+  spans?: string[]
+  date?: { day?: string; month?: string; year?: string }
+}
+interface DropDoc {
+  id: string
+  passage: string
+  question: string
+  answers: string[][]
+}
 /** parse_answer: a number, else the spans, else the date "day month year". */
 export function parseDropAnswer(a: DropAnswerJson): string[] {
   if (a.number !== undefined && a.number !== '') return [String(a.number)]
@@ -38,7 +47,11 @@ export function dropDocs(json: Record<string, { passage: string; qa_pairs: { que
   return docs
 }
 export const drop = defineTask<DropDoc>({
-  name: 'drop', version: 1, family: 'drop', source: `${DROP.url} -> drop_dataset/drop_dataset_dev.json`, splits: { train: true, validation: true },
+  name: 'drop',
+  version: 1,
+  family: 'drop',
+  source: `${DROP.url} -> drop_dataset/drop_dataset_dev.json`,
+  splits: { train: true, validation: true },
   loadDocs: async (split: Split, store: EvalDataStore) => {
     const member = `drop_dataset/drop_dataset_${split === 'train' ? 'train' : 'dev'}.json`
     const zip = await store.file('drop', DROP)
@@ -55,9 +68,18 @@ export const drop = defineTask<DropDoc>({
 
 // ---- MATH algebra
 const MATH = { url: 'https://people.eecs.berkeley.edu/~hendrycks/MATH.tar', name: 'MATH.tar' }
-interface MathDoc { problem: string; solution: string; level?: string; type?: string }
+interface MathDoc {
+  problem: string
+  solution: string
+  level?: string
+  type?: string
+}
 export const mathAlgebra = defineTask<MathDoc>({
-  name: 'math_algebra', version: 1, family: 'math', source: `${MATH.url} -> MATH/test/algebra/*.json`, splits: { train: true, test: true },
+  name: 'math_algebra',
+  version: 1,
+  family: 'math',
+  source: `${MATH.url} -> MATH/test/algebra/*.json`,
+  splits: { train: true, test: true },
   loadDocs: async (split, store) => {
     const dir = `MATH/${split === 'train' ? 'train' : 'test'}/algebra/`
     const entries = await readTarEntries(await store.file('math_algebra', MATH), (n) => n.startsWith(dir) && n.endsWith('.json'))
@@ -79,11 +101,23 @@ export function sgmlSegments(sgm: string): string[] {
   return sgm
     .split('\n')
     .filter((line) => line.startsWith('<seg '))
-    .map((line) => line.replace(/<seg.*?>(.*)<\/seg>.*?/, '$1').trim().replace(/\s+/g, ' '))
+    .map((line) =>
+      line
+        .replace(/<seg.*?>(.*)<\/seg>.*?/, '$1')
+        .trim()
+        .replace(/\s+/g, ' ')
+    )
 }
-interface WmtDoc { src: string; ref: string }
+interface WmtDoc {
+  src: string
+  ref: string
+}
 export const wmt14EnFr = defineTask<WmtDoc>({
-  name: 'wmt14-en-fr', version: 0, family: 'wmt', source: 'sacrebleu wmt14 en-fr: statmt.org test-filtered.tgz test/newstest2014-fren-{src.en,ref.fr}.sgm', splits: { test: true },
+  name: 'wmt14-en-fr',
+  version: 0,
+  family: 'wmt',
+  source: 'sacrebleu wmt14 en-fr: statmt.org test-filtered.tgz test/newstest2014-fren-{src.en,ref.fr}.sgm',
+  splits: { test: true },
   loadDocs: async (_split, store) => {
     const tgz = await store.file('wmt14-en-fr', WMT14)
     const srcName = 'test/newstest2014-fren-src.en.sgm'

@@ -19,7 +19,11 @@ function hendrycksTest(subject: string) {
   const load = async (dir: 'test' | 'val' | 'dev', store: EvalDataStore): Promise<MCDoc[]> =>
     (await readCsvFromTar(name, await store.file(name, DATA), `data/${dir}/${subject}_${dir}.csv`)).map(mmluDoc)
   return multipleChoiceTask<MCDoc>({
-    name, version: 0, family: 'hendrycks', source: `${DATA.url} -> data/test/${subject}_test.csv (few-shot: dev/)`, splits: { train: true, validation: true, test: true },
+    name,
+    version: 0,
+    family: 'hendrycks',
+    source: `${DATA.url} -> data/test/${subject}_test.csv (few-shot: dev/)`,
+    splits: { train: true, validation: true, test: true },
     loadDocs: async (split: Split, store) => {
       if (split === 'train') throw new Error(`${name}: few-shot examples come from dev/, not auxiliary_train`)
       return load(split === 'test' ? 'test' : 'val', store)

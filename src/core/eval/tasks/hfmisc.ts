@@ -12,8 +12,15 @@ const hf = (repo: string, config: string, harnessName: string): HfDataset => ({ 
 const lls = (results: Parameters<Task['processResults']>[1]) => results.map((r) => llResult(r).logprob)
 
 // ---- RACE: one document per article (the GPT-3 paper's format), questions in order
-interface RaceProblem { question: string; answer: string; options: string[] }
-interface RaceDoc { article: string; problems: RaceProblem[] }
+interface RaceProblem {
+  question: string
+  answer: string
+  options: string[]
+}
+interface RaceDoc {
+  article: string
+  problems: RaceProblem[]
+}
 const LETTER = { A: 0, B: 1, C: 2, D: 3 } as Record<string, number>
 const raceRows = hfLoader('race', hf('ehovy/race', 'high', 'race/high'), { train: 'train', validation: 'validation', test: 'test' }, (r, w) => ({
   article: str(r, 'article', w),
@@ -21,7 +28,11 @@ const raceRows = hfLoader('race', hf('ehovy/race', 'high', 'race/high'), { train
 }))
 const answerOption = (p: RaceProblem): string => p.options[LETTER[p.answer]]
 export const race = defineTask<RaceDoc>({
-  name: 'race', version: 0, family: 'race', source: 'HF race/high, grouped by article', splits: { train: true, validation: true, test: true },
+  name: 'race',
+  version: 0,
+  family: 'race',
+  source: 'HF race/high, grouped by article',
+  splits: { train: true, validation: true, test: true },
   loadDocs: async (split: Split, store: EvalDataStore) => {
     const byArticle = new Map<string, RaceProblem[]>()
     for (const row of await raceRows(split, store)) {
@@ -47,19 +58,29 @@ export const race = defineTask<RaceDoc>({
 })
 
 // ---- MC-TACO: each candidate answer is a yes/no document; scored per question
-interface MCTacoDoc { sentence: string; question: string; answer: string; label: number }
-const mctacoItems = (items: MetricItem[]): [number, number, string][] => items.map((x) => {
-  if (typeof x === 'number' || x.length !== 3) throw new Error(`mc_taco: bad metric item ${JSON.stringify(x)}`)
-  return [Number(x[0]), Number(x[1]), String(x[2])]
-})
+interface MCTacoDoc {
+  sentence: string
+  question: string
+  answer: string
+  label: number
+}
+const mctacoItems = (items: MetricItem[]): [number, number, string][] =>
+  items.map((x) => {
+    if (typeof x === 'number' || x.length !== 3) throw new Error(`mc_taco: bad metric item ${JSON.stringify(x)}`)
+    return [Number(x[0]), Number(x[1]), String(x[2])]
+  })
 const byQuestion = (items: MetricItem[]): Map<string, [number, number][]> => {
   const m = new Map<string, [number, number][]>()
   for (const [g, p, q] of mctacoItems(items)) (m.get(q) ?? m.set(q, []).get(q)!).push([g, p])
   return m
 }
 const MCTACO_EM: Aggregation = {
-  aggregate: (items) => { const qs = [...byQuestion(items).values()]; return qs.filter((xs) => xs.every(([g, p]) => g === p)).length / qs.length },
-  stderr: 'none', higherIsBetter: true
+  aggregate: (items) => {
+    const qs = [...byQuestion(items).values()]
+    return qs.filter((xs) => xs.every(([g, p]) => g === p)).length / qs.length
+  },
+  stderr: 'none',
+  higherIsBetter: true
 }
 const MCTACO_F1: Aggregation = {
   aggregate: (items) => {
@@ -74,11 +95,21 @@ const MCTACO_F1: Aggregation = {
     }
     return f1s.reduce((a, b) => a + b, 0) / f1s.length
   },
-  stderr: 'none', higherIsBetter: true
+  stderr: 'none',
+  higherIsBetter: true
 }
 export const mcTaco = defineTask<MCTacoDoc>({
-  name: 'mc_taco', version: 0, family: 'mc_taco', source: 'HF mc_taco', splits: { validation: true, test: true },
-  loadDocs: hfLoader('mc_taco', hf('CogComp/mc_taco', 'plain_text', 'mc_taco'), { validation: 'validation', test: 'test' }, (r, w) => ({ sentence: str(r, 'sentence', w), question: str(r, 'question', w), answer: str(r, 'answer', w), label: int(r, 'label', w) })),
+  name: 'mc_taco',
+  version: 0,
+  family: 'mc_taco',
+  source: 'HF mc_taco',
+  splits: { validation: true, test: true },
+  loadDocs: hfLoader('mc_taco', hf('CogComp/mc_taco', 'plain_text', 'mc_taco'), { validation: 'validation', test: 'test' }, (r, w) => ({
+    sentence: str(r, 'sentence', w),
+    question: str(r, 'question', w),
+    answer: str(r, 'answer', w),
+    label: int(r, 'label', w)
+  })),
   docToText: (d) => `${d.sentence}\nQuestion: ${d.question}\nAnswer: ${d.answer}\nPlausible:`,
   docToTarget: (d) => ` ${['no', 'yes'][d.label]}`,
   constructRequests: (_d, ctx) => [ll(ctx, ' no'), ll(ctx, ' yes')],
@@ -91,7 +122,10 @@ export const mcTaco = defineTask<MCTacoDoc>({
 })
 
 // ---- WebQuestions: correct if any alias is the greedy continuation
-interface WebQsDoc { question: string; answers: string[] }
+interface WebQsDoc {
+  question: string
+  answers: string[]
+}
 export function removePrefixes(aliases: readonly string[]): string[] {
   const sorted = [...aliases].sort()
   const out = [sorted[0]]
@@ -99,8 +133,15 @@ export function removePrefixes(aliases: readonly string[]): string[] {
   return out
 }
 export const webqs = defineTask<WebQsDoc>({
-  name: 'webqs', version: 0, family: 'webqs', source: 'HF web_questions', splits: { train: true, test: true },
-  loadDocs: hfLoader('webqs', hf('stanfordnlp/web_questions', 'default', 'web_questions'), { train: 'train', test: 'test' }, (r, w) => ({ question: str(r, 'question', w), answers: strings(r, 'answers', w) })),
+  name: 'webqs',
+  version: 0,
+  family: 'webqs',
+  source: 'HF web_questions',
+  splits: { train: true, test: true },
+  loadDocs: hfLoader('webqs', hf('stanfordnlp/web_questions', 'default', 'web_questions'), { train: 'train', test: 'test' }, (r, w) => ({
+    question: str(r, 'question', w),
+    answers: strings(r, 'answers', w)
+  })),
   docToText: (d) => `Question: ${d.question}\nAnswer:`,
   docToTarget: (d) => ` ${d.answers[0]}`,
   constructRequests: (d, ctx) => removePrefixes(d.answers).map((a) => ll(ctx, ` ${a}`)),
@@ -116,7 +157,13 @@ export function appendContext(ctx: string, partial: string): string {
   return parts.length ? [...parts, partial].join('\n\n') : partial
 }
 
-interface WSC273Doc { text: string; pronoun: string; pronoun_loc: number; options: string[]; label: number }
+interface WSC273Doc {
+  text: string
+  pronoun: string
+  pronoun_loc: number
+  options: string[]
+  label: number
+}
 const UPPER_PRONOUNS = ['A', 'An', 'The', 'She', 'He', 'It', 'They', 'My', 'His', 'Her', 'Their']
 function wsc273Option(doc: { text: string; pronoun: string; pronoun_loc: number }, option: string): string {
   let o = option
@@ -133,9 +180,17 @@ function wsc273Row(r: Row, w: string): WSC273Doc {
 }
 const cp = (s: string) => [...s]
 const wscPartialContext = (d: WSC273Doc, option: string): string => cp(d.text).slice(0, d.pronoun_loc).join('') + option
-const wscPartialTarget = (d: WSC273Doc): string => ` ${cp(d.text).slice(d.pronoun_loc + cp(d.pronoun).length).join('').trim()}`
+const wscPartialTarget = (d: WSC273Doc): string =>
+  ` ${cp(d.text)
+    .slice(d.pronoun_loc + cp(d.pronoun).length)
+    .join('')
+    .trim()}`
 export const wsc273 = defineTask<WSC273Doc>({
-  name: 'wsc273', version: 0, family: 'wsc273', source: 'HF winograd_wsc/wsc273 (few-shot pool: test docs)', splits: { test: true },
+  name: 'wsc273',
+  version: 0,
+  family: 'wsc273',
+  source: 'HF winograd_wsc/wsc273 (few-shot pool: test docs)',
+  splits: { test: true },
   loadDocs: hfLoader('wsc273', hf('ErnestSDavis/winograd_wsc', 'wsc273', 'winograd_wsc/wsc273'), { test: 'test' }, wsc273Row),
   docToText: (d) => wscPartialContext(d, d.options[d.label]),
   docToTarget: wscPartialTarget,
@@ -144,12 +199,26 @@ export const wsc273 = defineTask<WSC273Doc>({
   aggregation: { acc: MEAN }
 })
 
-interface WinograndeDoc { sentence: string; option1: string; option2: string; answer: string }
+interface WinograndeDoc {
+  sentence: string
+  option1: string
+  option2: string
+  answer: string
+}
 const wgContext = (d: WinograndeDoc, option: string): string => d.sentence.slice(0, d.sentence.indexOf('_')) + option
 const wgTarget = (d: WinograndeDoc): string => ` ${d.sentence.slice(d.sentence.indexOf('_') + 1).trim()}`
 export const winogrande = defineTask<WinograndeDoc>({
-  name: 'winogrande', version: 0, family: 'winogrande', source: 'HF winogrande/winogrande_xl', splits: { train: true, validation: true },
-  loadDocs: hfLoader('winogrande', hf('allenai/winogrande', 'winogrande_xl', 'winogrande/winogrande_xl'), { train: 'train', validation: 'validation' }, (r, w) => ({ sentence: str(r, 'sentence', w), option1: str(r, 'option1', w), option2: str(r, 'option2', w), answer: str(r, 'answer', w) })),
+  name: 'winogrande',
+  version: 0,
+  family: 'winogrande',
+  source: 'HF winogrande/winogrande_xl',
+  splits: { train: true, validation: true },
+  loadDocs: hfLoader('winogrande', hf('allenai/winogrande', 'winogrande_xl', 'winogrande/winogrande_xl'), { train: 'train', validation: 'validation' }, (r, w) => ({
+    sentence: str(r, 'sentence', w),
+    option1: str(r, 'option1', w),
+    option2: str(r, 'option2', w),
+    answer: str(r, 'answer', w)
+  })),
   docToText: (d) => wgContext(d, d.answer === '1' ? d.option1 : d.option2),
   docToTarget: wgTarget,
   constructRequests: (d, ctx) => [d.option1, d.option2].map((o) => ll(appendContext(ctx, wgContext(d, o)), wgTarget(d))),
@@ -157,10 +226,22 @@ export const winogrande = defineTask<WinograndeDoc>({
   aggregation: { acc: MEAN }
 })
 
-interface ANLIDoc { premise: string; hypothesis: string; label: number }
+interface ANLIDoc {
+  premise: string
+  hypothesis: string
+  label: number
+}
 export const anliR3 = defineTask<ANLIDoc>({
-  name: 'anli_r3', version: 0, family: 'anli', source: 'HF anli (test_r3)', splits: { train: true, validation: true, test: true },
-  loadDocs: hfLoader('anli_r3', hf('facebook/anli', 'plain_text', 'anli'), { train: 'train_r3', validation: 'dev_r3', test: 'test_r3' }, (r, w) => ({ premise: str(r, 'premise', w), hypothesis: str(r, 'hypothesis', w), label: int(r, 'label', w) })),
+  name: 'anli_r3',
+  version: 0,
+  family: 'anli',
+  source: 'HF anli (test_r3)',
+  splits: { train: true, validation: true, test: true },
+  loadDocs: hfLoader('anli_r3', hf('facebook/anli', 'plain_text', 'anli'), { train: 'train_r3', validation: 'dev_r3', test: 'test_r3' }, (r, w) => ({
+    premise: str(r, 'premise', w),
+    hypothesis: str(r, 'hypothesis', w),
+    label: int(r, 'label', w)
+  })),
   docToText: (d) => `${d.premise}\nQuestion: ${d.hypothesis} True, False, or Neither?\nAnswer:`,
   docToTarget: (d) => ` ${['True', 'Neither', 'False'][d.label]}`,
   constructRequests: (_d, ctx) => [ll(ctx, ' True'), ll(ctx, ' Neither'), ll(ctx, ' False')],
@@ -168,15 +249,29 @@ export const anliR3 = defineTask<ANLIDoc>({
   aggregation: { acc: MEAN }
 })
 
-interface BlimpDoc { sentence_good: string; sentence_bad: string }
+interface BlimpDoc {
+  sentence_good: string
+  sentence_bad: string
+}
 export const blimpAdjunctIsland = defineTask<BlimpDoc>({
-  name: 'blimp_adjunct_island', version: 0, family: 'blimp', source: 'HF blimp/adjunct_island (split "train" used as validation; zero-shot only)', splits: { validation: true }, zeroShotOnly: true,
-  loadDocs: hfLoader('blimp_adjunct_island', hf('nyu-mll/blimp', 'adjunct_island', 'blimp/adjunct_island'), { validation: 'train' }, (r, w) => ({ sentence_good: str(r, 'sentence_good', w), sentence_bad: str(r, 'sentence_bad', w) })),
+  name: 'blimp_adjunct_island',
+  version: 0,
+  family: 'blimp',
+  source: 'HF blimp/adjunct_island (split "train" used as validation; zero-shot only)',
+  splits: { validation: true },
+  zeroShotOnly: true,
+  loadDocs: hfLoader('blimp_adjunct_island', hf('nyu-mll/blimp', 'adjunct_island', 'blimp/adjunct_island'), { validation: 'train' }, (r, w) => ({
+    sentence_good: str(r, 'sentence_good', w),
+    sentence_bad: str(r, 'sentence_bad', w)
+  })),
   docToText: () => '',
   docToTarget: () => '',
   // an empty context: the model conditions on end-of-text
   constructRequests: (d) => [ll('', d.sentence_good), ll('', d.sentence_bad)],
-  processResults: (_d, r) => { const [good, bad] = lls(r); return { acc: good > bad ? 1 : 0 } },
+  processResults: (_d, r) => {
+    const [good, bad] = lls(r)
+    return { acc: good > bad ? 1 : 0 }
+  },
   aggregation: { acc: MEAN }
 })
 

@@ -21,14 +21,20 @@ export function readJsonl(file: string, what: string): unknown[] {
     })
 }
 
-interface LambadaDoc { text: string }
+interface LambadaDoc {
+  text: string
+}
 const splitLast = (text: string): [string, string] => {
   const i = text.lastIndexOf(' ')
   return i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 1)]
 }
 
 export const lambada = defineTask<LambadaDoc>({
-  name: 'lambada', version: 0, family: 'lambada', source: FILE.url, splits: { validation: true },
+  name: 'lambada',
+  version: 0,
+  family: 'lambada',
+  source: FILE.url,
+  splits: { validation: true },
   loadDocs: async (_split, store) =>
     readJsonl(await store.file('lambada', FILE), 'lambada').map((row, i) => {
       const text = (row as { text?: unknown }).text

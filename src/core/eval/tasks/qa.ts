@@ -7,7 +7,11 @@ import type { Task } from './types'
 const hf = (repo: string, config: string, harnessName: string): HfDataset => ({ repo, config, harnessName })
 
 export const piqa = multipleChoiceTask<MCDoc>({
-  name: 'piqa', version: 0, family: 'piqa', source: 'HF piqa', splits: { train: true, validation: true },
+  name: 'piqa',
+  version: 0,
+  family: 'piqa',
+  source: 'HF piqa',
+  splits: { train: true, validation: true },
   loadDocs: hfLoader('piqa', hf('ybisk/piqa', 'plain_text', 'piqa'), { train: 'train', validation: 'validation' }, (r, w) => ({
     query: `Question: ${str(r, 'goal', w)}\nAnswer:`,
     choices: [str(r, 'sol1', w), str(r, 'sol2', w)],
@@ -16,7 +20,12 @@ export const piqa = multipleChoiceTask<MCDoc>({
 })
 
 export const prost = multipleChoiceTask<MCDoc>({
-  name: 'prost', version: 0, family: 'prost', source: 'HF corypaik/prost (zero-shot only)', splits: { test: true }, zeroShotOnly: true,
+  name: 'prost',
+  version: 0,
+  family: 'prost',
+  source: 'HF corypaik/prost (zero-shot only)',
+  splits: { test: true },
+  zeroShotOnly: true,
   loadDocs: hfLoader('prost', hf('corypaik/prost', 'default', 'corypaik/prost'), { test: 'test' }, (r, w) => ({
     query: `${str(r, 'context', w)}\nQuestion: ${str(r, 'ex_question', w)}\nAnswer:`,
     choices: [str(r, 'A', w), str(r, 'B', w), str(r, 'C', w), str(r, 'D', w)],
@@ -26,7 +35,11 @@ export const prost = multipleChoiceTask<MCDoc>({
 
 const LETTERS = ['A', 'B', 'C', 'D', 'E']
 export const arcChallenge = multipleChoiceTask<MCDoc>({
-  name: 'arc_challenge', version: 0, family: 'arc', source: 'HF ai2_arc/ARC-Challenge', splits: { train: true, validation: true, test: true },
+  name: 'arc_challenge',
+  version: 0,
+  family: 'arc',
+  source: 'HF ai2_arc/ARC-Challenge',
+  splits: { train: true, validation: true, test: true },
   loadDocs: hfLoader('arc_challenge', hf('allenai/ai2_arc', 'ARC-Challenge', 'ai2_arc/ARC-Challenge'), { train: 'train', validation: 'validation', test: 'test' }, (r, w) => {
     // a few answer keys are 1-5 instead of A-E
     const key = ({ '1': 'A', '2': 'B', '3': 'C', '4': 'D', '5': 'E' } as Record<string, string>)[str(r, 'answerKey', w)] ?? str(r, 'answerKey', w)
@@ -36,10 +49,18 @@ export const arcChallenge = multipleChoiceTask<MCDoc>({
 
 /** HellaSwag's cleanup of WikiHow artefacts. */
 export function hellaswagPreprocess(text: string): string {
-  return text.trim().replaceAll(' [title]', '. ').replace(/\[.*?\]/g, '').replaceAll('  ', ' ')
+  return text
+    .trim()
+    .replaceAll(' [title]', '. ')
+    .replace(/\[.*?\]/g, '')
+    .replaceAll('  ', ' ')
 }
 export const hellaswag = multipleChoiceTask<MCDoc>({
-  name: 'hellaswag', version: 0, family: 'hellaswag', source: 'HF hellaswag', splits: { train: true, validation: true },
+  name: 'hellaswag',
+  version: 0,
+  family: 'hellaswag',
+  source: 'HF hellaswag',
+  splits: { train: true, validation: true },
   loadDocs: hfLoader('hellaswag', hf('Rowan/hellaswag', 'default', 'hellaswag'), { train: 'train', validation: 'validation' }, (r, w) => {
     const ctx = `${str(r, 'ctx_a', w)} ${pyCapitalize(str(r, 'ctx_b', w))}`
     return { query: hellaswagPreprocess(`${str(r, 'activity_label', w)}: ${ctx}`), choices: strings(r, 'endings', w).map(hellaswagPreprocess), gold: int(r, 'label', w) }
@@ -47,7 +68,11 @@ export const hellaswag = multipleChoiceTask<MCDoc>({
 })
 
 export const openbookqa = multipleChoiceTask<MCDoc>({
-  name: 'openbookqa', version: 0, family: 'openbookqa', source: 'HF openbookqa/main', splits: { train: true, validation: true, test: true },
+  name: 'openbookqa',
+  version: 0,
+  family: 'openbookqa',
+  source: 'HF openbookqa/main',
+  splits: { train: true, validation: true, test: true },
   loadDocs: hfLoader('openbookqa', hf('allenai/openbookqa', 'main', 'openbookqa/main'), { train: 'train', validation: 'validation', test: 'test' }, (r, w) => ({
     query: str(r, 'question_stem', w),
     choices: strings(record(r, 'choices', w), 'text', w),
@@ -56,7 +81,11 @@ export const openbookqa = multipleChoiceTask<MCDoc>({
 })
 
 export const headqa = multipleChoiceTask<MCDoc>({
-  name: 'headqa', version: 0, family: 'headqa', source: 'HF head_qa/es (Spanish; the harness\'s deprecated alias)', splits: { train: true, validation: true, test: true },
+  name: 'headqa',
+  version: 0,
+  family: 'headqa',
+  source: "HF head_qa/es (Spanish; the harness's deprecated alias)",
+  splits: { train: true, validation: true, test: true },
   loadDocs: hfLoader('headqa', hf('dvilares/head_qa', 'es', 'head_qa/es'), { train: 'train', validation: 'validation', test: 'test' }, (r, w) => {
     const answers = r.answers
     if (!Array.isArray(answers)) throw new Error(`${w}: field "answers" is not a list`)
@@ -69,7 +98,11 @@ export function mathqaChoices(options: string): string[] {
   return [...options.matchAll(/[abcd] \) .*?, |e \) .*?$/g)].map((m) => m[0].slice(4).replace(/[ ,]+$/, ''))
 }
 export const mathqa = multipleChoiceTask<MCDoc>({
-  name: 'mathqa', version: 0, family: 'mathqa', source: 'HF math_qa', splits: { train: true, validation: true, test: true },
+  name: 'mathqa',
+  version: 0,
+  family: 'mathqa',
+  source: 'HF math_qa',
+  splits: { train: true, validation: true, test: true },
   loadDocs: hfLoader('mathqa', hf('allenai/math_qa', 'default', 'math_qa'), { train: 'train', validation: 'validation', test: 'test' }, (r, w) => ({
     query: `Question: ${str(r, 'Problem', w)}\nAnswer:`,
     choices: mathqaChoices(str(r, 'options', w)),

@@ -9,16 +9,7 @@ import { generationTasks } from './generation'
 import { hendrycksAbstractAlgebra } from './hendrycks'
 import type { Task } from './types'
 
-export const TASKS: readonly Task[] = [
-  ...glueTasks,
-  ...superglueTasks,
-  lambada as Task,
-  ...qaTasks,
-  ...hfMiscTasks,
-  ...fileTasks,
-  ...generationTasks,
-  hendrycksAbstractAlgebra as Task
-]
+export const TASKS: readonly Task[] = [...glueTasks, ...superglueTasks, lambada as Task, ...qaTasks, ...hfMiscTasks, ...fileTasks, ...generationTasks, hendrycksAbstractAlgebra as Task]
 
 const byName = new Map(TASKS.map((t) => [t.name, t]))
 

@@ -12,34 +12,72 @@ const sg = (config: string): HfDataset => ({ repo: 'aps/super_glue', config, har
 const TRAIN_VAL = { train: 'train', validation: 'validation' } as const
 const lls = (results: Parameters<Task['processResults']>[1]) => results.map((r) => llResult(r).logprob)
 
-interface BoolQDoc { passage: string; question: string; label: number }
+interface BoolQDoc {
+  passage: string
+  question: string
+  label: number
+}
 export const boolq = defineTask<BoolQDoc>({
-  name: 'boolq', version: 1, family: 'superglue', source: 'HF super_glue/boolq', splits: { train: true, validation: true },
+  name: 'boolq',
+  version: 1,
+  family: 'superglue',
+  source: 'HF super_glue/boolq',
+  splits: { train: true, validation: true },
   loadDocs: hfLoader('boolq', sg('boolq'), TRAIN_VAL, (r, w) => ({ passage: str(r, 'passage', w), question: str(r, 'question', w), label: int(r, 'label', w) })),
   docToText: (d) => `${d.passage}\nQuestion: ${d.question}?\nAnswer:`,
   docToTarget: (d) => ` ${yesno(d.label)}`,
   constructRequests: (_d, ctx) => [ll(ctx, ' yes'), ll(ctx, ' no')],
-  processResults: (d, r) => { const [yes, no] = lls(r); return { acc: (yes > no ? 1 : 0) === d.label ? 1 : 0 } },
+  processResults: (d, r) => {
+    const [yes, no] = lls(r)
+    return { acc: (yes > no ? 1 : 0) === d.label ? 1 : 0 }
+  },
   aggregation: { acc: MEAN }
 })
 
-interface CBDoc { premise: string; hypothesis: string; label: number }
+interface CBDoc {
+  premise: string
+  hypothesis: string
+  label: number
+}
 export const cb = defineTask<CBDoc>({
-  name: 'cb', version: 1, family: 'superglue', source: 'HF super_glue/cb', splits: { train: true, validation: true },
+  name: 'cb',
+  version: 1,
+  family: 'superglue',
+  source: 'HF super_glue/cb',
+  splits: { train: true, validation: true },
   loadDocs: hfLoader('cb', sg('cb'), TRAIN_VAL, (r, w) => ({ premise: str(r, 'premise', w), hypothesis: str(r, 'hypothesis', w), label: int(r, 'label', w) })),
   docToText: (d) => `${d.premise}\nQuestion: ${d.hypothesis}. True, False or Neither?\nAnswer:`,
   // 0 entailment, 1 contradiction, 2 neutral
   docToTarget: (d) => ` ${['True', 'False', 'Neither'][d.label]}`,
   constructRequests: (_d, ctx) => [ll(ctx, ' True'), ll(ctx, ' False'), ll(ctx, ' Neither')],
-  processResults: (d, r) => { const pred = argmax(lls(r)); return { acc: pred === d.label ? 1 : 0, f1: [pred, d.label] } },
+  processResults: (d, r) => {
+    const pred = argmax(lls(r))
+    return { acc: pred === d.label ? 1 : 0, f1: [pred, d.label] }
+  },
   aggregation: { acc: MEAN, f1: CB_F1 }
 })
 
-interface CopaDoc { premise: string; choice1: string; choice2: string; question: string; label: number }
+interface CopaDoc {
+  premise: string
+  choice1: string
+  choice2: string
+  question: string
+  label: number
+}
 const convertChoice = (c: string): string => c.charAt(0).toLowerCase() + c.slice(1)
 export const copa = defineTask<CopaDoc>({
-  name: 'copa', version: 0, family: 'superglue', source: 'HF super_glue/copa', splits: { train: true, validation: true },
-  loadDocs: hfLoader('copa', sg('copa'), TRAIN_VAL, (r, w) => ({ premise: str(r, 'premise', w), choice1: str(r, 'choice1', w), choice2: str(r, 'choice2', w), question: str(r, 'question', w), label: int(r, 'label', w) })),
+  name: 'copa',
+  version: 0,
+  family: 'superglue',
+  source: 'HF super_glue/copa',
+  splits: { train: true, validation: true },
+  loadDocs: hfLoader('copa', sg('copa'), TRAIN_VAL, (r, w) => ({
+    premise: str(r, 'premise', w),
+    choice1: str(r, 'choice1', w),
+    choice2: str(r, 'choice2', w),
+    question: str(r, 'question', w),
+    label: int(r, 'label', w)
+  })),
   docToText: (d) => {
     const connector = { cause: 'because', effect: 'therefore' }[d.question]
     if (!connector) throw new Error(`copa: unknown question type ${d.question}`)
@@ -52,12 +90,26 @@ export const copa = defineTask<CopaDoc>({
   aggregation: { acc: MEAN }
 })
 
-interface RecordDoc { passage: string; query: string; entities: string[]; answers: string[] }
+interface RecordDoc {
+  passage: string
+  query: string
+  entities: string[]
+  answers: string[]
+}
 const sortedSet = (xs: string[]): string[] => [...new Set(xs)].sort()
 const formatAnswer = (query: string, entity: string): string => `  - ${query}`.replaceAll('@placeholder', entity)
 export const record = defineTask<RecordDoc>({
-  name: 'record', version: 0, family: 'superglue', source: 'HF super_glue/record', splits: { train: true, validation: true },
-  loadDocs: hfLoader('record', sg('record'), TRAIN_VAL, (r, w) => ({ passage: str(r, 'passage', w), query: str(r, 'query', w), entities: sortedSet(strings(r, 'entities', w)), answers: sortedSet(strings(r, 'answers', w)) })),
+  name: 'record',
+  version: 0,
+  family: 'superglue',
+  source: 'HF super_glue/record',
+  splits: { train: true, validation: true },
+  loadDocs: hfLoader('record', sg('record'), TRAIN_VAL, (r, w) => ({
+    passage: str(r, 'passage', w),
+    query: str(r, 'query', w),
+    entities: sortedSet(strings(r, 'entities', w)),
+    answers: sortedSet(strings(r, 'answers', w))
+  })),
   docToText: (d) => {
     const [initial, ...highlights] = d.passage.trim().split('\n@highlight\n')
     return `${initial}\n\n${highlights.map((h) => `  - ${h}.\n`).join('')}`
@@ -71,22 +123,58 @@ export const record = defineTask<RecordDoc>({
   aggregation: { f1: MEAN, em: MEAN }
 })
 
-interface WiCDoc { sentence1: string; sentence2: string; start1: number; end1: number; label: number }
+interface WiCDoc {
+  sentence1: string
+  sentence2: string
+  start1: number
+  end1: number
+  label: number
+}
 export const wic = defineTask<WiCDoc>({
-  name: 'wic', version: 0, family: 'superglue', source: 'HF super_glue/wic', splits: { train: true, validation: true },
-  loadDocs: hfLoader('wic', sg('wic'), TRAIN_VAL, (r, w) => ({ sentence1: str(r, 'sentence1', w), sentence2: str(r, 'sentence2', w), start1: int(r, 'start1', w), end1: int(r, 'end1', w), label: int(r, 'label', w) })),
-  docToText: (d) => `Sentence 1: ${d.sentence1}\nSentence 2: ${d.sentence2}\nQuestion: Is the word '${[...d.sentence1].slice(d.start1, d.end1).join('')}' used in the same way in the two sentences above?\nAnswer:`,
+  name: 'wic',
+  version: 0,
+  family: 'superglue',
+  source: 'HF super_glue/wic',
+  splits: { train: true, validation: true },
+  loadDocs: hfLoader('wic', sg('wic'), TRAIN_VAL, (r, w) => ({
+    sentence1: str(r, 'sentence1', w),
+    sentence2: str(r, 'sentence2', w),
+    start1: int(r, 'start1', w),
+    end1: int(r, 'end1', w),
+    label: int(r, 'label', w)
+  })),
+  docToText: (d) =>
+    `Sentence 1: ${d.sentence1}\nSentence 2: ${d.sentence2}\nQuestion: Is the word '${[...d.sentence1].slice(d.start1, d.end1).join('')}' used in the same way in the two sentences above?\nAnswer:`,
   docToTarget: (d) => ` ${d.label === 1 ? 'yes' : 'no'}`,
   constructRequests: (_d, ctx) => [ll(ctx, ' yes'), ll(ctx, ' no')],
-  processResults: (d, r) => { const [yes, no] = lls(r); return { acc: (yes > no ? 1 : 0) === d.label ? 1 : 0 } },
+  processResults: (d, r) => {
+    const [yes, no] = lls(r)
+    return { acc: (yes > no ? 1 : 0) === d.label ? 1 : 0 }
+  },
   aggregation: { acc: MEAN }
 })
 
-interface WSCDoc { text: string; span1_text: string; span2_text: string; span2_index: number; label: number }
-const wscDoc = (r: Row, w: string): WSCDoc => ({ text: str(r, 'text', w), span1_text: str(r, 'span1_text', w), span2_text: str(r, 'span2_text', w), span2_index: int(r, 'span2_index', w), label: int(r, 'label', w) })
+interface WSCDoc {
+  text: string
+  span1_text: string
+  span2_text: string
+  span2_index: number
+  label: number
+}
+const wscDoc = (r: Row, w: string): WSCDoc => ({
+  text: str(r, 'text', w),
+  span1_text: str(r, 'span1_text', w),
+  span2_text: str(r, 'span2_text', w),
+  span2_index: int(r, 'span2_index', w),
+  label: int(r, 'label', w)
+})
 const wscLoad = hfLoader('wsc', sg('wsc'), TRAIN_VAL, wscDoc)
 export const wsc = defineTask<WSCDoc>({
-  name: 'wsc', version: 0, family: 'superglue', source: 'HF super_glue/wsc (few-shot pool: train docs with label True)', splits: { train: true, validation: true },
+  name: 'wsc',
+  version: 0,
+  family: 'superglue',
+  source: 'HF super_glue/wsc (few-shot pool: train docs with label True)',
+  splits: { train: true, validation: true },
   // GPT-3's format uses only positive examples for few-shot "training"
   loadDocs: async (split, store) => {
     const docs = await wscLoad(split, store)
@@ -101,7 +189,10 @@ export const wsc = defineTask<WSCDoc>({
   },
   docToTarget: (d) => ` ${yesno(d.label)}`,
   constructRequests: (_d, ctx) => [ll(ctx, ' yes'), ll(ctx, ' no')],
-  processResults: (d, r) => { const [yes, no] = lls(r); return { acc: (yes > no ? 1 : 0) === d.label ? 1 : 0 } },
+  processResults: (d, r) => {
+    const [yes, no] = lls(r)
+    return { acc: (yes > no ? 1 : 0) === d.label ? 1 : 0 }
+  },
   aggregation: { acc: MEAN }
 })
 

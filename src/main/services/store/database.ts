@@ -22,10 +22,7 @@ export function schemaVersion(db: Db): number {
 function migrate(db: Db, migrations: readonly string[]): void {
   const current = schemaVersion(db)
   if (current > migrations.length) {
-    throw new Error(
-      `The workspace database is at schema version ${current}, newer than this build knows (${migrations.length}). ` +
-        'Update GPT Workbench, or point GPTW_HOME at another workspace.'
-    )
+    throw new Error(`The workspace database is at schema version ${current}, newer than this build knows (${migrations.length}). ` + 'Update GPT Workbench, or point GPTW_HOME at another workspace.')
   }
   for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {

@@ -35,9 +35,9 @@ export class EvalCacheRepo {
   }
 
   count(fingerprint?: string): number {
-    const row = (fingerprint === undefined
-      ? this.db.prepare(`SELECT COUNT(*) AS n FROM eval_cache`).get()
-      : this.db.prepare(`SELECT COUNT(*) AS n FROM eval_cache WHERE fingerprint = ?`).get(fingerprint)) as { n: number }
+    const row = (
+      fingerprint === undefined ? this.db.prepare(`SELECT COUNT(*) AS n FROM eval_cache`).get() : this.db.prepare(`SELECT COUNT(*) AS n FROM eval_cache WHERE fingerprint = ?`).get(fingerprint)
+    ) as { n: number }
     return row.n
   }
 

@@ -116,7 +116,13 @@ export class EvalResultsRepo {
   }
 
   failures(q: ResultsQuery = {}): EvalTaskFailure[] {
-    const rows = this.db.prepare(`SELECT job_id, checkpoint, task, message, num_fewshot FROM eval_failures ORDER BY created_at`).all() as { job_id: number | null; checkpoint: string; task: string; message: string; num_fewshot: number }[]
+    const rows = this.db.prepare(`SELECT job_id, checkpoint, task, message, num_fewshot FROM eval_failures ORDER BY created_at`).all() as {
+      job_id: number | null
+      checkpoint: string
+      task: string
+      message: string
+      num_fewshot: number
+    }[]
     return rows
       .filter((r) => (!q.checkpoints || q.checkpoints.includes(r.checkpoint)) && (q.jobId === undefined || r.job_id === q.jobId) && (q.numFewshot === undefined || r.num_fewshot === q.numFewshot))
       .map((r) => ({ jobId: r.job_id, numFewshot: r.num_fewshot, checkpoint: r.checkpoint, task: r.task, message: r.message }))

@@ -118,7 +118,10 @@ export const useEvaluateStore = defineStore('evaluate', {
     },
     selectTasks(names: string[], on: boolean) {
       const set = new Set(this.selectedTasks)
-      for (const n of names) on ? set.add(n) : set.delete(n)
+      for (const n of names) {
+        if (on) set.add(n)
+        else set.delete(n)
+      }
       this.selectedTasks = this.tasks.map((t) => t.name).filter((n) => set.has(n))
     },
     config(): EvalConfigInput {

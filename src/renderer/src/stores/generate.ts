@@ -3,15 +3,7 @@
 // kept live from the pushed events, and the searchable history.
 import { defineStore } from 'pinia'
 import { toRaw } from 'vue'
-import {
-  type GenerateCheckpoint,
-  type GenerationEvent,
-  type GenerationRecord,
-  type ModelSession,
-  SAMPLING_PRESETS,
-  SamplingParams,
-  type SamplingPresetName
-} from '../../../shared/generate'
+import { type GenerateCheckpoint, type GenerationEvent, type GenerationRecord, type ModelSession, SAMPLING_PRESETS, SamplingParams, type SamplingPresetName } from '../../../shared/generate'
 import { api } from '../api'
 
 export type LiveGeneration = GenerationRecord & { tokenInfo: NonNullable<GenerationRecord['tokenInfo']> }

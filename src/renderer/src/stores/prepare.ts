@@ -41,17 +41,38 @@ export function defaultDraft(): PrepareDraft {
     domainBlacklist: d.urlFilter.domainBlacklist.join('\n'),
     extensionBlacklist: d.urlFilter.extensionBlacklist.join('\n'),
     maxShortLength: d.urlFilter.maxShortLength,
-    download: { concurrency: d.download.concurrency, timeoutMs: d.download.timeoutMs, maxBytes: d.download.maxBytes, retries: d.download.retries, backoffMs: d.download.backoffMs, maxRedirects: d.download.maxRedirects, perHostDelayMs: d.download.perHostDelayMs, retryFailed: d.download.retryFailed },
+    download: {
+      concurrency: d.download.concurrency,
+      timeoutMs: d.download.timeoutMs,
+      maxBytes: d.download.maxBytes,
+      retries: d.download.retries,
+      backoffMs: d.download.backoffMs,
+      maxRedirects: d.download.maxRedirects,
+      perHostDelayMs: d.download.perHostDelayMs,
+      retryFailed: d.download.retryFailed
+    },
     languages: d.clean.languages.join(', '),
     minTokens: d.clean.minTokens,
     minChars: d.clean.minChars,
     fixUnicode: d.clean.fixUnicode,
-    dedupe: { exact: d.dedupe.exact, near: d.dedupe.near, groupJaccard: d.dedupe.groupJaccard, candidateJaccard: d.dedupe.candidateJaccard, bands: d.dedupe.bands, seeds: d.dedupe.seeds, shingleChars: d.dedupe.shingleChars },
+    dedupe: {
+      exact: d.dedupe.exact,
+      near: d.dedupe.near,
+      groupJaccard: d.dedupe.groupJaccard,
+      candidateJaccard: d.dedupe.candidateJaccard,
+      bands: d.dedupe.bands,
+      seeds: d.dedupe.seeds,
+      shingleChars: d.dedupe.shingleChars
+    },
     output: { ...d.output }
   }
 }
 
-const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter(Boolean)
+const lines = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
 
 export function draftToConfig(d: PrepareDraft): PrepareConfigInput {
   return {
@@ -76,12 +97,29 @@ export function configToDraft(c: PrepareConfig): PrepareDraft {
     domainBlacklist: c.urlFilter.domainBlacklist.join('\n'),
     extensionBlacklist: c.urlFilter.extensionBlacklist.join('\n'),
     maxShortLength: c.urlFilter.maxShortLength,
-    download: { concurrency: c.download.concurrency, timeoutMs: c.download.timeoutMs, maxBytes: c.download.maxBytes, retries: c.download.retries, backoffMs: c.download.backoffMs, maxRedirects: c.download.maxRedirects, perHostDelayMs: c.download.perHostDelayMs, retryFailed: c.download.retryFailed },
+    download: {
+      concurrency: c.download.concurrency,
+      timeoutMs: c.download.timeoutMs,
+      maxBytes: c.download.maxBytes,
+      retries: c.download.retries,
+      backoffMs: c.download.backoffMs,
+      maxRedirects: c.download.maxRedirects,
+      perHostDelayMs: c.download.perHostDelayMs,
+      retryFailed: c.download.retryFailed
+    },
     languages: c.clean.languages.join(', '),
     minTokens: c.clean.minTokens,
     minChars: c.clean.minChars,
     fixUnicode: c.clean.fixUnicode,
-    dedupe: { exact: c.dedupe.exact, near: c.dedupe.near, groupJaccard: c.dedupe.groupJaccard, candidateJaccard: c.dedupe.candidateJaccard, bands: c.dedupe.bands, seeds: c.dedupe.seeds, shingleChars: c.dedupe.shingleChars },
+    dedupe: {
+      exact: c.dedupe.exact,
+      near: c.dedupe.near,
+      groupJaccard: c.dedupe.groupJaccard,
+      candidateJaccard: c.dedupe.candidateJaccard,
+      bands: c.dedupe.bands,
+      seeds: c.dedupe.seeds,
+      shingleChars: c.dedupe.shingleChars
+    },
     output: { ...c.output }
   }
 }

@@ -1,6 +1,7 @@
 // gptw: the headless CLI over the same services as the app. This file only reads the command
 // name and dispatches; each command lives in cli/<name>.ts (the list with flags: cli/help.ts).
-//   gptw serve | jobs | tokenize | prepare | train | eval | score | generate | bench | help
+//   gptw serve | jobs | tokenize | prepare | train | batch | eval | score | generate | bench | help
+// `gptw COMMAND --help` and unknown options are answered here from cli/help.ts's table.
 // Built as out/main/cli.js, which bin/gptw.js loads; commands get this bundle's folder to find
 // the workers, the renderer and the resources.
 import path from 'node:path'
@@ -9,7 +10,7 @@ import { bench } from './cli/bench'
 import { type CliEnv, resourcesDir, withWorkbench } from './cli/env'
 import { evalCommand } from './cli/eval'
 import { generate } from './cli/generate'
-import { HELP } from './cli/help'
+import { HELP, commandHelp, findCommand, unknownCommandMessage, unknownOptionMessage } from './cli/help'
 import { jobs } from './cli/jobs'
 import { prepare } from './cli/prepare'
 import { score } from './cli/score'
@@ -33,10 +34,19 @@ const COMMANDS: Record<string, (argv: string[], env: CliEnv) => Promise<void | n
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
-  if (!command || command === 'help' || command === '--help' || command === '-h') return void console.log(HELP)
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    const spec = rest[0] ? findCommand(rest[0]) : undefined
+    return void console.log(spec ? commandHelp(spec) : HELP)
+  }
   const run = COMMANDS[command]
-  if (!run) throw new UsageError(`Unknown command "${command}". Run \`gptw help\` for the list.`)
-  const code = await run(rest, ENV)
+  if (!run) throw new UsageError(unknownCommandMessage(command))
+  const end = rest.indexOf('--')
+  if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === '--help' || a === '-h')) return void console.log(commandHelp(findCommand(command)!))
+  const code = await run(rest, ENV).catch((err: NodeJS.ErrnoException) => {
+    // node:util parseArgs says "Unknown option '--step'. To specify a positional argument...": name the nearest valid one instead.
+    const unknown = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec(err.message)?.[1] : undefined
+    throw unknown ? new UsageError(unknownOptionMessage(command, unknown)) : err
+  })
   if (typeof code === 'number') process.exitCode = code
 }
 

@@ -12,13 +12,6 @@ import { UsageError } from './args'
 import { readEvalConfig } from './eval-config'
 import { createProgressBar } from './progress-bar'
 
-export const EVAL_HELP = `  gptw eval --config FILE [--out FILE] [--json]
-                               Evaluate checkpoints on lm-evaluation-harness tasks. FILE (JSON or
-                               YAML) names checkpoints, tasks, numFewshot, limit, noCache,
-                               batchSize and where task data comes from (sources); the seed's
-                               eval.py keys work too. Prints the results table and writes JSON
-                               (--out, else the file's output key, else the workspace's evals/).`
-
 export async function evalCommand(argv: string[], workbench: Workbench): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } })
   if (!values.config) throw new UsageError('eval needs --config FILE (JSON or YAML with checkpoints and tasks).')

@@ -18,18 +18,6 @@ import { generateFromFile, generateUnconditional } from '../../core/generate/mod
 import { UsageError, intFlag, numberFlag } from './args'
 import { readConfigFile } from './config-file'
 
-export const GENERATE_HELP = `  gptw generate --checkpoint DIR --prompt "..." [--greedy] [--max-new-tokens N]
-               [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
-               [--stop TEXT]... [--json]
-                               Continue a prompt with a run's checkpoint or a Hugging Face GPT-2
-                               folder, streaming to stdout. Greedy unless a temperature is given.
-  gptw generate --checkpoint DIR [--input FILE [--output FILE] | --samples N [--output FILE]]
-                               Input-file mode (a .txt line or {"text"} JSONL line per prompt, one
-                               JSONL output per prompt) or N unconditional samples; without either,
-                               an interactive console.
-  gptw generate --config FILE  The same from a JSON or YAML config (mode: unconditional,
-                               input-file or interactive; the seed's generate_configs keys work).`
-
 const OPTIONS = {
   config: { type: 'string' },
   checkpoint: { type: 'string' },

@@ -15,12 +15,6 @@ import { resolveWorkspace } from '../services/workspace'
 import { UsageError } from './args'
 import { createProgressBar } from './progress-bar'
 
-export const PREPARE_HELP = `  gptw prepare --config FILE [--out DIR] [--json]
-                               Prepare a Webtext dataset (URL lists, saved HTML pages or loose
-                               JSON -> filtered, downloaded, extracted, cleaned, deduplicated
-                               train_data.json and GPT-2 token shards). FILE is JSON or YAML;
-                               --out reuses a dataset folder, resuming an interrupted run.`
-
 /** Reads and checks a prepare config file; errors name the file and the field. */
 export function readPrepareConfig(file: string): PrepareConfig {
   let text: string

@@ -1,7 +1,9 @@
-// Device discovery: GPUs through nvidia-smi where it exists, the CPU always.
+// Device discovery: GPUs through nvidia-smi where it exists, the CPU always, and the PyTorch
+// engine's view through its interpreter (a probe cached per interpreter, refreshed on request).
 import { execFile } from 'node:child_process'
 import os from 'node:os'
 import type { CpuDevice, DeviceReport, GpuDevice } from '../../shared/devices'
+import { pytorchReport } from '../../core/engine/pytorch/probe'
 
 const NVIDIA_QUERY = ['--query-gpu=index,name,memory.total,memory.used', '--format=csv,noheader,nounits']
 
@@ -29,7 +31,21 @@ export function cpuDevice(): CpuDevice {
   }
 }
 
-export function discoverDevices(nvidiaSmi = 'nvidia-smi', timeoutMs = 5000): Promise<DeviceReport> {
+export interface DiscoverOptions {
+  /** The PyTorch interpreter to probe (else GPTW_PYTHON, else python3 on PATH). */
+  python?: string
+  /** Probe the interpreter again instead of answering from the cache. */
+  refresh?: boolean
+  nvidiaSmi?: string
+  timeoutMs?: number
+}
+
+export async function discoverDevices(options: DiscoverOptions = {}): Promise<DeviceReport> {
+  const [ladder, pytorch] = await Promise.all([discoverLadder(options.nvidiaSmi, options.timeoutMs), pytorchReport(options.python, { refresh: options.refresh })])
+  return { ...ladder, pytorch }
+}
+
+function discoverLadder(nvidiaSmi = 'nvidia-smi', timeoutMs = 5000): Promise<Omit<DeviceReport, 'pytorch'>> {
   return new Promise((resolve) => {
     execFile(nvidiaSmi, NVIDIA_QUERY, { timeout: timeoutMs }, (err, stdout) => {
       const cpu = cpuDevice()

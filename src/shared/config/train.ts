@@ -4,6 +4,10 @@ import { ModelConfig } from './model'
 
 export const BackendChoice = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'])
 
+/** Which trainer runs the config: the embedded engine (tfjs + native kernels), the PyTorch engine (python/gptw_torch under torchrun), or auto (PyTorch when a Python with torch and CUDA is found and a GPU is selected, else embedded). */
+export const EngineChoice = z.enum(['embedded', 'pytorch', 'auto'])
+export type EngineChoice = z.infer<typeof EngineChoice>
+
 export const DeviceId = z.string().regex(/^(cpu|gpu):\d+$/, 'devices look like cpu:0 or gpu:1')
 
 export const TrainConfig = z
@@ -60,6 +64,12 @@ export const TrainConfig = z
       .max(2 ** 31 - 1)
       .default(1337),
     backend: BackendChoice.default('auto'),
+    /** Embedded by default so existing configs train as before. */
+    engine: EngineChoice.default('embedded'),
+    /** The PyTorch engine's interpreter; else GPTW_PYTHON, else python3 on PATH. */
+    python: z.string().min(1).max(4096).optional(),
+    /** Start a new run from this checkpoint's or Hugging Face GPT-2 folder's weights (fine-tuning; PyTorch engine). */
+    init: z.string().min(1).max(4096).optional(),
     devices: z.array(DeviceId).min(1).max(64).default(['cpu:0']),
     /** The seed's parallel dict; this engine runs data parallel only. */
     parallel: z

@@ -16,7 +16,7 @@ describe('device discovery', () => {
   })
 
   it('always lists the CPU, and says why there is no GPU when nvidia-smi is missing', async () => {
-    const report = await discoverDevices('/nonexistent/nvidia-smi')
+    const report = await discoverDevices({ nvidiaSmi: '/nonexistent/nvidia-smi' })
     expect(report.devices).toHaveLength(1)
     expect(report.devices[0]).toMatchObject({ kind: 'cpu', id: 'cpu' })
     expect(report.devices[0].kind === 'cpu' && report.devices[0].cores).toBeGreaterThan(0)

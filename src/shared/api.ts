@@ -19,7 +19,8 @@ const NoInput = z.undefined().or(z.strictObject({}))
 
 export const ApiInputs = {
   'app.info': NoInput,
-  'devices.list': NoInput,
+  /** python: the PyTorch interpreter to probe; refresh: probe it again rather than answer from the cache. */
+  'devices.list': z.strictObject({ python: z.string().min(1).max(4096).optional(), refresh: z.boolean().optional() }).optional(),
   'jobs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200) }).optional(),
   'jobs.get': JobId,
   'jobs.logs': z.strictObject({

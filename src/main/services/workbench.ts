@@ -24,7 +24,7 @@ import { TrainingService } from './training'
 import { readRunSeries } from './run-series'
 import { SavedConfigs } from './saved-configs'
 import { TokenizeService } from './tokenize'
-import { type Workspace, resolveWorkspace } from './workspace'
+import { type Workspace, type WorkspaceLock, lockWorkspace, resolveWorkspace } from './workspace'
 
 export interface WorkbenchOptions {
   workspaceRoot?: string
@@ -37,10 +37,31 @@ export interface WorkbenchOptions {
   supervisor?: Partial<SupervisorOptions>
 }
 
+/**
+ * Methods that start, steer or stop worker processes (or change files jobs read): only the
+ * workspace's owner runs them. Others are refused with the owner's pid rather than forwarded: the
+ * owner may be a desktop app with no API anyone else can reach, and a refusal that names it says
+ * where to go. Everything else (lists, logs, metrics, results) reads the shared database.
+ */
+const OWNER_ONLY: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
+  'jobs.start',
+  'jobs.pause',
+  'jobs.resume',
+  'jobs.cancel',
+  'evals.watch',
+  'evals.unwatch',
+  'generate.load',
+  'generate.unload',
+  'generate.start',
+  'generate.stop'
+])
+
 type Handlers = { [M in ApiMethod]: (input: ReturnType<typeof parseInput<M>>) => ApiReply<M> | Promise<ApiReply<M>> }
 
 export class Workbench {
   readonly workspace: Workspace
+  /** Whether this process owns the workspace (runs jobs) or only reads it beside the owner. */
+  readonly lock: WorkspaceLock
   readonly db: Db
   readonly jobs: JobsRepo
   readonly runs: RunsRepo
@@ -58,6 +79,7 @@ export class Workbench {
 
   constructor(private readonly options: WorkbenchOptions) {
     this.workspace = resolveWorkspace(options.workspaceRoot)
+    this.lock = lockWorkspace(this.workspace)
     this.db = openDatabase(this.workspace.dbFile)
     this.jobs = new JobsRepo(this.db)
     this.supervisor = new JobSupervisor(this.jobs, {
@@ -66,7 +88,7 @@ export class Workbench {
     })
     this.runs = new RunsRepo(this.db)
     this.datasets = new DatasetsRepo(this.db)
-    this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor)
+    this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor, this.jobs)
     this.evals = new EvalService(this.workspace, this.db, this.supervisor, this.runs, (event) => this.events.emit('event', event))
     this.evalWatch = new EvalWatchService(this.db, this.runs, this.jobs, this.evals, this.supervisor, (event) => this.events.emit('event', event))
     this.generation = new GenerationService(new GenerationsRepo(this.db), this.runs, this.supervisor, (data) => this.events.emit('event', { event: 'generation', data }))
@@ -82,7 +104,11 @@ export class Workbench {
       if (run) this.events.emit('event', { event: 'metric', data: { runId: run.id, step, values } })
     })
     this.supervisor.on('log', (line) => this.events.emit('event', { event: 'log', data: line }))
-    this.supervisor.recoverInterrupted()
+    // Only the owner repairs: another process's view of a live host's jobs is not a crash to recover from.
+    if (this.lock.owner) {
+      this.supervisor.recoverInterrupted()
+      this.training.registerOrphanCheckpoints()
+    }
     this.savedConfigs = new SavedConfigs(path.join(this.workspace.root, 'configs'))
     this.handlers = this.createHandlers()
   }
@@ -91,6 +117,7 @@ export class Workbench {
   async call<M extends ApiMethod>(method: M, rawInput: unknown): Promise<Envelope<ApiReply<M>>> {
     try {
       if (!Object.hasOwn(this.handlers, method)) throw new ApiError('not_found', `Unknown API method "${String(method)}".`)
+      if (!this.lock.owner && OWNER_ONLY.has(method)) throw this.notOwnerError()
       const input = parseInput(method, rawInput)
       const value = await (this.handlers[method] as (i: unknown) => ApiReply<M> | Promise<ApiReply<M>>)(input)
       return { ok: true, value }
@@ -103,12 +130,21 @@ export class Workbench {
   async close(): Promise<void> {
     await this.supervisor.shutdown()
     this.db.close()
+    this.lock.release()
+  }
+
+  private notOwnerError(): ApiError {
+    const who = this.lock.ownerPid ? `process ${this.lock.ownerPid}` : 'another process'
+    return new ApiError(
+      'conflict',
+      `The workspace ${this.workspace.root} is in use by ${who} (${this.lock.file}): it runs the jobs here, so start, pause or cancel them there. This process only reads the workspace.`
+    )
   }
 
   private createHandlers(): Handlers {
     return {
       'app.info': () => ({ version: this.options.version, workspace: this.workspace.root, host: this.options.host, node: process.versions.node }),
-      'devices.list': () => discoverDevices(),
+      'devices.list': (input) => discoverDevices(input ?? {}),
       'jobs.list': (input) => this.jobs.list(input?.limit ?? 200),
       'jobs.get': ({ id }) => {
         const job = this.jobs.get(id)
@@ -158,9 +194,12 @@ export class Workbench {
 
   private async startJob(spec: JobSpec) {
     if (spec.kind === 'train') {
-      const { run, worker } = await this.training.prepare(spec.params)
+      const { run, worker, resumeStep } = await this.training.prepare(spec.params)
+      // Checked again after the await: two resumes of one run may both have passed prepare; the first to get here starts.
+      this.training.assertIdle(run.id)
       const job = this.supervisor.start({ kind: 'train', params: worker })
       this.runs.setJob(run.id, job.id)
+      this.training.started(run.id, job.id, resumeStep)
       return job
     }
     if (spec.kind === 'prepare') return this.prepare.start(spec.params)

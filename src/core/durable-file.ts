@@ -179,7 +179,7 @@ function commitRename(temp: string, file: string): void {
   syncDirectory(path.dirname(file))
 }
 
-function processRuns(pid: number): boolean {
+export function processRuns(pid: number): boolean {
   if (pid === process.pid) return true
   try {
     process.kill(pid, 0)

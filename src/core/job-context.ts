@@ -3,7 +3,7 @@
 import type { WorkerMessage } from '../shared/protocol'
 
 /** Typed events beyond progress and logs (checkpoints written, the backend chosen, eval results and cache traffic). */
-export type JobReport = Extract<WorkerMessage, { type: 'checkpoint' | 'backend' | 'eval-cache-get' | 'eval-cache-put' | 'eval-task' | 'generation' }>
+export type JobReport = Extract<WorkerMessage, { type: 'checkpoint' | 'resumed' | 'backend' | 'eval-cache-get' | 'eval-cache-put' | 'eval-task' | 'generation' }>
 
 export interface JobContext {
   report(msg: JobReport): void

@@ -42,6 +42,12 @@ export const WorkerCheckpoint = z.strictObject({
   valLoss: z.number().nullable()
 })
 
+/** A resuming train worker has loaded its checkpoint whole (main drops the run's later metrics only then). */
+export const WorkerResumed = z.strictObject({
+  type: z.literal('resumed'),
+  step: z.number().int().nonnegative()
+})
+
 /** The compute backend a worker settled on (recorded on the run). */
 export const WorkerBackend = z.strictObject({
   type: z.literal('backend'),
@@ -102,6 +108,7 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   WorkerError,
   WorkerCancelled,
   WorkerCheckpoint,
+  WorkerResumed,
   WorkerBackend,
   WorkerEvalCacheGet,
   WorkerEvalCachePut,

@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import type { ModelConfig } from '../../shared/config/model'
-import { syncDirectory, writeFileAtomic, writeAll } from '../durable-file'
+import { commitDirectory, createTempDirectory, processRuns, writeFileAtomic, writeAll } from '../durable-file'
 import { fromGPT2Config, toGPT2Config } from './hf-config'
 import { parameterShapes } from './param-names'
 import { type HostTensor, SafetensorsFile, readSafetensors, writeSafetensors } from './safetensors'
@@ -47,10 +47,8 @@ export interface Checkpoint {
 /** Writes a checkpoint folder at `dir` (replacing one that is there), all or nothing. */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
   checkParams(ckpt.params, ckpt.config, `the model being saved to ${dir}`)
-  const parent = path.dirname(path.resolve(dir))
-  fs.mkdirSync(parent, { recursive: true })
-  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`)
-  fs.mkdirSync(tmp)
+  // .step-N.tmp-<pid>-<random> beside the target: pruneCheckpoints knows from the pid whether its writer still runs.
+  const tmp = createTempDirectory(path.resolve(dir))
   try {
     // "format: pt" is what transformers requires of a safetensors file's metadata to load it.
     const vocab = ckpt.config.vocabSize
@@ -72,7 +70,7 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
       writeSafetensors(path.join(tmp, OPTIMIZER_FILE), tensors, { format: 'gptw-adamw-v1', step: String(o.step) })
     }
     if (ckpt.trainer) writeJson(path.join(tmp, TRAINER_FILE), TrainerStateFile.parse(ckpt.trainer))
-    replaceDirectory(tmp, path.resolve(dir))
+    commitDirectory(tmp, path.resolve(dir))
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true })
     throw err
@@ -180,7 +178,11 @@ export function pruneCheckpoints(root: string, keepLast: number, pinned: Iterabl
     fs.rmSync(c.dir, { recursive: true, force: true })
     removed.push(c.step)
   }
-  for (const e of fs.readdirSync(root)) if (/^\.step-\d+\.(tmp|old)-/.test(e)) fs.rmSync(path.join(root, e), { recursive: true, force: true })
+  // Leftovers of interrupted saves, but never a folder another process is still writing (a second job on the run, a save in flight).
+  for (const e of fs.readdirSync(root)) {
+    const leftover = /^\.step-\d+\.(tmp|old)-(\d+)-/.exec(e)
+    if (leftover && !processRuns(Number(leftover[2]))) fs.rmSync(path.join(root, e), { recursive: true, force: true })
+  }
   return removed
 }
 
@@ -272,16 +274,4 @@ function readJson(file: string): unknown {
 
 function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, (fd) => writeAll(fd, Buffer.from(JSON.stringify(value, null, 2) + '\n')))
-}
-
-/** Renames the finished temporary folder onto `dir`, moving an existing `dir` aside first. */
-function replaceDirectory(tmp: string, dir: string): void {
-  let old: string | null = null
-  if (fs.existsSync(dir)) {
-    old = path.join(path.dirname(dir), `.${path.basename(dir)}.old-${process.pid}-${Math.random().toString(36).slice(2, 10)}`)
-    fs.renameSync(dir, old)
-  }
-  fs.renameSync(tmp, dir)
-  syncDirectory(path.dirname(dir))
-  if (old) fs.rmSync(old, { recursive: true, force: true })
 }

@@ -36,7 +36,11 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
     optimizer = loaded.optimizer
     state = loaded.trainer
     if (!optimizer || !state) throw new Error(`${params.resumeDir} has no optimizer or trainer state: it cannot be resumed (it may be a model-only checkpoint).`)
-    if (rank === 0) ctx.log(`Resuming from ${params.resumeDir} at step ${state.step}.`)
+    if (rank === 0) {
+      ctx.log(`Resuming from ${params.resumeDir} at step ${state.step}.`)
+      // Main keeps the run's metrics past this step until now: a checkpoint that fails to load loses nothing.
+      ctx.report({ type: 'resumed', step: state.step })
+    }
   } else {
     model = new GPT(config.model, initParams(config.model, config.seed))
   }

@@ -7,10 +7,12 @@ import { TrainConfig } from '../../shared/config/train'
 import type { TrainParams, TrainWorkerParams } from '../../shared/jobs'
 import type { Run } from '../../shared/runs'
 import { readShardMeta } from '../../core/data/shards'
+import { CONFIG_FILE, MODEL_FILE, listCheckpoints } from '../../core/engine/checkpoint'
 import type { JobSupervisor } from './jobs/supervisor'
 import { findPreset } from './presets'
 import { SAMPLE_DATASET_NAME, ensureSampleDataset } from './sample-dataset'
 import type { DatasetsRepo } from './store/datasets-repo'
+import type { JobsRepo } from './store/jobs-repo'
 import type { RunsRepo } from './store/runs-repo'
 import type { Workspace } from './workspace'
 
@@ -20,11 +22,16 @@ export class TrainingService {
     private readonly resourcesDir: string,
     private readonly runs: RunsRepo,
     private readonly datasets: DatasetsRepo,
-    supervisor: JobSupervisor
+    supervisor: JobSupervisor,
+    private readonly jobs: JobsRepo
   ) {
+    supervisor.on('resumed', ({ jobId }) => this.dropAbandonedMetrics(jobId))
     supervisor.on('metric', ({ jobId, step, values }) => {
       const run = this.runs.byJob(jobId)
-      if (run) this.runs.addMetrics(run.id, step, values)
+      if (!run) return
+      // A worker that does not announce 'resumed' has loaded its checkpoint once it reports a step.
+      this.dropAbandonedMetrics(jobId)
+      this.runs.addMetrics(run.id, step, values)
     })
     supervisor.on('checkpoint', ({ jobId, step, dir, bytes, valLoss }) => {
       const run = this.runs.byJob(jobId)
@@ -39,8 +46,11 @@ export class TrainingService {
     })
   }
 
+  /** Resume jobs whose run's metrics past their step are dropped once the worker has loaded the checkpoint. */
+  private readonly pendingTruncation = new Map<number, { runId: number; step: number }>()
+
   /** Resolves a train request into worker parameters, creating the run (or reopening it to resume). */
-  async prepare(params: TrainParams): Promise<{ run: Run; worker: TrainWorkerParams }> {
+  async prepare(params: TrainParams): Promise<{ run: Run; worker: TrainWorkerParams; resumeStep?: number }> {
     if (params.resume) return this.prepareResume(params.resume.runId, params.resume.step)
     let config: TrainConfig
     let name: string
@@ -63,9 +73,49 @@ export class TrainingService {
     return { run, worker: { config, runId: run.id, runDir: run.dir, datasetDir } }
   }
 
-  private prepareResume(runId: number, step?: number): { run: Run; worker: TrainWorkerParams } {
+  /** One active job per run: throws when the run's job is still queued, running or paused. Call right before starting its job, with no await between. */
+  assertIdle(runId: number): void {
+    const jobId = this.runs.get(runId)?.jobId
+    const job = jobId === null || jobId === undefined ? undefined : this.jobs.get(jobId)
+    if (job && (job.state === 'queued' || job.state === 'running' || job.state === 'paused')) {
+      throw new ApiError('conflict', `Run ${runId} is already being trained by job ${job.id} (${job.state}): wait for it to end or cancel it before resuming.`)
+    }
+  }
+
+  /** Records the job that resumes a run from `resumeStep`; its later metrics go once the worker has loaded the checkpoint. */
+  started(runId: number, jobId: number, resumeStep: number | undefined): void {
+    if (resumeStep !== undefined) this.pendingTruncation.set(jobId, { runId, step: resumeStep })
+  }
+
+  private dropAbandonedMetrics(jobId: number): void {
+    const pending = this.pendingTruncation.get(jobId)
+    if (!pending) return
+    this.pendingTruncation.delete(jobId)
+    this.runs.truncateMetrics(pending.runId, pending.step)
+  }
+
+  /**
+   * Registers checkpoint folders that have no row: a host killed after a worker renamed a
+   * finished step-N folder into place and before main stored its message. Owner only, at start.
+   */
+  registerOrphanCheckpoints(): { runId: number; step: number }[] {
+    const added: { runId: number; step: number }[] = []
+    for (const run of this.runs.list(1_000_000)) {
+      const known = new Set(this.runs.checkpoints(run.id).map((c) => c.step))
+      for (const c of listCheckpoints(path.join(run.dir, 'checkpoints'))) {
+        if (known.has(c.step) || !fs.existsSync(path.join(c.dir, MODEL_FILE)) || !fs.existsSync(path.join(c.dir, CONFIG_FILE))) continue
+        const bytes = fs.readdirSync(c.dir).reduce((n, f) => n + fs.statSync(path.join(c.dir, f)).size, 0)
+        this.runs.addCheckpoint(run.id, c.step, c.dir, bytes, null)
+        added.push({ runId: run.id, step: c.step })
+      }
+    }
+    return added
+  }
+
+  private prepareResume(runId: number, step?: number): { run: Run; worker: TrainWorkerParams; resumeStep: number } {
     const run = this.runs.get(runId)
     if (!run) throw new ApiError('not_found', `Run ${runId} does not exist.`)
+    this.assertIdle(runId)
     const kept = this.runs.checkpoints(runId).filter((c) => fs.existsSync(c.path))
     const from = step === undefined ? kept.at(-1) : kept.find((c) => c.step === step)
     if (!from) {
@@ -73,8 +123,7 @@ export class TrainingService {
       throw new ApiError('not_found', `Run ${runId} has no kept checkpoint${step === undefined ? '' : ` at step ${step}`} (kept steps: ${have}).`)
     }
     if (from.step >= run.config.steps) throw new ApiError('conflict', `Run ${runId} already reached its last step (${run.config.steps}).`)
-    this.runs.truncateMetrics(runId, from.step)
-    return { run, worker: { config: run.config, runId, runDir: run.dir, datasetDir: run.datasetDir ?? '', resumeDir: from.path } }
+    return { run, worker: { config: run.config, runId, runDir: run.dir, datasetDir: run.datasetDir ?? '', resumeDir: from.path }, resumeStep: from.step }
   }
 
   private preset(name: string) {

@@ -8,6 +8,7 @@ import type { Job, JobKind } from '../../../shared/jobs'
 import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
 import type { JobsRepo, LogLine } from '../store/jobs-repo'
 import { WORKER_ENV } from './worker-env'
+import { processRuns } from '../../../core/durable-file'
 
 export interface SupervisorOptions {
   /** The script that runs jobs of a kind (a built worker entry point). */
@@ -38,6 +39,8 @@ interface SupervisorEvents {
   log: [LogLine]
   metric: [MetricEvent]
   checkpoint: [CheckpointEvent]
+  /** A resuming train worker loaded its checkpoint (at `step`). */
+  resumed: [{ jobId: number; step: number }]
   backend: [{ jobId: number; name: string; detail: string }]
   /** Eval workers' cache requests, cache writes and task results (the eval service answers and stores them). */
   eval: [EvalWorkerEvent]
@@ -95,11 +98,17 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     super()
   }
 
-  /** Marks jobs whose workers died with a previous host as failed. Call once at start-up. */
+  /**
+   * Marks jobs whose workers died with a previous host as failed. Called once at start-up by the
+   * workspace's owner only; a job whose worker pid still runs is left alone (workers exit when
+   * their host's IPC channel closes, so a live one still has a host).
+   */
   recoverInterrupted(): Job[] {
     const recovered: Job[] = []
     for (const job of this.repo.active()) {
       if (this.live.has(job.id)) continue
+      const pid = this.repo.workerPid(job.id)
+      if (pid !== null && processRuns(pid)) continue
       this.repo.finish(job.id, 'failed', 'Interrupted: the workbench stopped while this job was ' + job.state + '. Start it again.')
       this.repo.appendLog(job.id, 'error', 'The host stopped while this job was active; its worker ended with it.')
       recovered.push(this.emitJob(job.id))
@@ -236,6 +245,9 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
         break
       case 'checkpoint':
         this.emit('checkpoint', { jobId: id, step: msg.step, dir: msg.dir, bytes: msg.bytes, valLoss: msg.valLoss })
+        break
+      case 'resumed':
+        this.emit('resumed', { jobId: id, step: msg.step })
         break
       case 'backend':
         this.emit('backend', { jobId: id, name: msg.name, detail: msg.detail })

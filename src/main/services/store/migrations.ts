@@ -1,7 +1,14 @@
 // Versioned schema migrations. Each entry moves the database from version i to i+1 and runs
 // inside one transaction; PRAGMA user_version records how far a database has come.
-// Append new migrations; never edit one that has shipped.
-export const MIGRATIONS: readonly string[] = [
+// Append new migrations; never edit one that has shipped. A migration is SQL, or a function for
+// what SQL cannot do alone (it gets the workspace folder the database lies in; null in memory).
+import path from 'node:path'
+import type { Db } from './database'
+import { relativeInside } from './paths'
+
+export type Migration = string | ((db: Db, root: string | null) => void)
+
+export const MIGRATIONS: readonly Migration[] = [
   /* 1: the initial schema */ `
   CREATE TABLE jobs (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -170,5 +177,33 @@ export const MIGRATIONS: readonly string[] = [
     last_job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
     last_step   INTEGER
   );
-  `
+  `,
+  /* 6: run folders, checkpoint folders and datasets inside the workspace stored relative to it, so
+     a copied or moved workspace resumes into its own folders. Paths under an older location of
+     this workspace (a copy made before this version: its runs sit at <old root>/runs/<id>) count
+     as inside too. */
+  (db, root) => {
+    if (root === null) return
+    const roots = new Set([root])
+    for (const r of db.prepare(`SELECT id, dir FROM runs`).all() as { id: number; dir: string }[]) {
+      const dir = path.resolve(r.dir)
+      if (path.isAbsolute(r.dir) && path.basename(dir) === String(r.id) && path.basename(path.dirname(dir)) === 'runs') roots.add(path.dirname(path.dirname(dir)))
+    }
+    const rel = (p: string | null): string | null => {
+      if (p === null) return p
+      for (const r of roots) {
+        const inside = relativeInside(r, p)
+        if (inside !== p) return inside
+      }
+      return p
+    }
+    const update = (table: string, key: string, columns: string[]) => {
+      const rows = db.prepare(`SELECT ${key} AS k, ${columns.join(', ')} FROM ${table}`).all() as Record<string, string | number | null>[]
+      const set = db.prepare(`UPDATE OR IGNORE ${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`)
+      for (const row of rows) set.run(...columns.map((c) => rel(row[c] as string | null)), row.k)
+    }
+    update('runs', 'id', ['dir', 'dataset_dir'])
+    update('checkpoints', 'id', ['path'])
+    update('datasets', 'id', ['path'])
+  }
 ]

@@ -2,6 +2,7 @@
 import type { TrainConfig } from '../../../shared/config/train'
 import type { CheckpointInfo, MetricPoint, Run } from '../../../shared/runs'
 import type { Db } from './database'
+import { StoredPaths } from './paths'
 
 interface RunRow {
   id: number
@@ -15,7 +16,7 @@ interface RunRow {
   created_at: number
 }
 
-function toRun(r: RunRow): Run {
+function toRun(r: RunRow, paths: StoredPaths): Run {
   return {
     id: r.id,
     name: r.name,
@@ -23,16 +24,19 @@ function toRun(r: RunRow): Run {
     config: JSON.parse(r.config) as TrainConfig,
     backend: r.backend,
     devices: JSON.parse(r.devices) as string[],
-    dir: r.dir,
-    datasetDir: r.dataset_dir,
+    dir: paths.toAbsolute(r.dir),
+    datasetDir: paths.toAbsolute(r.dataset_dir),
     createdAt: r.created_at
   }
 }
 
 export class RunsRepo {
   private readonly s
+  /** Folders inside the workspace are stored relative to it (store/paths.ts). */
+  private readonly paths: StoredPaths
 
   constructor(private readonly db: Db) {
+    this.paths = StoredPaths.of(db)
     this.s = {
       insert: db.prepare(`INSERT INTO runs (name, config, devices, dir, dataset_dir, created_at) VALUES (?, ?, ?, '', ?, ?)`),
       setDir: db.prepare(`UPDATE runs SET dir = ? WHERE id = ?`),
@@ -52,9 +56,9 @@ export class RunsRepo {
 
   create(name: string, config: TrainConfig, datasetDir: string, dirFor: (id: number) => string): Run {
     const id = this.db.transaction(() => {
-      const info = this.s.insert.run(name, JSON.stringify(config), JSON.stringify(config.devices), datasetDir, Date.now())
+      const info = this.s.insert.run(name, JSON.stringify(config), JSON.stringify(config.devices), this.paths.toStored(datasetDir), Date.now())
       const runId = Number(info.lastInsertRowid)
-      this.s.setDir.run(dirFor(runId), runId)
+      this.s.setDir.run(this.paths.toStored(dirFor(runId)), runId)
       return runId
     })()
     return this.get(id)!
@@ -62,16 +66,16 @@ export class RunsRepo {
 
   get(id: number): Run | undefined {
     const row = this.s.get.get(id) as RunRow | undefined
-    return row && toRun(row)
+    return row && toRun(row, this.paths)
   }
 
   byJob(jobId: number): Run | undefined {
     const row = this.s.byJob.get(jobId) as RunRow | undefined
-    return row && toRun(row)
+    return row && toRun(row, this.paths)
   }
 
   list(limit = 200): Run[] {
-    return (this.s.list.all(limit) as RunRow[]).map(toRun)
+    return (this.s.list.all(limit) as RunRow[]).map((r) => toRun(r, this.paths))
   }
 
   setJob(runId: number, jobId: number): void {
@@ -99,11 +103,11 @@ export class RunsRepo {
   }
 
   addCheckpoint(runId: number, step: number, path: string, bytes: number, valLoss: number | null): void {
-    this.s.checkpoint.run(runId, step, path, bytes, valLoss, Date.now())
+    this.s.checkpoint.run(runId, step, this.paths.toStored(path), bytes, valLoss, Date.now())
   }
 
   checkpoints(runId: number): CheckpointInfo[] {
-    return (this.s.checkpoints.all(runId) as (Omit<CheckpointInfo, 'pinned'> & { pinned: number })[]).map((c) => ({ ...c, pinned: !!c.pinned }))
+    return (this.s.checkpoints.all(runId) as (Omit<CheckpointInfo, 'pinned'> & { pinned: number })[]).map((c) => ({ ...c, path: this.paths.toAbsolute(c.path), pinned: !!c.pinned }))
   }
 
   removeCheckpoint(runId: number, step: number): void {

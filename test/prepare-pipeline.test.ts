@@ -53,7 +53,7 @@ function testConfig(overrides: Partial<PrepareConfigInput> = {}): PrepareConfig 
   return PrepareConfig.parse({
     name: 'pipeline test',
     sources: { urlFiles: [path.join(work, 'lists')], htmlDirs: [path.join(work, 'saved')], jsonFiles: [path.join(work, 'speeches.jsonl')] },
-    download: { concurrency: 6, timeoutMs: 800, retries: 1, backoffMs: 20, maxRedirects: 3, perHostDelayMs: 0, maxBytes: 1_000_000 },
+    download: { concurrency: 6, timeoutMs: 800, retries: 1, backoffMs: 20, maxRedirects: 3, perHostDelayMs: 0, maxBytes: 1_000_000, allowPrivateAddresses: true },
     output: { valFraction: 0.1 },
     ...overrides
   })

@@ -72,7 +72,7 @@ describe('prepare job crash and resume', () => {
     const { dir, db, repo, supervisor } = setup()
     const list = path.join(dir, 'urls.txt')
     fs.writeFileSync(list, chapters.map((n) => site.url(`/slow-moby/${n}`)).join('\n'))
-    const config: PrepareConfigInput = { sources: { urlFiles: [list] }, download: { concurrency: 2, perHostDelayMs: 0 }, clean: { languages: [] } }
+    const config: PrepareConfigInput = { sources: { urlFiles: [list] }, download: { concurrency: 2, perHostDelayMs: 0, allowPrivateAddresses: true }, clean: { languages: [] } }
     const params = { config: PrepareConfig.parse(config), datasetDir: path.join(dir, 'dataset') }
 
     const first = supervisor.start({ kind: 'prepare', params })

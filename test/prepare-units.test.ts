@@ -169,7 +169,7 @@ describe('download politeness', () => {
       for (let n = 1; n <= 5; n++) site.route(`/p/${n}`, (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end(mobyPage(n)))
       const config = PrepareConfig.parse({
         sources: { urls: [1, 2, 3, 4, 5].map((n) => site.url(`/p/${n}`)) },
-        download: { concurrency: 5, perHostDelayMs: 250 },
+        download: { concurrency: 5, perHostDelayMs: 250, allowPrivateAddresses: true },
         clean: { languages: [] }
       })
       const started = Date.now()

@@ -256,6 +256,11 @@ export const DownloadConfig = z
     contentTypes: z.array(z.string().trim().toLowerCase().min(1)).min(1).default(['text/html', 'application/xhtml+xml']),
     /** Try again URLs that failed for a passing reason (timeout, network, 429, 5xx) in an earlier run. */
     retryFailed: z.boolean().default(false),
+    /**
+     * Intranet crawls only: fetch loopback, private, link-local and other non-public addresses.
+     * Off, such URLs (and redirects to them) are recorded as failed with reason private-address.
+     */
+    allowPrivateAddresses: z.boolean().default(false),
     userAgent: z.string().min(1).max(300).default('GPT-Workbench/0.1 (webtext preparation)')
   })
   .prefault({})

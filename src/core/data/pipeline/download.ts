@@ -4,6 +4,7 @@
 // rerun after a crash or a restart picks up where the last one stopped. Failures never stop the job.
 import fs from 'node:fs'
 import path from 'node:path'
+import { AddressGuard, PRIVATE_ADDRESS } from './address-guard'
 import { FILES } from './files'
 import { type FetchedPage, fetchPage } from './fetch-page'
 import { HostGate, interleaveByHost } from './host-gate'
@@ -43,7 +44,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export const downloadStage: StageDef = {
   name: 'download',
-  fingerprint: (config) => ({ contentTypes: config.download.contentTypes, maxBytes: config.download.maxBytes, retryFailed: config.download.retryFailed }),
+  fingerprint: (config) => ({
+    contentTypes: config.download.contentTypes,
+    maxBytes: config.download.maxBytes,
+    retryFailed: config.download.retryFailed,
+    allowPrivateAddresses: config.download.allowPrivateAddresses
+  }),
   async run({ dir, config, job, tally }) {
     const cfg = config.download
     const urls = await readKeptUrls(dir)
@@ -52,7 +58,8 @@ export const downloadStage: StageDef = {
     for (const url of urls) {
       tally.input++
       const stored = cache.failures.get(url)
-      const failure = stored && !(cfg.retryFailed && TRANSIENT.test(stored.reason)) ? stored : undefined
+      const retry = stored && ((cfg.retryFailed && TRANSIENT.test(stored.reason)) || (cfg.allowPrivateAddresses && stored.reason === PRIVATE_ADDRESS))
+      const failure = stored && !retry ? stored : undefined
       if (cache.pages.has(url)) {
         tally.keep()
         tally.note('cached')
@@ -67,6 +74,7 @@ export const downloadStage: StageDef = {
     const pages = new AppendLog(path.join(dir, FILES.pages))
     const failures = new AppendLog(path.join(dir, FILES.failures))
     const gate = new HostGate(cfg.perHostDelayMs)
+    const guard = new AddressGuard({ allowPrivate: cfg.allowPrivateAddresses })
     const queue = interleaveByHost(todo)
     let next = 0
     let done = urls.length - todo.length
@@ -74,7 +82,7 @@ export const downloadStage: StageDef = {
 
     const fetchWithRetries = async (url: string): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
-        const outcome = await fetchPage(url, cfg, (u) => gate.wait(new URL(u).host))
+        const outcome = await fetchPage(url, cfg, (u) => gate.wait(new URL(u).host), guard)
         if (outcome.ok) {
           pages.append({ ...outcome.page, fetchedAt: Date.now() } satisfies StoredPage)
           tally.keep(() => ({ url, text: `${outcome.page.bytes} bytes, ${outcome.page.contentType || 'no content type'}` }))
@@ -110,6 +118,7 @@ export const downloadStage: StageDef = {
     } finally {
       pages.close()
       failures.close()
+      await guard.close()
     }
     if (stop) throw stop
     tally.progress(urls.length, urls.length, 'pages')

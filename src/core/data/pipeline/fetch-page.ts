@@ -1,8 +1,10 @@
-// Fetches one page with Node's fetch: redirects followed by hand (counted, http(s) only), one
-// timeout over the whole request, a size cap enforced while the body streams, and a content-type
-// check before the body is read. Never throws: failures come back with a reason and whether a
-// retry could help.
+// Fetches one page with undici's fetch through the address guard: redirects followed by hand
+// (counted, http(s) only, each hop checked against private addresses), one timeout over the whole
+// request, a size cap enforced while the body streams, and a content-type check before the body is
+// read. Never throws: failures come back with a reason and whether a retry could help.
+import type { Response } from 'undici'
 import type { PrepareConfig } from '../../../shared/config/prepare'
+import { AddressGuard, PRIVATE_ADDRESS, privateAddressCause } from './address-guard'
 import { decodeHtml } from './charset'
 
 export interface FetchedPage {
@@ -21,7 +23,10 @@ type DownloadSettings = PrepareConfig['download']
 
 const fail = (reason: string, detail: string, retryable = false, retryAfterMs?: number): FetchOutcome => ({ ok: false, reason, detail, retryable, retryAfterMs })
 
-export async function fetchPage(url: string, cfg: DownloadSettings, beforeRequest?: (url: string) => Promise<void>): Promise<FetchOutcome> {
+/** `guard`: the stage's shared one (a pool of connections); without it one is made from the settings for this page. */
+export async function fetchPage(url: string, cfg: DownloadSettings, beforeRequest?: (url: string) => Promise<void>, guard?: AddressGuard): Promise<FetchOutcome> {
+  const ownGuard = guard ? undefined : new AddressGuard({ allowPrivate: cfg.allowPrivateAddresses })
+  const guarded = guard ?? ownGuard!
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
@@ -31,8 +36,10 @@ export async function fetchPage(url: string, cfg: DownloadSettings, beforeReques
   try {
     let current = url
     for (let hop = 0; ; hop++) {
+      const refused = guarded.check(current)
+      if (refused) return fail(PRIVATE_ADDRESS, hop ? `redirected to ${current}: ${refused.message}` : refused.message)
       await beforeRequest?.(current)
-      const res = await fetch(current, {
+      const res = await guarded.fetch(current, {
         redirect: 'manual',
         signal: controller.signal,
         headers: { 'user-agent': cfg.userAgent, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1' }
@@ -74,12 +81,15 @@ export async function fetchPage(url: string, cfg: DownloadSettings, beforeReques
     }
   } catch (err) {
     if (timedOut) return fail('timeout', `no complete answer within ${cfg.timeoutMs} ms`, true)
+    const refused = privateAddressCause(err)
+    if (refused) return fail(PRIVATE_ADDRESS, refused.message)
     const cause = (err as { cause?: { code?: string; message?: string } }).cause
     const code = cause?.code ?? ''
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('dns', `host not found (${code})`, code === 'EAI_AGAIN')
     return fail('network', cause?.message ?? (err as Error).message, true)
   } finally {
     clearTimeout(timer)
+    await ownGuard?.close()
   }
 }
 

@@ -1,9 +1,12 @@
 // The eval-data cache of the workspace: eval-data/<task>/<file>. A file is fetched once (resumably,
 // checked against the harness's SHA-256 where known) and reused; a cached file that later fails to
-// parse is reported with its path so it can be deleted and fetched again.
+// parse is reported with its path so it can be deleted and fetched again. Fetches go through the
+// address guard: private addresses are refused except the hosts of a Hugging Face base URL or
+// mirror the user configured (a local mirror is its own opt-in).
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
+import { AddressGuard } from '../../data/pipeline/address-guard'
 import { downloadFile, sha256File } from './download'
 import { readParquetRows, type Row } from './parquet'
 import { DEFAULT_SOURCES, hfParquetListUrl, resolveUrl, type DataSourceConfig, type HfDataset, type RemoteFile } from './sources'
@@ -23,15 +26,18 @@ const Sidecar = z.object({ size: z.number().int().nonnegative(), sha256: z.strin
 export class EvalDataStore {
   readonly sources: DataSourceConfig
   private readonly hfCache = new Map<string, Promise<Row[]>>()
+  private readonly fetchImpl: typeof fetch
 
   constructor(
     readonly root: string,
     sources: Partial<DataSourceConfig> = {},
-    private readonly fetchImpl: typeof fetch = fetch,
+    /** default: fetch through the address guard, trusting the configured base and mirror hosts */
+    fetchImpl?: typeof fetch,
     /** download progress, for the job's progress line */
     private readonly onProgress?: (task: string, file: string, bytes: number, total: number | undefined) => void
   ) {
     this.sources = { ...DEFAULT_SOURCES, ...sources, mirrors: { ...DEFAULT_SOURCES.mirrors, ...sources.mirrors } }
+    this.fetchImpl = fetchImpl ?? (guardedFetch(this.sources) as unknown as typeof fetch)
   }
 
   taskDir(task: string): string {
@@ -120,4 +126,17 @@ export class EvalDataStore {
     }
     return rows
   }
+}
+
+/** A fetch that refuses private addresses on every hop, except the hosts the user configured as sources. */
+export function guardedFetch(sources: DataSourceConfig): AddressGuard['fetchFollowing'] {
+  const configured = [sources.huggingfaceBase, ...Object.values(sources.mirrors)]
+  const trustedHosts = configured.flatMap((url) => {
+    try {
+      return [new URL(url).hostname]
+    } catch {
+      return []
+    }
+  })
+  return new AddressGuard({ trustedHosts }).fetchFollowing
 }

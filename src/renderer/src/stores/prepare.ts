@@ -49,7 +49,8 @@ export function defaultDraft(): PrepareDraft {
       backoffMs: d.download.backoffMs,
       maxRedirects: d.download.maxRedirects,
       perHostDelayMs: d.download.perHostDelayMs,
-      retryFailed: d.download.retryFailed
+      retryFailed: d.download.retryFailed,
+      allowPrivateAddresses: d.download.allowPrivateAddresses
     },
     languages: d.clean.languages.join(', '),
     minTokens: d.clean.minTokens,
@@ -105,7 +106,8 @@ export function configToDraft(c: PrepareConfig): PrepareDraft {
       backoffMs: c.download.backoffMs,
       maxRedirects: c.download.maxRedirects,
       perHostDelayMs: c.download.perHostDelayMs,
-      retryFailed: c.download.retryFailed
+      retryFailed: c.download.retryFailed,
+      allowPrivateAddresses: c.download.allowPrivateAddresses
     },
     languages: c.clean.languages.join(', '),
     minTokens: c.clean.minTokens,

@@ -6,10 +6,12 @@ import type { TrainConfig } from '../../shared/config/train'
 import type { JobContext } from '../job-context'
 import { AdamW } from './adamw'
 import { type Batch, sampleBatch, sequentialBatches } from './batches'
+import { runPeak } from './device-peak'
 import type { GPT } from './model'
 import { Rng } from '../rng'
 import { learningRate } from './schedule'
 import { type AllReduce, computeGradients } from './train-step'
+import { type DevicePeak, modelTflops } from '../../shared/throughput'
 
 export interface TrainerState {
   step: number
@@ -27,6 +29,20 @@ export interface StepMetrics {
   tokens: number
   elapsed: number
   valLoss?: number
+  /** Model TFLOP/s (PaLM's 6N + 12·L·T·C per token, src/shared/throughput.ts) and its share of the devices' peak (absent where the peak is unknown). */
+  tflops?: number
+  mfu?: number
+  peakTflops?: number
+  /** The step's wall time split: forward + backward (all micro-batches), optimizer, batch sampling, gradient all-reduce (data parallel only). */
+  fwdBwdMs?: number
+  optimizerMs?: number
+  dataMs?: number
+  allReduceMs?: number
+  /** This worker's resident memory now and at its peak. */
+  rssMb?: number
+  peakRssMb?: number
+  /** Seconds to the last step at the run's mean step time so far. */
+  etaSeconds?: number
 }
 
 export interface TrainerOptions {
@@ -49,12 +65,15 @@ export class Trainer {
   readonly optimizer: AdamW
   readonly state: TrainerState
   private readonly rng: Rng
+  /** The devices' peak for MFU (null for a GPU part the table does not know). */
+  private readonly peak: DevicePeak | null
 
   constructor(private readonly o: TrainerOptions) {
     const c = o.config.optimizer
     this.optimizer = o.optimizer ?? new AdamW({ beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay }, o.model.params)
     this.state = o.state ?? { step: 0, rngState: o.config.seed, tokensSeen: 0, elapsedSeconds: 0 }
     this.rng = new Rng(this.state.rngState)
+    this.peak = runPeak(o.config.devices)
   }
 
   /** This worker's micro-batches for the next step: every worker draws the same global batch and keeps its slice. */
@@ -87,10 +106,25 @@ export class Trainer {
       totalSteps: cfg.steps,
       decay: cfg.schedule.decay
     })
+    const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6
     const micro = this.nextMicroBatches()
-    const { grads, loss, gradNorm } = await computeGradients(model, micro, this.o.worldSize ?? 1, this.o.allReduce ?? null, cfg.optimizer.gradClip)
+    const dataMs = ms(started)
+    let allReduceMs = 0
+    const inner = this.o.allReduce ?? null
+    const allReduce: AllReduce | null = inner
+      ? async (buf) => {
+          const t = process.hrtime.bigint()
+          await inner(buf)
+          allReduceMs += ms(t)
+        }
+      : null
+    const fwdStart = process.hrtime.bigint()
+    const { grads, loss, gradNorm } = await computeGradients(model, micro, this.o.worldSize ?? 1, allReduce, cfg.optimizer.gradClip)
+    const fwdBwdMs = ms(fwdStart) - allReduceMs
+    const optStart = process.hrtime.bigint()
     this.optimizer.apply(model.params, grads, lr)
     tf.dispose([...grads.values()])
+    const optimizerMs = ms(optStart)
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const tokens = cfg.batchSize * cfg.model.nCtx
     this.state.step++
@@ -98,7 +132,27 @@ export class Trainer {
     this.state.tokensSeen += tokens
     this.state.elapsedSeconds += seconds
     if (!Number.isFinite(loss)) throw new Error(`The loss became ${loss} at step ${this.state.step}: lower the learning rate (optimizer.lr) or enable gradient clipping.`)
-    return { step: this.state.step, loss, lr, gradNorm, tokensPerSec: tokens / seconds, tokens: this.state.tokensSeen, elapsed: this.state.elapsedSeconds }
+    const tokensPerSec = tokens / seconds
+    const tflops = modelTflops(cfg.model, tokensPerSec)
+    const mb = 1024 * 1024
+    return {
+      step: this.state.step,
+      loss,
+      lr,
+      gradNorm,
+      tokensPerSec,
+      tokens: this.state.tokensSeen,
+      elapsed: this.state.elapsedSeconds,
+      tflops,
+      ...(this.peak ? { mfu: tflops / this.peak.tflops, peakTflops: this.peak.tflops } : {}),
+      fwdBwdMs,
+      optimizerMs,
+      dataMs,
+      ...(inner ? { allReduceMs } : {}),
+      rssMb: process.memoryUsage.rss() / mb,
+      peakRssMb: (process.resourceUsage().maxRSS * 1024) / mb,
+      etaSeconds: ((cfg.steps - this.state.step) * this.state.elapsedSeconds) / this.state.step
+    }
   }
 
   /** Mean loss over up to `batches` consecutive windows of the validation shard. */
@@ -120,6 +174,7 @@ export class Trainer {
   async run(): Promise<TrainerState> {
     const { config: cfg, ctx } = this.o
     const rank = this.o.rank ?? 0
+    if (rank === 0) ctx.log(this.peak ? `MFU against ${this.peak.derivation}` : 'MFU: the peak of this GPU is not known (src/shared/throughput.ts GPU_PEAKS); TFLOP/s only.')
     while (this.state.step < cfg.steps) {
       await ctx.pausePoint()
       const m = await this.step()
@@ -138,9 +193,20 @@ export class Trainer {
 
 /** The fixed, greppable progress line (nanoGPT style). */
 export function progressLine(m: StepMetrics, total: number): string {
-  const eta = m.step < total ? ` | eta ${formatSeconds(((total - m.step) * m.elapsed) / m.step)}` : ''
+  const eta = m.step < total ? ` | eta ${formatSeconds(m.etaSeconds ?? ((total - m.step) * m.elapsed) / m.step)}` : ''
   const val = m.valLoss !== undefined ? ` | val ${m.valLoss.toFixed(4)}` : ''
-  return `step ${m.step}/${total} | loss ${m.loss.toFixed(4)}${val} | lr ${m.lr.toExponential(2)} | norm ${m.gradNorm.toFixed(2)} | tok/s ${m.tokensPerSec.toFixed(0)}${eta}`
+  const flops = m.tflops !== undefined ? ` | ${formatTflops(m.tflops)}${m.mfu !== undefined ? ` mfu ${(m.mfu * 100).toFixed(1)}%` : ''}` : ''
+  const split =
+    m.fwdBwdMs !== undefined
+      ? ` | fwd+bwd ${m.fwdBwdMs.toFixed(0)}ms opt ${(m.optimizerMs ?? 0).toFixed(0)}ms data ${(m.dataMs ?? 0).toFixed(1)}ms${m.allReduceMs !== undefined ? ` allreduce ${m.allReduceMs.toFixed(0)}ms` : ''}`
+      : ''
+  const rss = m.rssMb !== undefined ? ` | rss ${m.rssMb.toFixed(0)}/${(m.peakRssMb ?? m.rssMb).toFixed(0)} MB` : ''
+  return `step ${m.step}/${total} | loss ${m.loss.toFixed(4)}${val} | lr ${m.lr.toExponential(2)} | norm ${m.gradNorm.toFixed(2)} | tok/s ${m.tokensPerSec.toFixed(0)}${flops}${split}${rss}${eta}`
+}
+
+/** TFLOP/s below 1 in GFLOP/s, so CPU runs read as numbers. */
+function formatTflops(t: number): string {
+  return t >= 1 ? `${t.toFixed(2)} TFLOP/s` : `${(t * 1000).toFixed(1)} GFLOP/s`
 }
 
 function formatSeconds(s: number): string {

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { TrainParams } from '../../shared/jobs'
-import { progressLine } from '../../core/engine/trainer'
+import { type StepMetrics, progressLine } from '../../core/engine/trainer'
 import type { Workbench } from '../services/workbench'
 import { parseTrainConfig } from '../services/training'
 import { UsageError, intFlag } from './args'
@@ -37,28 +37,11 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
     if (m.jobId !== jobId) return
     const line = { step: m.step, ...m.values }
     if (values.json) console.log(JSON.stringify(line))
-    else
-      bar.update(
-        m.step,
-        total,
-        progressLine(
-          {
-            step: m.step,
-            loss: m.values.loss,
-            lr: m.values.lr,
-            gradNorm: m.values.gradNorm,
-            tokensPerSec: m.values.tokensPerSec,
-            tokens: m.values.tokens,
-            elapsed: m.values.elapsed,
-            valLoss: m.values.valLoss
-          },
-          total
-        )
-      )
+    else bar.update(m.step, total, progressLine({ step: m.step, ...m.values } as StepMetrics, total))
   })
   workbench.supervisor.on('log', (l) => {
     if (l.jobId === jobId && !values.json && l.level !== 'info') console.error(l.text)
-    else if (l.jobId === jobId && !values.json && /^(Backend|Resuming|Data parallel|Dataset)/.test(l.text)) console.error(l.text)
+    else if (l.jobId === jobId && !values.json && /^(Backend|Resuming|Data parallel|Dataset|MFU)/.test(l.text)) console.error(l.text)
   })
   const onSignal = (): void => {
     console.error('\nStopping: the run keeps its checkpoints; resume with `gptw train --resume ' + run.id + '`.')

@@ -78,7 +78,12 @@ describe('tfjs GPT against the PyTorch reference', () => {
       const over = Object.entries(errors).filter(([, e]) => !(e < TOLERANCE))
       expect(over, JSON.stringify(errors)).toEqual([])
       // The padded vocabulary rows take no gradient: they are never scored.
-      expect(out.grads.get('wte.weight')!.subarray(100 * 32).every((g) => Math.abs(g) < 1e-12)).toBe(true)
+      expect(
+        out.grads
+          .get('wte.weight')!
+          .subarray(100 * 32)
+          .every((g) => Math.abs(g) < 1e-12)
+      ).toBe(true)
     })
   }
 

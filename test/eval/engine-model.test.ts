@@ -19,7 +19,8 @@ import { randomCheckpoint } from './random-checkpoint'
 const N_CTX = 24
 const torchAvailable = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0
 
-const LONG = 'Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.'
+const LONG =
+  'Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.'
 const REQUESTS = [
   { context: 'The cat sat on', continuation: ' the mat' },
   { context: '', continuation: 'Hello world, said the whale.' },
@@ -138,7 +139,7 @@ describe('GPT language model: rolling and generation', () => {
     const [got] = await new GPTLanguageModel(model, { id: 'x', batchSize: 2 }).loglikelihoodRolling([{ type: 'loglikelihood_rolling', text: LONG }])
     // written out: token i is predicted from the (up to) N_CTX tokens before it, the first from end-of-text
     let want = 0
-    for (let done = 0; done < ids.length; ) {
+    for (let done = 0; done < ids.length;) {
       const end = Math.min(ids.length, done + N_CTX)
       want += viaFullLogits(model, [END_OF_TEXT, ...ids.slice(0, done)], ids.slice(done, end)).logprob
       done = end
@@ -171,7 +172,7 @@ describe('GPT language model: rolling and generation', () => {
 })
 
 describe.runIf(torchAvailable)('GPT language model against PyTorch (tools/eval_reference.py)', () => {
-  it('gives PyTorch\'s log-likelihoods, greedy flags, rolling sums and greedy tokens', async () => {
+  it("gives PyTorch's log-likelihoods, greedy flags, rolling sums and greedy tokens", async () => {
     const lm = new GPTLanguageModel(model, { id: 'x', batchSize: 4 })
     const texts = [LONG, 'Two words.']
     const request = {

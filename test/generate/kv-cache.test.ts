@@ -138,7 +138,16 @@ describe('KV cache on a checkpoint from the real trainer', () => {
   let model: GPT
   beforeAll(async () => {
     workbench = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
-    const config = { model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 }, batchSize: 4, steps: 12, optimizer: { lr: 3e-3 }, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast: 1 }, backend: 'wasm', seed: 3 }
+    const config = {
+      model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
+      batchSize: 4,
+      steps: 12,
+      optimizer: { lr: 3e-3 },
+      eval: { interval: 0 },
+      checkpoint: { interval: 0, keepLast: 1 },
+      backend: 'wasm',
+      seed: 3
+    }
     const reply = await workbench.call('jobs.start', { kind: 'train', params: { config } })
     if (!reply.ok) throw new Error(reply.error.message)
     const job = await workbench.supervisor.waitForExit(reply.value.id)

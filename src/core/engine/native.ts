@@ -5,14 +5,51 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 
 export interface NativeKernels {
-  batchMatMul(transA: boolean, transB: boolean, batch: number, m: number, n: number, k: number, a: Float32Array, aStride: number, b: Float32Array, bStride: number, c: Float32Array, accumulate?: boolean): void
+  batchMatMul(
+    transA: boolean,
+    transB: boolean,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aStride: number,
+    b: Float32Array,
+    bStride: number,
+    c: Float32Array,
+    accumulate?: boolean
+  ): void
   crossEntropyForward(logits: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, lse: Float32Array): number
   crossEntropyBackward(logits: Float32Array, lse: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, scale: number, out: Float32Array): void
   layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void
-  layerNormBackward(x: Float32Array, gamma: Float32Array, dy: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void
+  layerNormBackward(
+    x: Float32Array,
+    gamma: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    cols: number,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array
+  ): void
   geluForward(x: Float32Array, y: Float32Array): void
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void
-  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, vCorrection: number): void
+  adamw(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    stepSize: number,
+    vCorrection: number
+  ): void
   sumSquares(x: Float32Array): number
   info(): { avx2: boolean; threads: number }
   setThreads(n: number): void

@@ -22,12 +22,23 @@ export async function scoreText(model: GPT, text: string, batch = 8): Promise<Sc
   let sum = 0
   let count = 0
   // Windows of one length batch together; the last (shorter) one runs alone.
-  for (let i = 0; i < windows.length; ) {
+  for (let i = 0; i < windows.length;) {
     const len = windows[i].inputs.length
     const group: typeof windows = []
     while (i < windows.length && group.length < batch && windows[i].inputs.length === len) group.push(windows[i++])
     const loss = tf.tidy(() =>
-      model.loss(tf.tensor2d(group.flatMap((w) => w.inputs), [group.length, len], 'int32'), tf.tensor2d(group.flatMap((w) => w.targets), [group.length, len], 'int32'))
+      model.loss(
+        tf.tensor2d(
+          group.flatMap((w) => w.inputs),
+          [group.length, len],
+          'int32'
+        ),
+        tf.tensor2d(
+          group.flatMap((w) => w.targets),
+          [group.length, len],
+          'int32'
+        )
+      )
     )
     sum += (await loss.data())[0] * group.length * len
     count += group.length * len

@@ -248,7 +248,11 @@ export function registerFastCpuKernels(): void {
   if (segment) {
     stock.push(segment)
     tf.unregisterKernel('UnsortedSegmentSum', 'cpu')
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'cpu', kernelFunc: ((args: SegmentArgs) => fastUnsortedSegmentSum(args) ?? segment.kernelFunc(args as never)) as unknown as tf.KernelFunc })
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum',
+      backendName: 'cpu',
+      kernelFunc: ((args: SegmentArgs) => fastUnsortedSegmentSum(args) ?? segment.kernelFunc(args as never)) as unknown as tf.KernelFunc
+    })
   }
   const transpose = tf.getKernel('Transpose', 'cpu')
   if (transpose) {

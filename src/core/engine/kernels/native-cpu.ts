@@ -9,7 +9,11 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo
 }
 
-type MatMulArgs = { inputs: { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean; activation?: string }; backend: CpuBackendLike }
+type MatMulArgs = {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo }
+  attrs: { transposeA: boolean; transposeB: boolean; activation?: string }
+  backend: CpuBackendLike
+}
 
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1)
 

@@ -8,11 +8,7 @@ interface WasmBackendLike {
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array
 }
 
-export function wasmUnsortedSegmentSum(args: {
-  inputs: { x: TensorInfo; segmentIds: TensorInfo }
-  attrs: { numSegments: number }
-  backend: WasmBackendLike
-}): TensorInfo {
+export function wasmUnsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorInfo }; attrs: { numSegments: number }; backend: WasmBackendLike }): TensorInfo {
   const { x, segmentIds } = args.inputs
   const { numSegments } = args.attrs
   const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1)

@@ -75,7 +75,11 @@ export class TokenScorer {
     const order = seqs.map((_, i) => i).sort((a, b) => seqs[b].length - seqs[a].length || a - b)
     for (let s = 0; s < order.length; s += this.batchSize) {
       const batch = order.slice(s, s + this.batchSize)
-      const { argmax } = await this.run(batch.map((i) => seqs[i]), batch.map((i) => [seqs[i].length - 1]), null)
+      const { argmax } = await this.run(
+        batch.map((i) => seqs[i]),
+        batch.map((i) => [seqs[i].length - 1]),
+        null
+      )
       batch.forEach((i, k) => (out[i] = argmax[k]))
     }
     return out
@@ -99,7 +103,10 @@ export class TokenScorer {
       const argmax = tf.argMax(logits, 1)
       if (!targets) return [argmax]
       const lse = tf.logSumExp(logits, 1)
-      const flat = tf.tensor1d(targets.map((t, r) => r * V + t), 'int32')
+      const flat = tf.tensor1d(
+        targets.map((t, r) => r * V + t),
+        'int32'
+      )
       return [argmax, tf.sub(tf.gather(tf.reshape(logits, [-1]), flat), lse)]
     })
     try {

@@ -111,4 +111,34 @@ describe('web host', () => {
     expect(reply.ok).toBe(false)
     ws.close()
   })
+
+  it('takes ?token= only on the bootstrap GET of a page, never for the API or the WebSocket (issue 13)', async () => {
+    expect((await request(`/?token=${host.token}`)).status).toBe(303)
+    expect((await request(`/api/app.info?token=${host.token}`, { method: 'POST' })).status).toBe(401)
+    expect((await request(`/api/app.info?token=${host.token}`)).status).toBe(401)
+    await expect(
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`)
+        ws.once('open', () => resolve(ws.close()))
+        ws.once('error', reject)
+      })
+    ).rejects.toThrow(/401/)
+  })
+
+  it('answers a malformed percent-escape in a static path with 400, not 500 (issue 13)', async () => {
+    for (const path of ['/%E0%A4%A', '/assets/%zz.js', '/%']) {
+      const reply = await request(path, { headers: bearer() })
+      expect(reply.status, path).toBe(400)
+      expect(reply.body).toMatch(/malformed percent-escape/)
+    }
+  })
+
+  it('answers a 10 MB body with 413, not a connection reset (issue 13)', async () => {
+    const big = 'x'.repeat(10 * 1024 * 1024)
+    const reply = await request('/api/jobs.list', { method: 'POST', headers: { ...bearer(), 'Content-Type': 'application/json' }, body: big })
+    expect(reply.status).toBe(413)
+    expect(JSON.parse(reply.body).error).toMatchObject({ code: 'too_large' })
+    // The same connection pool still works afterwards.
+    expect((await request('/api/app.info', { method: 'POST', headers: bearer() })).status).toBe(200)
+  })
 })

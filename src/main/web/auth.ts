@@ -1,6 +1,7 @@
 // Who may talk to the web host: the access token (in the URL once, then an HttpOnly SameSite
 // cookie, or `Authorization: Bearer`), a Host header naming us (against DNS rebinding) and, for
-// API calls and WebSockets, no cross-site Origin.
+// API calls and WebSockets, no cross-site Origin. `?token=` counts only on the bootstrap GET of a
+// page (the printed URL): never for the API or the WebSocket, where a URL leaks into logs.
 import crypto from 'node:crypto'
 import type http from 'node:http'
 
@@ -18,7 +19,8 @@ export class WebAuth {
   authorized(req: http.IncomingMessage): boolean {
     const url = new URL(req.url ?? '/', 'http://x')
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
-    const candidates = [url.searchParams.get('token'), bearer, readCookie(req.headers.cookie, TOKEN_COOKIE)]
+    const bootstrap = req.method === 'GET' && !url.pathname.startsWith('/api/') && url.pathname !== '/ws' && !req.headers.upgrade
+    const candidates = [bootstrap ? url.searchParams.get('token') : null, bearer, readCookie(req.headers.cookie, TOKEN_COOKIE)]
     return candidates.some((c) => c != null && safeEqual(c, this.token))
   }
 

@@ -1,5 +1,6 @@
 // The workbench API over HTTP: POST /api/<method> with a JSON body, answered with the method's
-// envelope ({ok, value} or {ok: false, error}); 400 for the caller's errors, 500 for ours.
+// envelope ({ok, value} or {ok: false, error}); 400 for the caller's errors, 500 for ours, 413 for a
+// body over the cap (drained, not kept, so the client reads the 413 instead of a reset).
 import type http from 'node:http'
 import { API_METHODS, type ApiMethod } from '../../shared/api-methods'
 import type { Workbench } from '../services/workbench'
@@ -17,24 +18,39 @@ export async function handleApiRequest(workbench: Workbench, auth: WebAuth, meth
   try {
     body = await readJsonBody(req)
   } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      return sendJson(res, 413, { ok: false, error: { code: 'too_large', message: err.message } })
+    }
     return sendJson(res, 400, { ok: false, error: { code: 'bad_input', message: (err as Error).message } })
   }
   const reply = await workbench.call(method as ApiMethod, body)
   return sendJson(res, reply.ok ? 200 : reply.error.code === 'internal' ? 500 : 400, reply)
 }
 
+class BodyTooLarge extends Error {
+  constructor() {
+    super(`Request body over ${MAX_BODY_BYTES} bytes: API calls take at most ${MAX_BODY_BYTES / (1 << 20)} MiB of JSON.`)
+  }
+}
+
 function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let tooLarge = false
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`Request body over ${MAX_BODY_BYTES} bytes.`))
-        req.destroy()
+      // Past the cap the rest is drained, not kept, and the 413 goes out once the client has sent
+      // it all (destroying the socket mid-body is what clients saw as a reset); past 64 times the
+      // cap the connection is cut after all.
+      if (size > 64 * MAX_BODY_BYTES) req.destroy()
+      else if (size > MAX_BODY_BYTES) {
+        tooLarge = true
+        chunks.length = 0
       } else chunks.push(chunk)
     })
     req.on('end', () => {
+      if (tooLarge) return reject(new BodyTooLarge())
       const text = Buffer.concat(chunks).toString('utf8')
       if (!text.trim()) return resolve(undefined)
       try {
@@ -44,5 +60,6 @@ function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
       }
     })
     req.on('error', reject)
+    req.on('close', () => reject(new Error('The connection closed before the request body was complete.')))
   })
 }

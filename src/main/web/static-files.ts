@@ -1,5 +1,6 @@
 // The built renderer as static files: paths stay inside its folder, unknown paths without an
 // extension get index.html (the app routes itself), HTML carries the CSP and may not be framed.
+// A malformed percent-escape is the caller's error (400).
 import fs from 'node:fs'
 import type http from 'node:http'
 import path from 'node:path'
@@ -20,7 +21,12 @@ const MIME: Record<string, string> = {
 
 /** Serves `pathname` from `rendererDir` (an absolute, resolved path). */
 export function serveStatic(rendererDir: string, pathname: string, res: http.ServerResponse): void {
-  const rel = decodeURIComponent(pathname === '/' ? '/index.html' : pathname)
+  let rel: string
+  try {
+    rel = decodeURIComponent(pathname === '/' ? '/index.html' : pathname)
+  } catch {
+    return sendText(res, 400, 'Bad request: the path has a malformed percent-escape.')
+  }
   const file = path.resolve(rendererDir, '.' + rel)
   if (!file.startsWith(rendererDir + path.sep)) return sendText(res, 404, 'Not found.')
   const target = fs.existsSync(file) && fs.statSync(file).isFile() ? file : path.extname(rel) ? null : path.join(rendererDir, 'index.html')

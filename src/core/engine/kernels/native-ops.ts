@@ -5,28 +5,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { values, wrap } from '../cpu-memory'
 import type { NativeKernels } from '../native'
-import type { FrozenHead, Kernels, Linear } from '../ops'
-import { withGradient } from './gradient'
+import type { FrozenHead, Kernels } from '../ops'
+import { linearLayer, withGradient } from './gradient'
 
 export function nativeModelKernels(native: NativeKernels): Kernels {
-  /** dx = dy W^T and dW = x^T dy as transpose flags. */
-  const linearGrads = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)]
-
-  const linearWithBias = withGradient<tf.Tensor2D>(([x, w, b], save) => {
-    save([x, w])
-    return {
-      value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D,
-      gradFunc: (dy, [xs, ws]) => [...linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), tf.sum(dy, 0)]
-    }
-  })
-
-  const linearNoBias = withGradient<tf.Tensor2D>(([x, w], save) => {
-    save([x, w])
-    return {
-      value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-      gradFunc: (dy, [xs, ws]) => linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D)
-    }
-  })
+  // dx = dy W^T and dW = x^T dy as transpose flags.
+  const linear = linearLayer((dy, x, w) => [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)])
 
   const tiedHead = withGradient<tf.Tensor2D>(([h, wte], save) => {
     save([h, wte])
@@ -90,7 +74,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
 
   return {
     name: 'native',
-    linear: (x, { weight, bias }: Linear) => (bias ? linearWithBias(x, weight, bias) : linearNoBias(x, weight)),
+    linear,
     tiedHead: (h, wte) => tiedHead(h, wte),
     // The GEMM reads wte's rows as they are (one contiguous dot product per vocabulary entry, the fastest way for a few rows): nothing to lay out.
     frozenHead: (wte): FrozenHead => ({ logits: (h) => tf.matMul(h, wte, false, true), dispose: () => {} }),

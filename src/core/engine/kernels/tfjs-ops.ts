@@ -2,31 +2,11 @@
 // every product a plain A x B (the fast XNNPACK path on wasm), transposes made explicit, and the
 // gradients written out where tfjs's own would take a slow path.
 import * as tf from '@tensorflow/tfjs'
-import type { FrozenHead, Kernels, Linear, Norm } from '../ops'
-import { withGradient } from './gradient'
+import type { FrozenHead, Kernels, Norm } from '../ops'
+import { linearLayer, withGradient } from './gradient'
 
-/** dx = dy W^T and dW = x^T dy, with the transposes made explicit. */
-function linearGrads(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(x), dy)]
-}
-
-const linearWithBias = withGradient<tf.Tensor2D>(([x, w, b], save) => {
-  save([x, w])
-  return {
-    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D,
-    gradFunc: (dy, [xs, ws]) => [...linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), tf.sum(dy, 0)]
-  }
-})
-
-const linearNoBias = withGradient<tf.Tensor2D>(([x, w], save) => {
-  save([x, w])
-  return {
-    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy, [xs, ws]) => linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D)
-  }
-})
-
-const linear = (x: tf.Tensor2D, { weight, bias }: Linear): tf.Tensor2D => (bias ? linearWithBias(x, weight, bias) : linearNoBias(x, weight))
+// dx = dy W^T and dW = x^T dy, with the transposes made explicit.
+const linear = linearLayer((dy, x, w) => [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(x), dy)])
 
 const GELU_C = Math.sqrt(2 / Math.PI)
 

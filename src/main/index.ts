@@ -1,17 +1,39 @@
 // The Electron host: one window over the workbench services. The renderer is sandboxed and talks
-// to main only through the preload's typed API; every call is validated by Workbench.call.
+// to main only through the preload's typed API; every call is validated by Workbench.call. The
+// window policy (window-policy.ts) denies every permission, navigation away, new window and webview,
+// for the app window and any web contents created later.
 import fs from 'node:fs'
 import path from 'node:path'
 import { BrowserWindow, app, ipcMain, session, shell } from 'electron'
 import { API_METHODS, IPC_EVENT, IPC_INVOKE, type ApiMethod } from '../shared/api-methods'
 import { CONTENT_SECURITY_POLICY } from '../shared/csp'
 import { Workbench } from './services/workbench'
+import { buildWindowPolicy } from './window-policy'
 
 const OUT_DIR = __dirname
 const rendererIndex = path.join(OUT_DIR, '../renderer/index.html')
 const version = (JSON.parse(fs.readFileSync(path.join(OUT_DIR, '../../package.json'), 'utf8')) as { version: string }).version
 
 let workbench: Workbench | null = null
+const policy = buildWindowPolicy({ devServerUrl: process.env.ELECTRON_RENDERER_URL })
+
+/** Every web contents (the window's, and any created later) gets the same guards. */
+function guardContents(contents: Electron.WebContents): void {
+  contents.setWindowOpenHandler(({ url }) => {
+    const decision = policy.onWindowOpen(url)
+    if (decision.openExternal) void shell.openExternal(decision.openExternal)
+    return { action: 'deny' }
+  })
+  contents.on('will-navigate', (event) => {
+    if (!policy.allowNavigation(event.url)) event.preventDefault()
+  })
+  contents.on('will-frame-navigate', (event) => {
+    if (!policy.allowNavigation(event.url)) event.preventDefault()
+  })
+  contents.on('will-attach-webview', (event) => {
+    if (!policy.allowWebview()) event.preventDefault()
+  })
+}
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -27,23 +49,17 @@ function createWindow(): BrowserWindow {
     }
   })
   // Links open in the user's browser; the app never navigates away from its own page.
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
-  win.webContents.on('will-navigate', (event) => event.preventDefault())
+  guardContents(win.webContents)
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL)
   else void win.loadFile(rendererIndex)
   return win
 }
 
-function isOwnFrame(url: string | undefined): boolean {
-  if (!url) return false
-  if (process.env.ELECTRON_RENDERER_URL && url.startsWith(process.env.ELECTRON_RENDERER_URL)) return true
-  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html')
-}
+app.on('web-contents-created', (_event, contents) => guardContents(contents))
 
 void app.whenReady().then(() => {
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => policy.onPermissionRequest(permission, callback))
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => policy.onPermissionCheck(permission))
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
   })
@@ -56,7 +72,7 @@ void app.whenReady().then(() => {
     supervisor: { workerEnv: { ELECTRON_RUN_AS_NODE: '1' } }
   })
   ipcMain.handle(IPC_INVOKE, (event, method: unknown, params: unknown) => {
-    if (!isOwnFrame(event.senderFrame?.url)) return { ok: false, error: { code: 'forbidden', message: 'Calls are accepted from the app window only.' } }
+    if (!policy.isOwnUrl(event.senderFrame?.url)) return { ok: false, error: { code: 'forbidden', message: 'Calls are accepted from the app window only.' } }
     if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) {
       return { ok: false, error: { code: 'not_found', message: `Unknown API method "${String(method)}".` } }
     }

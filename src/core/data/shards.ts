@@ -1,5 +1,7 @@
 // Token shards: one file of little-endian uint16 GPT-2 ids per split (train.bin, val.bin) and a
-// meta.json sidecar. Files are written under a temporary name and renamed when complete.
+// meta.json sidecar. Files are written under a temporary name and renamed when complete. Opening a
+// folder checks each split's size and that no id reaches meta.json's vocabSize (a max scan, cached
+// per file version), so a bad shard is named when the dataset is opened, not at the first step.
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
@@ -83,8 +85,48 @@ export function readShardMeta(dir: string): ShardMeta {
           '. The file is corrupt or incomplete: re-run the tokenize step.'
       )
     }
+    const { max, at } = maxId(bin)
+    if (max >= parsed.data.vocabSize) {
+      throw new Error(
+        `Token shard ${bin} (${split}) holds id ${max} at token ${at}, past the vocabulary of ${parsed.data.vocabSize} in ${file}: ` +
+          'the shard was written with another tokenizer or is corrupt. Re-run the tokenize step for this dataset.'
+      )
+    }
   }
   return parsed.data
+}
+
+const maxIds = new Map<string, { max: number; at: number }>()
+
+/** The largest id in a shard file and its first position, scanned in 16 MiB reads; cached per path, size and mtime. */
+function maxId(bin: string): { max: number; at: number } {
+  const stat = fs.statSync(bin)
+  const key = `${bin}\u0000${stat.size}\u0000${stat.mtimeMs}`
+  const known = maxIds.get(key)
+  if (known) return known
+  const fd = fs.openSync(bin, 'r')
+  const buffer = Buffer.alloc(16 << 20)
+  let max = -1
+  let at = 0
+  try {
+    for (let offset = 0; ;) {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, offset)
+      if (n <= 0) break
+      const ids = new Uint16Array(buffer.buffer, buffer.byteOffset, n >> 1)
+      for (let i = 0; i < ids.length; i++) {
+        if (ids[i] > max) {
+          max = ids[i]
+          at = offset / 2 + i
+        }
+      }
+      offset += n
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  const found = { max, at }
+  maxIds.set(key, found)
+  return found
 }
 
 /** Loads a split's ids into memory (shards for CPU-sized runs fit easily). */

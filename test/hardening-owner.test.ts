@@ -58,7 +58,6 @@ describe('workspace owner', () => {
   it('leaves a live job alone when `gptw jobs` runs in a second process, and refuses that process a resume, naming the owner', async () => {
     const root = tempDir('gptw-owner-')
     const wb = workbench(root)
-    expect(wb.lock.owner).toBe(true)
     const started = await wb.call('jobs.start', { kind: 'train', params: { config: long } as TrainParams })
     if (!started.ok) throw new Error(started.error.message)
     const jobId = started.value.id
@@ -90,10 +89,10 @@ describe('workspace owner', () => {
     const root = tempDir('gptw-owner-')
     const first = workbench(root)
     const second = workbench(root)
-    expect(second.lock.owner).toBe(false)
     const reply = await second.call('jobs.start', { kind: 'train', params: { config: long } as TrainParams })
     expect(reply.ok).toBe(false)
     if (!reply.ok) expect(reply.error).toMatchObject({ code: 'conflict', message: expect.stringContaining(`in use by process ${process.pid}`) })
+    expect([first.lock.owner, second.lock.owner]).toEqual([true, false])
     expect((await second.call('jobs.list', undefined)).ok).toBe(true)
     await first.close()
     open.splice(open.indexOf(first), 1)
@@ -117,10 +116,10 @@ describe('workspace owner', () => {
       fs.writeFileSync(path.join(root, 'workbench.lock'), JSON.stringify({ pid: await deadPid() }))
 
       const next = workbench(root)
-      expect(next.lock.owner).toBe(true)
       expect(next.jobs.get(gone.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^Interrupted/) })
       expect(next.jobs.get(queued.id)!.state).toBe('failed')
       expect(next.jobs.get(alive.id)).toMatchObject({ state: 'running', error: null })
+      expect(next.lock.owner).toBe(true)
     } finally {
       sleeper.kill()
     }

@@ -101,6 +101,7 @@ describe('resumes', () => {
     const job = await wb.supervisor.waitForExit(reply.value.id)
     expect(job.state).toBe('failed')
     expect(job.error).toContain('optimizer.safetensors')
+    expect(wb.runs.metrics(run.id).length).toBe(before.length)
     expect(wb.runs.metrics(run.id)).toEqual(before)
   })
 
@@ -138,12 +139,12 @@ describe('paths relative to the workspace', () => {
     const before = listing(original)
 
     const other = workbench(copy)
-    expect(other.runs.get(run.id)!.dir).toBe(path.join(copy, 'runs', String(run.id)))
     const resumed = await train(other, { resume: { runId: run.id, step: 3 } })
-    expect((resumed.job.params as { runDir: string }).runDir).toBe(path.join(copy, 'runs', String(run.id)))
-    expect(other.runs.checkpoints(run.id).map((c) => path.relative(copy, c.path))).toEqual([3, 6].map((s) => path.join('runs', String(run.id), 'checkpoints', `step-${s}`)))
+    const checkpoints = other.runs.checkpoints(run.id)
     await close(other)
     expect(listing(original)).toEqual(before)
+    expect((resumed.job.params as { runDir: string }).runDir).toBe(path.join(copy, 'runs', String(run.id)))
+    expect(checkpoints.map((c) => path.relative(copy, c.path))).toEqual([3, 6].map((s) => path.join('runs', String(run.id), 'checkpoints', `step-${s}`)))
   })
 
   it('migrates the absolute paths of an older database, also those of the folder it was copied from', () => {

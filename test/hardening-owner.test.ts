@@ -26,6 +26,11 @@ function workbench(root: string): Workbench {
   return wb
 }
 
+async function close(wb: Workbench): Promise<void> {
+  open.splice(open.indexOf(wb), 1)
+  await wb.close()
+}
+
 /** Runs the CLI as its own process on the workspace; resolves with its exit code and output whatever the code. */
 async function gptw(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -106,10 +111,14 @@ describe('workspace owner', () => {
     const gone = wb.jobs.create('tokenize', { input: 'a.txt' })
     const alive = wb.jobs.create('tokenize', { input: 'b.txt' })
     const queued = wb.jobs.create('tokenize', { input: 'c.txt' })
+    const reused = wb.jobs.create('tokenize', { input: 'd.txt' })
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
     try {
       wb.jobs.markStarted(gone.id, await deadPid())
       wb.jobs.markStarted(alive.id, sleeper.pid!)
+      // A worker pid that now names a process started after the job did (the number came round again).
+      wb.jobs.markStarted(reused.id, sleeper.pid!)
+      wb.db.prepare(`UPDATE jobs SET started_at = started_at - 3600000 WHERE id = ?`).run(reused.id)
       await wb.close()
       open.splice(0)
       // A host killed with SIGKILL leaves its lock behind, naming a pid that no longer runs.
@@ -118,8 +127,28 @@ describe('workspace owner', () => {
       const next = workbench(root)
       expect(next.jobs.get(gone.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^Interrupted/) })
       expect(next.jobs.get(queued.id)!.state).toBe('failed')
+      if (process.platform === 'linux') expect(next.jobs.get(reused.id)!.state).toBe('failed')
       expect(next.jobs.get(alive.id)).toMatchObject({ state: 'running', error: null })
       expect(next.lock.owner).toBe(true)
+    } finally {
+      sleeper.kill()
+    }
+  })
+
+  it.runIf(process.platform === 'linux')('yields to a live lock holder, and takes over a lock whose pid now names a later process', async () => {
+    const root = tempDir('gptw-owner-')
+    const lockFile = path.join(root, 'workbench.lock')
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    try {
+      await waitFor(() => fs.existsSync(`/proc/${sleeper.pid}/stat`), 10_000, 'the sleeper process')
+      fs.writeFileSync(lockFile, JSON.stringify({ pid: sleeper.pid, since: Date.now() }))
+      const reader = workbench(root)
+      expect(reader.lock).toMatchObject({ owner: false, ownerPid: sleeper.pid })
+      await close(reader)
+      expect(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid).toBe(sleeper.pid)
+      fs.writeFileSync(lockFile, JSON.stringify({ pid: sleeper.pid, since: Date.now() - 3_600_000 }))
+      expect(workbench(root).lock.owner).toBe(true)
+      expect(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid).toBe(process.pid)
     } finally {
       sleeper.kill()
     }

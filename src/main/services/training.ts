@@ -26,6 +26,10 @@ export class TrainingService {
     private readonly jobs: JobsRepo
   ) {
     supervisor.on('resumed', ({ jobId }) => this.dropAbandonedMetrics(jobId))
+    // A resume that ended before loading its checkpoint keeps the run's metrics: forget it.
+    supervisor.on('job', (job) => {
+      if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') this.pendingTruncation.delete(job.id)
+    })
     supervisor.on('metric', ({ jobId, step, values }) => {
       const run = this.runs.byJob(jobId)
       if (!run) return

@@ -8,6 +8,36 @@ import os from 'node:os'
 import path from 'node:path'
 import { processRuns } from '../../core/durable-file'
 
+/** Linux's clock ticks per second for /proc/<pid>/stat start times (USER_HZ, 100 on every mainstream build). */
+const CLOCK_TICKS = 100
+/** How much later than the recorded time a process may seem to start: /proc's tick rounding and the fork-to-record delay. */
+const START_SLACK_MS = 2000
+
+/** When `pid` started (ms since the epoch) from /proc; null where there is no /proc (macOS, Windows) or no such process. */
+export function processStartedAt(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which is in parentheses and may itself hold spaces or ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[19])
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1])
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + (ticks * 1000) / CLOCK_TICKS : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether `pid` still runs and is the process that was there at `since` (ms since the epoch): a
+ * process that started after it has only reused the number (after a reboot, pids come round again).
+ */
+export function processStillRuns(pid: number, since: number | null): boolean {
+  if (!processRuns(pid)) return false
+  if (since === null || pid === process.pid) return true
+  const started = processStartedAt(pid)
+  return started === null || started <= since + START_SLACK_MS
+}
+
 export interface Workspace {
   root: string
   dbFile: string
@@ -49,8 +79,8 @@ const held = new Set<string>()
 
 /**
  * Takes the workspace's lock when no live process holds it: an exclusive create of workbench.lock
- * with our pid; a lock whose pid no longer runs (a host that was killed) is taken over. A pid
- * reused by an unrelated process keeps the workspace locked: delete workbench.lock by hand then.
+ * with our pid; a lock whose pid no longer runs (a host that was killed), or now names a process
+ * that started after the lock was taken (the pid reused), is taken over.
  */
 export function lockWorkspace(ws: Workspace): WorkspaceLock {
   const file = ws.lockFile
@@ -58,11 +88,11 @@ export function lockWorkspace(ws: Workspace): WorkspaceLock {
   if (held.has(file)) return notOwner(process.pid)
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }) + '\n', { flag: 'wx' })
+      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host: os.hostname(), since: Date.now() }) + '\n', { flag: 'wx' })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const pid = lockPid(file)
-      if (pid !== null && pid !== process.pid && processRuns(pid)) return notOwner(pid)
+      const { pid, since } = readLock(file)
+      if (pid !== null && pid !== process.pid && processStillRuns(pid, since)) return notOwner(pid)
       // A file without a pid yet may be a live process's lock being written: only an old one is a crashed start's.
       if (pid === null && Date.now() - mtimeMs(file) < 10_000) return notOwner(0)
       // Stale: take it over. Renamed aside first, so that when two processes take over at once
@@ -73,15 +103,15 @@ export function lockWorkspace(ws: Workspace): WorkspaceLock {
       } catch {
         continue
       }
-      const found = lockPid(aside)
-      if (found !== null && found !== pid && processRuns(found)) {
+      const found = readLock(aside)
+      if (found.pid !== null && found.pid !== pid && processStillRuns(found.pid, found.since)) {
         try {
           fs.linkSync(aside, file)
         } catch {
           // A third process made a lock meanwhile: it owns the workspace.
         }
         fs.rmSync(aside, { force: true })
-        return notOwner(found)
+        return notOwner(found.pid)
       }
       fs.rmSync(aside, { force: true })
       continue
@@ -90,13 +120,12 @@ export function lockWorkspace(ws: Workspace): WorkspaceLock {
     const release = (): void => {
       if (!held.delete(file)) return
       process.off('exit', release)
-      if (lockPid(file) === process.pid) fs.rmSync(file, { force: true })
+      if (readLock(file).pid === process.pid) fs.rmSync(file, { force: true })
     }
     process.on('exit', release)
     return { owner: true, ownerPid: process.pid, file, release }
   }
-  const pid = lockPid(file)
-  return notOwner(pid ?? 0)
+  return notOwner(readLock(file).pid ?? 0)
 }
 
 function mtimeMs(file: string): number {
@@ -107,12 +136,12 @@ function mtimeMs(file: string): number {
   }
 }
 
-/** The pid a lock file names, or null when it cannot be read (missing, or cut short by a crash). */
-function lockPid(file: string): number | null {
+/** The pid a lock file names and when it took the lock; pid null when the file cannot be read (missing, or cut short by a crash). */
+function readLock(file: string): { pid: number | null; since: number | null } {
   try {
-    const pid = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown }).pid
-    return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : null
+    const { pid, since } = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown; since?: unknown }
+    return { pid: typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : null, since: typeof since === 'number' ? since : null }
   } catch {
-    return null
+    return { pid: null, since: null }
   }
 }

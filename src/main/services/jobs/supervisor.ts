@@ -7,8 +7,8 @@ import type { GenerationWorkerEvent } from '../../../shared/generate'
 import type { Job, JobKind } from '../../../shared/jobs'
 import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
 import type { JobsRepo, LogLine } from '../store/jobs-repo'
+import { processStillRuns } from '../workspace'
 import { WORKER_ENV } from './worker-env'
-import { processRuns } from '../../../core/durable-file'
 
 export interface SupervisorOptions {
   /** The script that runs jobs of a kind (a built worker entry point). */
@@ -100,15 +100,16 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Marks jobs whose workers died with a previous host as failed. Called once at start-up by the
-   * workspace's owner only; a job whose worker pid still runs is left alone (workers exit when
-   * their host's IPC channel closes, so a live one still has a host).
+   * workspace's owner only; a job whose worker pid still runs (and is the process that started
+   * then, not a reuse of its number) is left alone: workers exit when their host's IPC channel
+   * closes, so a live one still has a host.
    */
   recoverInterrupted(): Job[] {
     const recovered: Job[] = []
     for (const job of this.repo.active()) {
       if (this.live.has(job.id)) continue
-      const pid = this.repo.workerPid(job.id)
-      if (pid !== null && processRuns(pid)) continue
+      const worker = this.repo.worker(job.id)
+      if (worker && processStillRuns(worker.pid, worker.startedAt)) continue
       this.repo.finish(job.id, 'failed', 'Interrupted: the workbench stopped while this job was ' + job.state + '. Start it again.')
       this.repo.appendLog(job.id, 'error', 'The host stopped while this job was active; its worker ended with it.')
       recovered.push(this.emitJob(job.id))

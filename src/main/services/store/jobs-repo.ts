@@ -41,7 +41,7 @@ export class JobsRepo {
     this.stmts = {
       insert: db.prepare(`INSERT INTO jobs (kind, state, params, created_at) VALUES (?, 'queued', ?, ?)`),
       get: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
-      pid: db.prepare(`SELECT pid FROM jobs WHERE id = ?`),
+      pid: db.prepare(`SELECT pid, started_at FROM jobs WHERE id = ?`),
       list: db.prepare(`SELECT * FROM jobs ORDER BY id DESC LIMIT ?`),
       active: db.prepare(`SELECT * FROM jobs WHERE state IN ('queued','running','paused') ORDER BY id`),
       started: db.prepare(`UPDATE jobs SET state = 'running', pid = ?, started_at = ? WHERE id = ?`),
@@ -72,10 +72,10 @@ export class JobsRepo {
     return (this.stmts.active.all() as JobRow[]).map(toJob)
   }
 
-  /** The pid of the job's worker while it is active (null before it started and after it ended). */
-  workerPid(id: number): number | null {
-    const row = this.stmts.pid.get(id) as { pid: number | null } | undefined
-    return row?.pid || null
+  /** The pid of the job's worker while it is active (null before it started and after it ended), and when it started. */
+  worker(id: number): { pid: number; startedAt: number | null } | null {
+    const row = this.stmts.pid.get(id) as { pid: number | null; started_at: number | null } | undefined
+    return row?.pid ? { pid: row.pid, startedAt: row.started_at } : null
   }
 
   markStarted(id: number, pid: number): void {

@@ -1,0 +1,307 @@
+// The train job on the PyTorch engine: builds the local torchrun command for the config's devices
+// (gpu:i -> CUDA_VISIBLE_DEVICES, cpu:i -> one gloo process each), runs it in its own process
+// group, and relays rank 0's JSON lines as the embedded engine's messages (backend, metric,
+// progress, checkpoint); everything else goes to the job log. Pause: SIGTERM to the launcher, which
+// passes it to every rank once; they save a checkpoint, print `paused` and exit, the job waits at
+// its pause point and relaunches from that checkpoint on resume. Cancel: SIGTERM to the whole
+// group (a second signal for the ranks: they stop at once), SIGKILL after a grace period. A rank
+// that dies fails the job naming the rank; no process of the group outlives the job.
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { TrainConfig } from '../../../shared/config/train'
+import type { PytorchReport } from '../../../shared/devices'
+import type { TrainWorkerParams } from '../../../shared/jobs'
+import { JobCancelled, type JobContext } from '../../job-context'
+import { pytorchReport } from './probe'
+
+/** The command the job runs: the interpreter, its arguments and the environment it adds. */
+export interface TorchLaunch {
+  python: string
+  args: string[]
+  env: Record<string, string>
+  cwd: string
+  processes: number
+  deviceType: 'cpu' | 'cuda'
+}
+
+export interface LaunchInput {
+  config: TrainConfig
+  python: string
+  configFile: string
+  datasetDir: string
+  runDir: string
+  resumeDir?: string
+  initDir?: string
+  packageDir?: string
+}
+
+/** Lets the host tell the job that a pause was asked for (the worker wires IPC `pause` messages to it); returns an unsubscribe. */
+export type PauseRequests = (listener: () => void) => () => void
+
+/** How long a cancelled run's processes get after SIGTERM before SIGKILL (under the supervisor's own 5 s). */
+const CANCEL_GRACE_MS = 3000
+const STDERR_KEPT = 200
+
+/** The folder holding the gptw_torch package: GPTW_TORCH_PACKAGE_DIR, else the first `python/` above this file with it. */
+export function torchPackageDir(start = __dirname): string {
+  if (process.env.GPTW_TORCH_PACKAGE_DIR) return process.env.GPTW_TORCH_PACKAGE_DIR
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'python')
+    if (fs.existsSync(path.join(candidate, 'gptw_torch', '__init__.py'))) return candidate
+    if (path.dirname(dir) === dir) throw new Error(`The PyTorch engine's package (python/gptw_torch) was not found above ${start}; set GPTW_TORCH_PACKAGE_DIR to the folder that holds it.`)
+  }
+}
+
+/** One process per device: all GPUs (CUDA_VISIBLE_DEVICES) or all CPU processes (gloo); a mix is refused. */
+export function deviceLayout(devices: readonly string[]): { deviceType: 'cpu' | 'cuda'; processes: number; visible?: string } {
+  const gpus = devices.filter((d) => d.startsWith('gpu:'))
+  if (gpus.length && gpus.length !== devices.length) throw new Error(`The PyTorch engine runs one kind of device per run: ${devices.join(', ')} mixes GPUs and CPU processes.`)
+  if (gpus.length) return { deviceType: 'cuda', processes: gpus.length, visible: gpus.map((d) => d.slice(4)).join(',') }
+  return { deviceType: 'cpu', processes: devices.length }
+}
+
+/** The local launcher: `python -m torch.distributed.run --standalone --nproc_per_node N -m gptw_torch train ...`. */
+export function buildLaunch(input: LaunchInput): TorchLaunch {
+  const layout = deviceLayout(input.config.devices)
+  const packageDir = input.packageDir ?? torchPackageDir()
+  // torch 1.13's launcher on Python 3.11 cannot parse its own default "--redirects 0 --tee 0"; sending the ranks' stderr to its log folder and teeing it back works on every version.
+  const args = ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', String(layout.processes), '--redirects', '2', '--tee', '2']
+  args.push('-m', 'gptw_torch', 'train', '--config', input.configFile, '--dataset', input.datasetDir, '--out', input.runDir, '--device', layout.deviceType)
+  if (input.resumeDir) args.push('--resume', input.resumeDir)
+  else if (input.initDir) args.push('--init', input.initDir)
+  const env: Record<string, string> = { PYTHONPATH: packageDir, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
+  if (layout.visible !== undefined) env.CUDA_VISIBLE_DEVICES = layout.visible
+  return { python: input.python, args, env, cwd: packageDir, processes: layout.processes, deviceType: layout.deviceType }
+}
+
+/** The launch as one shell line (the dry run prints it; the job logs it). */
+export function commandLine(launch: TorchLaunch): string {
+  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+  const env = Object.entries(launch.env).map(([k, v]) => `${k}=${quote(v)}`)
+  return [...env, quote(launch.python), ...launch.args.map(quote)].join(' ')
+}
+
+/** Which engine trains this config: `auto` is PyTorch when a GPU is selected and the interpreter has torch with CUDA. */
+export async function resolveEngine(config: TrainConfig, probe: (python?: string) => Promise<PytorchReport> = pytorchReport): Promise<'embedded' | 'pytorch'> {
+  if (config.engine !== 'auto') return config.engine
+  if (!config.devices.some((d) => d.startsWith('gpu:'))) return 'embedded'
+  const report = await probe(config.python)
+  return report.usable && report.cudaAvailable ? 'pytorch' : 'embedded'
+}
+
+/** Where a run keeps the TrainConfig the PyTorch engine reads. */
+export function torchConfigFile(runDir: string): string {
+  return path.join(runDir, 'pytorch-config.json')
+}
+
+/** A rank the launcher reported as failed. */
+export interface RankFailure {
+  rank: number
+  localRank: number
+  exitCode: number
+  pid: number
+  traceback: string
+}
+
+/** The failures in torchrun's ChildFailedError summary; ranks killed by a signal first (the others usually died of losing their peer). */
+export function parseRankFailures(stderr: string): RankFailure[] {
+  const found = new Map<number, RankFailure>()
+  const re = /rank\s*:\s*(\d+)\s*\(local_rank:\s*(\d+)\)\s*\n\s*exitcode\s*:\s*(-?\d+)\s*\(pid:\s*(\d+)\)(?:\s*\n\s*error_file\s*:[^\n]*)?(?:\s*\n\s*traceback\s*:\s*([^\n]*))?/g
+  for (const m of stderr.matchAll(re)) {
+    const rank = Number(m[1])
+    if (!found.has(rank)) found.set(rank, { rank, localRank: Number(m[2]), exitCode: Number(m[3]), pid: Number(m[4]), traceback: (m[5] ?? '').trim() })
+  }
+  return [...found.values()].sort((a, b) => Number(b.exitCode < 0) - Number(a.exitCode < 0) || a.rank - b.rank)
+}
+
+/** "rank 1 (local rank 1, pid 8922) was killed by SIGKILL": a failure for people. */
+export function describeFailure(f: RankFailure): string {
+  const how = f.exitCode < 0 ? `was killed by ${signalName(-f.exitCode)}` : `exited with code ${f.exitCode}`
+  return `rank ${f.rank} (local rank ${f.localRank}, pid ${f.pid}) ${how}`
+}
+
+function signalName(n: number): string {
+  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' }
+  return names[n] ?? `signal ${n}`
+}
+
+interface StepLine {
+  type: 'step'
+  step: number
+  loss: number
+  lr: number
+  gradNorm: number
+  tokensPerSec: number
+  elapsed: number
+  valLoss?: number
+}
+
+type Outcome = { kind: 'done'; steps: number; tokens: number; seconds: number } | { kind: 'paused'; step: number; dir: string }
+
+/** Runs the train job on the PyTorch engine; pauses relaunch from the pause's checkpoint when the job is resumed. */
+export async function pytorchTrainJob(params: TrainWorkerParams, ctx: JobContext, pauses: PauseRequests): Promise<unknown> {
+  const { config } = params
+  const report = await pytorchReport(config.python)
+  if (!report.usable) throw new Error(report.problem ?? `The Python interpreter ${report.python} cannot run the PyTorch engine.`)
+  const configFile = torchConfigFile(params.runDir)
+  fs.mkdirSync(params.runDir, { recursive: true })
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n')
+  let resumeDir = params.resumeDir
+  for (;;) {
+    const launch = buildLaunch({ config, python: report.python, configFile, datasetDir: params.datasetDir, runDir: params.runDir, resumeDir, initDir: config.init })
+    ctx.log(`${resumeDir ? `Resuming from ${resumeDir}` : 'Starting'} on the PyTorch engine: ${commandLine(launch)}`)
+    const outcome = await runLaunch(launch, config, ctx, pauses)
+    if (outcome.kind === 'done') return { runId: params.runId, steps: outcome.steps, tokens: outcome.tokens, seconds: outcome.seconds, backend: 'pytorch' }
+    ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); no process of the run is left. Resume relaunches from it.`)
+    await ctx.pausePoint() // waits while paused; throws JobCancelled on cancel
+    resumeDir = outcome.dir
+  }
+}
+
+/** One torchrun launch, followed to its end: done, paused at a checkpoint, cancelled (throws JobCancelled) or failed (throws naming the rank). */
+function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pauses: PauseRequests): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    const child = spawn(launch.python, launch.args, { cwd: launch.cwd, env: { ...process.env, ...launch.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const group = child.pid
+    const killGroup = (signal: NodeJS.Signals): void => {
+      if (group === undefined) return
+      try {
+        process.kill(-group, signal)
+      } catch {
+        // ESRCH: the group is gone already
+      }
+    }
+    // Should this process exit first (the supervisor's kill, a host shutdown), the ranks go with it.
+    const onExit = (): void => killGroup('SIGKILL')
+    process.on('exit', onExit)
+
+    let started = false
+    let pauseWanted = false
+    let pauseSent = false
+    let cancelled = false
+    let killTimer: NodeJS.Timeout | undefined
+    let done: Outcome | null = null
+    let paused: Outcome | null = null
+    let lastCheckpoint: number | null = null
+    const stderrTail: string[] = []
+
+    // The ranks install their SIGTERM handler before rank 0 prints `start`: a pause asked for earlier waits for it.
+    const sendPause = (): void => {
+      if (pauseSent || !started || cancelled) return
+      pauseSent = true
+      ctx.log('Pausing: the ranks finish this step and save a checkpoint.')
+      if (group !== undefined) process.kill(group, 'SIGTERM')
+    }
+    const unsubscribe = pauses(() => {
+      pauseWanted = true
+      sendPause()
+    })
+    const onCancel = (): void => {
+      if (cancelled) return
+      cancelled = true
+      ctx.log('Cancelling: SIGTERM to every process of the run, SIGKILL in a few seconds.')
+      killGroup('SIGTERM')
+      killTimer = setTimeout(() => killGroup('SIGKILL'), CANCEL_GRACE_MS)
+    }
+    ctx.signal.addEventListener('abort', onCancel, { once: true })
+
+    const onRecord = (r: Record<string, unknown>): void => {
+      switch (r.type) {
+        case 'start': {
+          started = true
+          const world = Number(r.world)
+          ctx.report({
+            type: 'backend',
+            name: `pytorch ${String(r.torch)} ${String(r.device)}`,
+            detail: `${world} process${world === 1 ? '' : 'es'}, ${launch.deviceType === 'cuda' ? 'NCCL' : 'gloo'}, ${String(r.dtype)}`
+          })
+          if (pauseWanted) sendPause()
+          break
+        }
+        case 'step': {
+          const s = r as unknown as StepLine
+          const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
+          ctx.metric(s.step, values)
+          ctx.progress(s.step, config.steps, progressText(s, config.steps))
+          break
+        }
+        case 'checkpoint':
+          lastCheckpoint = Number(r.step)
+          ctx.report({ type: 'checkpoint', step: Number(r.step), dir: String(r.dir), bytes: Number(r.bytes), valLoss: typeof r.valLoss === 'number' ? r.valLoss : null })
+          break
+        case 'paused':
+          paused = { kind: 'paused', step: Number(r.step), dir: String(r.dir) }
+          break
+        case 'done':
+          done = { kind: 'done', steps: Number(r.steps), tokens: Number(r.tokens), seconds: Number(r.seconds) }
+          break
+      }
+    }
+    lines(child, 'stdout', (line) => {
+      if (line.startsWith('{')) {
+        try {
+          onRecord(JSON.parse(line) as Record<string, unknown>)
+          return
+        } catch {
+          // not one of ours: log it
+        }
+      }
+      ctx.log(line)
+    })
+    lines(child, 'stderr', (line) => {
+      const text = line.replace(/^\[default(\d+)\]:/, '[rank $1] ')
+      stderrTail.push(text)
+      if (stderrTail.length > STDERR_KEPT) stderrTail.shift()
+      ctx.log(text)
+    })
+
+    child.on('error', (err) => finish(new Error(`Could not start ${launch.python}: ${err.message}. Set GPTW_PYTHON (or the config's python key) to a Python with torch.`)))
+    // The launcher has stopped its ranks when it exits on its own; if it was killed, they are stopped here (and their pipes close).
+    child.on('exit', () => killGroup('SIGKILL'))
+    child.on('close', (code, signal) => {
+      const failures = parseRankFailures(stderrTail.join('\n'))
+      if (cancelled) return finish(new JobCancelled())
+      if (done) return finish(null, done)
+      if (paused) return finish(null, paused)
+      const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`
+      if (failures.length) return finish(new Error(`PyTorch training failed: ${failures.map(describeFailure).join('; ')}.${after}`))
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+      const tail = stderrTail.slice(-3).join(' | ')
+      finish(new Error(`PyTorch training failed: the launcher ${how}.${tail ? ` Last output: ${tail}` : ''}${after}`))
+    })
+
+    function finish(err: Error | null, outcome?: Outcome): void {
+      clearTimeout(killTimer)
+      // torchrun has stopped its ranks; anything of the group still alive (a stuck rank) goes now.
+      killGroup('SIGKILL')
+      process.off('exit', onExit)
+      ctx.signal.removeEventListener('abort', onCancel)
+      unsubscribe()
+      if (err) reject(err)
+      else resolve(outcome!)
+    }
+  })
+}
+
+function lines(child: ChildProcess, stream: 'stdout' | 'stderr', onLine: (line: string) => void): void {
+  let partial = ''
+  const s = child[stream]!
+  s.setEncoding('utf8')
+  s.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n')
+    partial = parts.pop()!
+    for (const p of parts) if (p.trim()) onLine(p.replace(/\r$/, ''))
+  })
+  s.on('end', () => {
+    if (partial.trim()) onLine(partial)
+    partial = ''
+  })
+}
+
+/** The embedded engine's progress line (trainer.ts progressLine), without loading tfjs here. */
+function progressText(s: StepLine, total: number): string {
+  const val = s.valLoss !== undefined ? ` | val ${s.valLoss.toFixed(4)}` : ''
+  const eta = s.step < total && s.elapsed > 0 ? ` | eta ${Math.round(((total - s.step) * s.elapsed) / s.step)}s` : ''
+  return `step ${s.step}/${total} | loss ${s.loss.toFixed(4)}${val} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(2)} | tok/s ${s.tokensPerSec.toFixed(0)}${eta}`
+}

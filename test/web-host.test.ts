@@ -1,6 +1,8 @@
 // The web host over a real Workbench: token auth, Host/Origin checks, static files, the HTTP and
 // WebSocket API, and pushed job events.
+import fs from 'node:fs'
 import http from 'node:http'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startWebHost, type WebHost } from '../src/main/server'
@@ -9,9 +11,11 @@ import { MOBY_DICK, RENDERER_DIR, RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor }
 
 let workbench: Workbench
 let host: WebHost
+let workspaceRoot: string
 
 beforeAll(async () => {
-  workbench = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
+  workspaceRoot = tempDir()
+  workbench = new Workbench({ workspaceRoot, workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
   host = await startWebHost({ workbench, rendererDir: RENDERER_DIR, port: 0 })
 })
 afterAll(async () => {
@@ -98,7 +102,10 @@ describe('web host', () => {
     const ws = await openSocket(bearer())
     const messages: { id?: number; reply?: { ok: boolean; value: { id: number } }; event?: string; data?: { id: number; state: string } }[] = []
     ws.on('message', (data) => messages.push(JSON.parse(String(data))))
-    ws.send(JSON.stringify({ id: 7, method: 'jobs.start', params: { kind: 'tokenize', params: { input: MOBY_DICK } } }))
+    // The web host reads only inside the workspace (issue 13 F7): the book is copied there first.
+    const input = path.join(workspaceRoot, 'moby-dick.txt')
+    fs.copyFileSync(MOBY_DICK, input)
+    ws.send(JSON.stringify({ id: 7, method: 'jobs.start', params: { kind: 'tokenize', params: { input } } }))
     const jobId = await waitFor(() => messages.find((m) => m.id === 7)?.reply?.value.id, 30_000, 'the reply to jobs.start')
     await waitFor(() => messages.some((m) => m.event === 'job' && m.data?.id === jobId && m.data.state === 'done'), 30_000, 'the job done event')
     expect(jobId).toBeGreaterThan(0)

@@ -4,6 +4,7 @@
 // Auth: open the printed URL (`/?token=...`) once; the host answers with an HttpOnly, SameSite
 // cookie and the token leaves the address bar. API clients may send `Authorization: Bearer`.
 // The parts live in web/: auth.ts (token, Host, Origin), http-api.ts, socket.ts, static-files.ts.
+// Paths in API inputs are kept to the workspace and approved folders (GPTW_ALLOW_DIRS; path-policy.ts).
 import crypto from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -33,6 +34,8 @@ export interface WebHost {
 
 export function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const { workbench } = options
+  // Callers of the web host are not the user at a keyboard: API inputs may name only the workspace and approved folders.
+  workbench.paths.enforce()
   const bindHost = options.host ?? '127.0.0.1'
   const auth = new WebAuth(options.token ?? crypto.randomBytes(24).toString('base64url'), bindHost)
   const rendererDir = path.resolve(options.rendererDir)

@@ -166,7 +166,7 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: s
 /** A problem with the caller's input or request, as opposed to a fault inside the service. */
 export class ApiError extends Error {
   constructor(
-    readonly code: 'bad_input' | 'not_found' | 'conflict' | 'unavailable',
+    readonly code: 'bad_input' | 'not_found' | 'conflict' | 'unavailable' | 'forbidden',
     message: string
   ) {
     super(message)

@@ -25,6 +25,7 @@ import { readRunSeries } from './run-series'
 import { SavedConfigs } from './saved-configs'
 import { TokenizeService } from './tokenize'
 import { type Workspace, type WorkspaceLock, lockWorkspace, resolveWorkspace } from './workspace'
+import { PathPolicy, checkApiPaths } from './path-policy'
 
 export interface WorkbenchOptions {
   workspaceRoot?: string
@@ -72,6 +73,8 @@ export class Workbench {
   readonly evalWatch: EvalWatchService
   readonly generation: GenerationService
   readonly tokenize: TokenizeService
+  /** The folders API inputs may name (path-policy.ts); the web host enforces it. */
+  readonly paths = new PathPolicy(() => [this.workspace.root, this.options.resourcesDir])
   readonly prepare: PrepareService
   readonly events = new EventEmitter<{ event: [ApiEvent] }>()
   private readonly handlers: Handlers
@@ -118,7 +121,7 @@ export class Workbench {
     try {
       if (!Object.hasOwn(this.handlers, method)) throw new ApiError('not_found', `Unknown API method "${String(method)}".`)
       if (!this.lock.owner && OWNER_ONLY.has(method)) throw this.notOwnerError()
-      const input = parseInput(method, rawInput)
+      const input = checkApiPaths(method, parseInput(method, rawInput), this.paths)
       const value = await (this.handlers[method] as (i: unknown) => ApiReply<M> | Promise<ApiReply<M>>)(input)
       return { ok: true, value }
     } catch (err) {

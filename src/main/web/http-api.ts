@@ -24,7 +24,7 @@ export async function handleApiRequest(workbench: Workbench, auth: WebAuth, meth
     return sendJson(res, 400, { ok: false, error: { code: 'bad_input', message: (err as Error).message } })
   }
   const reply = await workbench.call(method as ApiMethod, body)
-  return sendJson(res, reply.ok ? 200 : reply.error.code === 'internal' ? 500 : 400, reply)
+  return sendJson(res, reply.ok ? 200 : reply.error.code === 'internal' ? 500 : reply.error.code === 'forbidden' ? 403 : 400, reply)
 }
 
 class BodyTooLarge extends Error {

@@ -1,8 +1,14 @@
 // gptw train: starts a training job through the same services as the app (so the run shows in
-// Runs) and follows it: a progress line on a terminal, or one JSON object per step with --json.
+// Runs) and follows it: a progress line on a terminal, or one JSON object per step with --json
+// (the same lines on both engines). --dry-run prints what would be launched and starts nothing.
+import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import type { TrainConfig } from '../../shared/config/train'
 import type { TrainParams } from '../../shared/jobs'
+import type { Preset } from '../../shared/presets'
+import { buildLaunch, commandLine, resolveEngine, torchConfigFile } from '../../core/engine/pytorch/launch'
+import { pytorchReport } from '../../core/engine/pytorch/probe'
 import { type StepMetrics, progressLine } from '../../core/engine/trainer'
 import type { Workbench } from '../services/workbench'
 import { parseTrainConfig } from '../services/training'
@@ -22,10 +28,15 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
       backend: { type: 'string' },
       resume: { type: 'string' },
       step: { type: 'string' },
+      engine: { type: 'string' },
+      init: { type: 'string' },
+      'dry-run': { type: 'boolean' },
       json: { type: 'boolean' }
     }
   })
-  const params = buildParams(values)
+  const presets = await workbench.call('presets.list', undefined)
+  const params = buildParams(values, presets.ok ? presets.value : [])
+  if (values['dry-run']) return dryRun(params, workbench, !!values.json)
   const reply = await workbench.call('jobs.start', { kind: 'train', params })
   if (!reply.ok) throw new Error(reply.error.message)
   const jobId = reply.value.id
@@ -41,7 +52,7 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
   })
   workbench.supervisor.on('log', (l) => {
     if (l.jobId === jobId && !values.json && l.level !== 'info') console.error(l.text)
-    else if (l.jobId === jobId && !values.json && /^(Backend|Resuming|Data parallel|Dataset|MFU)/.test(l.text)) console.error(l.text)
+    else if (l.jobId === jobId && !values.json && /^(Backend|Resuming|Starting on the PyTorch|Pausing|Paused at|Data parallel|Dataset|MFU)/.test(l.text)) console.error(l.text)
   })
   const onSignal = (): void => {
     console.error('\nStopping: the run keeps its checkpoints; resume with `gptw train --resume ' + run.id + '`.')
@@ -56,11 +67,14 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
   return ended.state === 'done' ? 0 : 1
 }
 
-function buildParams(values: Record<string, string | boolean | undefined>): TrainParams {
+function buildParams(values: Record<string, string | boolean | undefined>, presets: Preset[]): TrainParams {
   const str = (k: string): string | undefined => values[k] as string | undefined
   if (str('resume')) {
+    if (str('engine') || str('init') || str('devices')) throw new UsageError('--resume continues a run with its own config: --engine, --devices and --init go with a new run.')
     return { resume: { runId: intFlag(str('resume'), 'resume', 0, 1), ...(str('step') ? { step: intFlag(str('step'), 'step', 0, 0) } : {}) } }
   }
+  const engine = str('engine')
+  if (engine !== undefined && !['embedded', 'pytorch', 'auto'].includes(engine)) throw new UsageError(`--engine is embedded, pytorch or auto, not "${engine}".`)
   const overrides = {
     ...(str('devices')
       ? {
@@ -70,6 +84,8 @@ function buildParams(values: Record<string, string | boolean | undefined>): Trai
         }
       : {}),
     ...(str('backend') ? { backend: str('backend') } : {}),
+    ...(engine ? { engine } : {}),
+    ...(str('init') ? { init: path.resolve(str('init')!) } : {}),
     ...(str('steps') ? { steps: intFlag(str('steps'), 'steps', 0, 1) } : {})
   }
   if (str('config')) {
@@ -78,8 +94,59 @@ function buildParams(values: Record<string, string | boolean | undefined>): Trai
     return { config: parseTrainConfig({ ...raw, ...overrides }, file), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
   }
   const preset = str('preset') ?? 'tiny-cpu'
-  if (overrides.devices || overrides.backend) {
-    throw new UsageError('--devices and --backend go with --config FILE (write them in the config); with a preset, copy it to a file first.')
+  if (overrides.devices || overrides.backend || overrides.engine || overrides.init) {
+    // The preset's config with these keys changed, as a config of its own (named after the preset).
+    const found = presets.find((p) => p.name === preset)
+    if (!found) throw new UsageError(`No preset named "${preset}" (presets: ${presets.map((p) => p.name).join(', ')}).`)
+    return { config: parseTrainConfig({ ...found.config, name: found.title, ...overrides }, `preset ${preset}`), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
   }
   return { preset, ...(overrides.steps ? { steps: overrides.steps } : {}), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
+}
+
+/** --dry-run: the engine the config resolves to and, on PyTorch, the torchrun command the job would run (RUN_DIR: the run's folder, made at launch). */
+async function dryRun(params: TrainParams, workbench: Workbench, json: boolean): Promise<number> {
+  let config: TrainConfig
+  let runDir = 'RUN_DIR'
+  let resumeDir: string | undefined
+  let dataset: string
+  if (params.resume) {
+    const run = workbench.runs.get(params.resume.runId)
+    if (!run) throw new Error(`Run ${params.resume.runId} does not exist.`)
+    const kept = workbench.runs.checkpoints(run.id).filter((c) => fs.existsSync(c.path))
+    const from = params.resume.step === undefined ? kept.at(-1) : kept.find((c) => c.step === params.resume!.step)
+    if (!from) throw new Error(`Run ${run.id} has no kept checkpoint${params.resume.step === undefined ? '' : ` at step ${params.resume.step}`}.`)
+    config = run.config
+    runDir = run.dir
+    resumeDir = from.path
+    dataset = run.datasetDir ?? ''
+  } else {
+    if (params.config) config = params.config
+    else {
+      const presets = await workbench.call('presets.list', undefined)
+      const found = presets.ok ? presets.value.find((p) => p.name === params.preset) : undefined
+      if (!found) throw new Error(`No preset named "${params.preset}".`)
+      config = parseTrainConfig({ ...found.config, ...(params.steps ? { steps: params.steps } : {}) }, `preset ${params.preset}`)
+    }
+    const given = params.dataset ?? config.dataset
+    dataset = given ? path.resolve(given) : path.join(workbench.workspace.datasetsDir, 'sample-moby-dick', 'tokens')
+  }
+  const engine = await resolveEngine(config)
+  if (engine === 'embedded') {
+    const text = `Engine embedded (config engine ${config.engine}): no external command; the app's train worker trains on backend ${config.backend}, devices ${config.devices.join(', ')} (${config.devices.length} process${config.devices.length === 1 ? '' : 'es'}), dataset ${dataset}${resumeDir ? `, resuming from ${resumeDir}` : ''}.`
+    console.log(json ? JSON.stringify({ engine, command: null, devices: config.devices, backend: config.backend, dataset, resumeDir: resumeDir ?? null }) : text)
+    return 0
+  }
+  const report = await pytorchReport(config.python)
+  const launch = buildLaunch({ config, python: report.python, configFile: torchConfigFile(runDir), datasetDir: dataset, runDir, resumeDir, initDir: config.init })
+  const command = commandLine(launch)
+  if (json) console.log(JSON.stringify({ engine, command, python: launch.python, args: launch.args, env: launch.env, torch: report.torch, problem: report.problem }))
+  else {
+    console.log(command)
+    if (runDir === 'RUN_DIR') console.error(`RUN_DIR: the run's folder under ${workbench.workspace.runsDir}, made at launch (the config is written to RUN_DIR/pytorch-config.json).`)
+  }
+  if (!report.usable) {
+    console.error(report.problem)
+    return 1
+  }
+  return 0
 }

@@ -6,6 +6,7 @@
 // the workers, the renderer and the resources.
 import path from 'node:path'
 import { UsageError } from './cli/args'
+import { batch } from './cli/batch'
 import { bench } from './cli/bench'
 import { type CliEnv, resourcesDir, withWorkbench } from './cli/env'
 import { evalCommand } from './cli/eval'
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, (argv: string[], env: CliEnv) => Promise<void | n
   tokenize,
   prepare,
   train: (argv, env) => withWorkbench(env, (workbench) => train(argv, workbench)),
+  batch,
   eval: (argv, env) => withWorkbench(env, (workbench) => evalCommand(argv, workbench)),
   score,
   generate,

@@ -74,6 +74,18 @@ export const COMMANDS: CommandHelp[] = [
     ]
   },
   {
+    name: 'batch',
+    usage: ['batch --run ID --step N [--split train|val] [--json]'],
+    summary:
+      'Print the decoded text of the batch a run trained on at step N, reproduced from its seed and sampler (or the validation batch), with end-of-text boundaries marked and the share of repeated documents.',
+    options: [
+      { name: 'run', arg: 'ID', description: 'The run (see gptw jobs or the Runs view).' },
+      { name: 'step', arg: 'N', description: 'The training step, from 1.' },
+      { name: 'split', arg: 'train|val', description: 'The training batch (default) or the validation batch.' },
+      { name: 'json', description: 'Rows with token ids, positions and texts as JSON.' }
+    ]
+  },
+  {
     name: 'score',
     usage: ['score --checkpoint DIR --text FILE [--backend NAME] [--json]'],
     summary: 'Mean next-token loss and perplexity of a text under a checkpoint.',

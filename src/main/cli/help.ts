@@ -70,6 +70,9 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'backend', arg: 'NAME', description: 'With --config: auto, native, wasm, cpu, tensorflow or tensorflow-gpu.' },
       { name: 'resume', arg: 'RUN', description: 'Continue run RUN from its latest kept checkpoint.' },
       { name: 'step', arg: 'N', description: 'With --resume: the checkpoint step to continue from.' },
+      { name: 'engine', arg: 'NAME', description: 'embedded (default), pytorch (python/gptw_torch under torchrun; GPTW_PYTHON picks the interpreter) or auto.' },
+      { name: 'init', arg: 'DIR', description: "Start from a checkpoint's or Hugging Face GPT-2 folder's weights (PyTorch engine)." },
+      { name: 'dry-run', description: 'Print the command the run would launch (the torchrun line on PyTorch) and start nothing.' },
       { name: 'json', description: 'One JSON object per step, then a summary object.' }
     ]
   },

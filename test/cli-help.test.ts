@@ -4,7 +4,16 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { OPTIONS as BATCH } from '../src/main/cli/batch'
+import { OPTIONS as BENCH } from '../src/main/cli/bench'
+import { OPTIONS as EVAL } from '../src/main/cli/eval'
+import { OPTIONS as GENERATE } from '../src/main/cli/generate'
 import { COMMANDS, HELP, closest, commandHelp, findCommand } from '../src/main/cli/help'
+import { OPTIONS as JOBS } from '../src/main/cli/jobs'
+import { OPTIONS as PREPARE } from '../src/main/cli/prepare'
+import { OPTIONS as SCORE } from '../src/main/cli/score'
+import { OPTIONS as SERVE } from '../src/main/cli/serve'
+import { OPTIONS as TOKENIZE } from '../src/main/cli/tokenize'
 import { ROOT, tempDir } from './helpers'
 
 const GPTW = path.join(ROOT, 'bin', 'gptw.js')
@@ -52,5 +61,20 @@ describe('gptw help', () => {
     expect(closest('max-new-token', ['max-new-tokens', 'temperature'])).toBe('max-new-tokens')
     expect(closest('tempreature', ['max-new-tokens', 'temperature'])).toBe('temperature')
     expect(closest('xyz', ['config', 'out', 'json'])).toBeUndefined()
+  })
+
+  it("the table lists exactly the flags each command's parseArgs accepts (internal ones aside)", () => {
+    const internal: Record<string, string[]> = { bench: ['section', 'torch'] }
+    // train.ts keeps its options inline (another engineer's file): read them from its parseArgs call.
+    const trainSource = fs.readFileSync(path.join(ROOT, 'src', 'main', 'cli', 'train.ts'), 'utf8')
+    const trainBlock = /parseArgs\(\{\s*args: argv,\s*options: \{([\s\S]*?)\n {4}\}/.exec(trainSource)
+    expect(trainBlock, 'train.ts calls parseArgs with an inline options object').not.toBeNull()
+    const train = Object.fromEntries([...trainBlock![1].matchAll(/'?([a-z-]+)'?: \{ type:/g)].map((m) => [m[1], {}]))
+    const parsed: Record<string, object> = { serve: SERVE, jobs: JOBS, tokenize: TOKENIZE, prepare: PREPARE, train, batch: BATCH, score: SCORE, generate: GENERATE, eval: EVAL, bench: BENCH }
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual(Object.keys(parsed).sort())
+    for (const c of COMMANDS) {
+      const accepted = Object.keys(parsed[c.name]).filter((o) => !(internal[c.name] ?? []).includes(o))
+      expect(c.options.map((o) => o.name).sort(), c.name).toEqual(accepted.sort())
+    }
   })
 })

@@ -7,10 +7,11 @@ import { END_OF_TEXT_MARK, type InspectedBatch, inspectBatch } from '../../core/
 import { UsageError, intFlag } from './args'
 import { type CliEnv, withWorkbench } from './env'
 
-export const BATCH_OPTIONS = { run: { type: 'string' }, step: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean' } } as const
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { run: { type: 'string' }, step: { type: 'string' }, split: { type: 'string' }, json: { type: 'boolean' } } as const
 
 export async function batch(argv: string[], env: CliEnv): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: BATCH_OPTIONS })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   if (!values.run || !values.step) throw new UsageError('batch needs --run ID and --step N.')
   const runId = intFlag(values.run, 'run', 0, 1)
   const step = intFlag(values.step, 'step', 0, 1)

@@ -31,11 +31,18 @@ const PEAK_GFLOPS = 157
 const SECTIONS = ['train', 'train-stock', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data'] as const
 type Section = (typeof SECTIONS)[number]
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each but the internal --section and --torch (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = {
+  steps: { type: 'string' },
+  backend: { type: 'string' },
+  section: { type: 'string' },
+  torch: { type: 'string' },
+  'no-torch': { type: 'boolean' },
+  only: { type: 'string' }
+} as const
+
 export async function bench(argv: string[], resourcesDir: string, cliFile: string): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { steps: { type: 'string' }, backend: { type: 'string' }, section: { type: 'string' }, torch: { type: 'string' }, 'no-torch': { type: 'boolean' }, only: { type: 'string' } }
-  })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   const steps = intFlag(values.steps, 'steps', 6, 1, 1000)
   const backend = (values.backend as BackendName | undefined) ?? 'auto'
   if (values.section) {

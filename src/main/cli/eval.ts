@@ -12,8 +12,11 @@ import { UsageError } from './args'
 import { readEvalConfig } from './eval-config'
 import { createProgressBar } from './progress-bar'
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } as const
+
 export async function evalCommand(argv: string[], workbench: Workbench): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   if (!values.config) throw new UsageError('eval needs --config FILE (JSON or YAML with checkpoints and tasks).')
   const file = path.resolve(values.config)
   const { config, output, ignored } = readEvalConfig(file)

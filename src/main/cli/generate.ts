@@ -18,7 +18,8 @@ import { generateFromFile, generateUnconditional } from '../../core/generate/mod
 import { UsageError, intFlag, numberFlag } from './args'
 import { readConfigFile } from './config-file'
 
-const OPTIONS = {
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = {
   config: { type: 'string' },
   checkpoint: { type: 'string' },
   prompt: { type: 'string' },

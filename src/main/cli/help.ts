@@ -58,7 +58,10 @@ export const COMMANDS: CommandHelp[] = [
   },
   {
     name: 'train',
-    usage: ['train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--json]', 'train --resume RUN [--step N] [--json]'],
+    usage: [
+      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--init DIR] [--dry-run] [--json]',
+      'train --resume RUN [--step N] [--json]'
+    ],
     summary:
       'Train a GPT (default: the tiny-cpu preset on the bundled Moby Dick sample) or continue a run from a kept checkpoint. Prints the backend once, then a progress line per step (loss, tokens/s, TFLOP/s, MFU, step time split, memory, ETA).',
     options: [
@@ -66,14 +69,14 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'preset', arg: 'NAME', description: 'A built-in preset: tiny-cpu, small-cpu, bench, gpt2-small...' },
       { name: 'dataset', arg: 'DIR', description: 'Token shards folder (from gptw tokenize or prepare).' },
       { name: 'steps', arg: 'N', description: 'Override the number of training steps.' },
-      { name: 'devices', arg: 'LIST', description: 'With --config: cpu:0,cpu:1 or gpu:0,gpu:1 trains data parallel.' },
-      { name: 'backend', arg: 'NAME', description: 'With --config: auto, native, wasm, cpu, tensorflow or tensorflow-gpu.' },
+      { name: 'engine', arg: 'NAME', description: 'embedded (tfjs + native kernels), pytorch (torchrun) or auto.' },
+      { name: 'devices', arg: 'LIST', description: 'cpu:0,cpu:1 or gpu:0,gpu:1 trains data parallel.' },
+      { name: 'backend', arg: 'NAME', description: 'Embedded engine: auto, native, wasm, cpu, tensorflow or tensorflow-gpu.' },
+      { name: 'init', arg: 'DIR', description: "Start from a checkpoint's weights (PyTorch engine)." },
+      { name: 'dry-run', description: 'Print what would be launched (the torchrun command on PyTorch) and start nothing.' },
       { name: 'resume', arg: 'RUN', description: 'Continue run RUN from its latest kept checkpoint.' },
       { name: 'step', arg: 'N', description: 'With --resume: the checkpoint step to continue from.' },
-      { name: 'engine', arg: 'NAME', description: 'embedded (default), pytorch (python/gptw_torch under torchrun; GPTW_PYTHON picks the interpreter) or auto.' },
-      { name: 'init', arg: 'DIR', description: "Start from a checkpoint's or Hugging Face GPT-2 folder's weights (PyTorch engine)." },
-      { name: 'dry-run', description: 'Print the command the run would launch (the torchrun line on PyTorch) and start nothing.' },
-      { name: 'json', description: 'One JSON object per step, then a summary object.' }
+      { name: 'json', description: 'One JSON object per step (every metric), then a summary object.' }
     ]
   },
   {

@@ -3,8 +3,11 @@ import { parseArgs } from 'node:util'
 import { intFlag } from './args'
 import { type CliEnv, openWorkbench } from './env'
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { json: { type: 'boolean' }, limit: { type: 'string' } } as const
+
 export async function jobs(argv: string[], env: CliEnv): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, limit: { type: 'string' } } })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   const workbench = openWorkbench(env)
   const list = workbench.jobs.list(intFlag(values.limit, 'limit', 50, 1, 10000))
   await workbench.close()

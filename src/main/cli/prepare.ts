@@ -34,8 +34,11 @@ export function readPrepareConfig(file: string): PrepareConfig {
   return parsed.data
 }
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } as const
+
 export async function prepare(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   if (!values.config) throw new UsageError('prepare needs --config FILE (JSON or YAML; see the README for the keys).')
   const file = path.resolve(values.config)
   const config = readPrepareConfig(file)

@@ -7,8 +7,11 @@ import { loadTraining } from '../../core/engine/checkpoint-tf'
 import { scoreText } from '../../core/engine/score'
 import { UsageError } from './args'
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { checkpoint: { type: 'string' }, text: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } } as const
+
 export async function score(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, text: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } } })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   if (!values.checkpoint || !values.text) throw new UsageError('score needs --checkpoint DIR and --text FILE.')
   const textFile = path.resolve(values.text)
   if (!fs.existsSync(textFile)) throw new Error(`Text file ${textFile} does not exist.`)

@@ -5,8 +5,11 @@ import { startWebHost } from '../server'
 import { intFlag } from './args'
 import { type CliEnv, openWorkbench } from './env'
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { port: { type: 'string' } } as const
+
 export async function serve(argv: string[], env: CliEnv): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' } } })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   const workbench = openWorkbench(env)
   const host = await startWebHost({ workbench, rendererDir: path.join(env.outDir, '../renderer'), port: intFlag(values.port, 'port', 0, 0, 65535) })
   console.log(`GPT Workbench is serving at ${host.url}`)

@@ -7,8 +7,11 @@ import { inlineContext } from '../../core/job-context'
 import { UsageError, numberFlag } from './args'
 import { createProgressBar } from './progress-bar'
 
+/** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
+export const OPTIONS = { input: { type: 'string' }, out: { type: 'string' }, 'val-fraction': { type: 'string' }, json: { type: 'boolean' } } as const
+
 export async function tokenize(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { input: { type: 'string' }, out: { type: 'string' }, 'val-fraction': { type: 'string' }, json: { type: 'boolean' } } })
+  const { values } = parseArgs({ args: argv, options: OPTIONS })
   if (!values.input) throw new UsageError('tokenize needs --input FILE (.txt, .json or .jsonl).')
   const input = path.resolve(values.input)
   const outDir = path.resolve(values.out ?? path.join(path.dirname(input), path.basename(input).replace(/\.[^.]+$/, '') + '-tokens'))

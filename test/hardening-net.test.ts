@@ -12,7 +12,7 @@ import { inlineContext } from '../src/core/job-context'
 import { AddressGuard, forbiddenRange } from '../src/core/data/pipeline/address-guard'
 import { fetchPage } from '../src/core/data/pipeline/fetch-page'
 import { runPipeline } from '../src/core/data/pipeline/runner'
-import { guardedFetch } from '../src/core/eval/data/store'
+import { EvalDataStore, guardedFetch } from '../src/core/eval/data/store'
 import { DEFAULT_SOURCES } from '../src/core/eval/data/sources'
 import { mobyPage } from './fixtures/webtext-corpus'
 import { type TestSite, html, startSite } from './fixtures/webtext-server'
@@ -142,5 +142,13 @@ describe('eval-data downloads', () => {
     expect(await res.text()).toContain('SECRET123')
     // A redirect from the trusted mirror to another private host is still refused.
     await expect(guardedFetch({ ...DEFAULT_SOURCES, huggingfaceBase: site.origin })(site.url('/to-name'))).rejects.toThrow()
+  })
+
+  it('the eval-data store refuses an official file on a private address, and fetches it through a configured local mirror', async () => {
+    const spec = { url: `http://127.1:${port}/secret`, name: 'secret.html' }
+    const plain = new EvalDataStore(tempDir('gptw-net-eval-'))
+    await expect(plain.file('lambada', spec)).rejects.toThrow(/lambada: Refused http:\/\/127\.1:\d+\/secret: 127\.0\.0\.1 is a loopback address.*set it as a mirror/)
+    const mirrored = new EvalDataStore(tempDir('gptw-net-eval-'), { mirrors: { [`http://127.0.0.1:${port}`]: site.origin } })
+    expect(fs.readFileSync(await mirrored.file('lambada', spec), 'utf8')).toContain('SECRET123')
   })
 })

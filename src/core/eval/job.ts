@@ -86,7 +86,7 @@ export async function evalJob(
   const fingerprints: string[] = []
   for (const c of params.checkpoints) fingerprints.push(await checkpointFingerprint(c.dir))
 
-  const store = new EvalDataStore(params.dataDir, config.sources, fetch, (task, file, bytes, total) =>
+  const store = new EvalDataStore(params.dataDir, config.sources, undefined /* fetch through the address guard */, (task, file, bytes, total) =>
     ctx.progress(0, 1, `downloading ${task}/${file}: ${(bytes / 1e6).toFixed(1)}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`)
   )
   const failedTasks: { task: string; message: string }[] = []

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { privateAddressCause } from '../../data/pipeline/address-guard'
 import { commitFile } from '../../durable-file'
 
 export class DownloadError extends Error {}
@@ -30,6 +31,8 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   try {
     response = await fetchImpl(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} })
   } catch (e) {
+    const refused = privateAddressCause(e)
+    if (refused) throw new DownloadError(`Refused ${url}: ${refused.message}. To use a local copy, set it as a mirror or the Hugging Face base URL in the eval data settings.`)
     throw new DownloadError(`Could not reach ${url} (${(e as Error).message}). Check the network or set a mirror for this host in the eval data settings.`)
   }
   if (response.status === 416 && have > 0) {

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { AddressGuard } from '../../data/pipeline/address-guard'
+import { AddressGuard, privateAddressCause } from '../../data/pipeline/address-guard'
 import { downloadFile, sha256File } from './download'
 import { readParquetRows, type Row } from './parquet'
 import { DEFAULT_SOURCES, hfParquetListUrl, resolveUrl, type DataSourceConfig, type HfDataset, type RemoteFile } from './sources'
@@ -95,7 +95,7 @@ export class EvalDataStore {
       try {
         response = await this.fetchImpl(listUrl)
       } catch (e) {
-        throw new TaskDataUnavailable(task, `could not reach ${listUrl} (${(e as Error).message}); check the network or the Hugging Face base URL setting.`)
+        throw new TaskDataUnavailable(task, `could not reach ${listUrl} (${privateAddressCause(e)?.message ?? (e as Error).message}); check the network or the Hugging Face base URL setting.`)
       }
       if (!response.ok)
         throw new TaskDataUnavailable(

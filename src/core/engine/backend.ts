@@ -5,8 +5,8 @@
 // The optional tfjs-node packages are absent where their libtensorflow download failed, so each
 // rung is tried inside try/catch. GPTW_BACKEND (or the caller) can pick a rung.
 // tfjs's cpu backend prints a "Hi, looks like you are running TensorFlow.js in Node.js" banner on
-// its first tensor, which became the "last output" of every failed worker: it is silenced, and a
-// worker prints the backend it chose once instead.
+// its first tensor, which became the "last output" of every failed worker: it is silenced (the
+// supervisor already logs the chosen backend once, from the worker's backend message).
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
@@ -80,8 +80,6 @@ export async function initBackend(preferred: BackendName | 'auto' = (process.env
       if (name !== 'native') registerProjectKernels(tf.getBackend())
       silenceNodeBanner()
       chosen = { name, tfjsBackend: tf.getBackend(), detail, skipped }
-      // Workers (forked with an IPC channel) say once what they run on; the CLI's own output stays clean.
-      if (process.send) process.stderr.write(`Backend: ${describeBackend(chosen)}\n`)
       return chosen
     } catch (err) {
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] })
@@ -92,8 +90,8 @@ export async function initBackend(preferred: BackendName | 'auto' = (process.env
 
 /** The cpu backend warns on its first write unless told it has been used (tfjs has no flag for just this banner). */
 function silenceNodeBanner(): void {
-  const backend = tf.backend() as { firstUse?: boolean }
-  if (tf.getBackend() === 'cpu' && backend.firstUse) backend.firstUse = false
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null
+  if (cpu?.firstUse) cpu.firstUse = false
 }
 
 export function describeBackend(report: BackendReport): string {

@@ -12,18 +12,9 @@ import path from 'node:path'
 import type { TrainConfig } from '../../../shared/config/train'
 import type { PytorchReport } from '../../../shared/devices'
 import type { TrainWorkerParams } from '../../../shared/jobs'
+import { type TorchLaunch, commandLine, torchrunLaunch } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
 import { pytorchReport } from './probe'
-
-/** The command the job runs: the interpreter, its arguments and the environment it adds. */
-export interface TorchLaunch {
-  python: string
-  args: string[]
-  env: Record<string, string>
-  cwd: string
-  processes: number
-  deviceType: 'cpu' | 'cuda'
-}
 
 export interface LaunchInput {
   config: TrainConfig
@@ -35,6 +26,8 @@ export interface LaunchInput {
   initDir?: string
   packageDir?: string
 }
+
+export { commandLine, type TorchLaunch }
 
 /** Lets the host tell the job that a pause was asked for (the worker wires IPC `pause` messages to it); returns an unsubscribe. */
 export type PauseRequests = (listener: () => void) => () => void
@@ -53,33 +46,9 @@ export function torchPackageDir(start = __dirname): string {
   }
 }
 
-/** One process per device: all GPUs (CUDA_VISIBLE_DEVICES) or all CPU processes (gloo); a mix is refused. */
-export function deviceLayout(devices: readonly string[]): { deviceType: 'cpu' | 'cuda'; processes: number; visible?: string } {
-  const gpus = devices.filter((d) => d.startsWith('gpu:'))
-  if (gpus.length && gpus.length !== devices.length) throw new Error(`The PyTorch engine runs one kind of device per run: ${devices.join(', ')} mixes GPUs and CPU processes.`)
-  if (gpus.length) return { deviceType: 'cuda', processes: gpus.length, visible: gpus.map((d) => d.slice(4)).join(',') }
-  return { deviceType: 'cpu', processes: devices.length }
-}
-
-/** The local launcher: `python -m torch.distributed.run --standalone --nproc_per_node N -m gptw_torch train ...`. */
+/** The local launcher for a run (shared/torchrun.ts), with the app's python/ folder on PYTHONPATH. */
 export function buildLaunch(input: LaunchInput): TorchLaunch {
-  const layout = deviceLayout(input.config.devices)
-  const packageDir = input.packageDir ?? torchPackageDir()
-  // torch 1.13's launcher on Python 3.11 cannot parse its own default "--redirects 0 --tee 0"; sending the ranks' stderr to its log folder and teeing it back works on every version.
-  const args = ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', String(layout.processes), '--redirects', '2', '--tee', '2']
-  args.push('-m', 'gptw_torch', 'train', '--config', input.configFile, '--dataset', input.datasetDir, '--out', input.runDir, '--device', layout.deviceType)
-  if (input.resumeDir) args.push('--resume', input.resumeDir)
-  else if (input.initDir) args.push('--init', input.initDir)
-  const env: Record<string, string> = { PYTHONPATH: packageDir, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
-  if (layout.visible !== undefined) env.CUDA_VISIBLE_DEVICES = layout.visible
-  return { python: input.python, args, env, cwd: packageDir, processes: layout.processes, deviceType: layout.deviceType }
-}
-
-/** The launch as one shell line (the dry run prints it; the job logs it). */
-export function commandLine(launch: TorchLaunch): string {
-  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
-  const env = Object.entries(launch.env).map(([k, v]) => `${k}=${quote(v)}`)
-  return [...env, quote(launch.python), ...launch.args.map(quote)].join(' ')
+  return torchrunLaunch({ ...input, devices: input.config.devices, packageDir: input.packageDir ?? torchPackageDir() })
 }
 
 /** Which engine trains this config: `auto` is PyTorch when a GPU is selected and the interpreter has torch with CUDA. */

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { TrainWorkerParams } from '../../shared/jobs'
 import type { JobContext } from '../job-context'
+import { trainMemoryProblem } from '../memory-admission'
 import { readShard, readShardMeta } from '../data/shards'
 import type { AdamWSettings } from './adamw'
 import { type BackendName, initBackend } from './backend'
@@ -25,6 +26,12 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
   const train = readShard(params.datasetDir, 'train')
   const val = meta.splits.val ? readShard(params.datasetDir, 'val') : null
   if (rank === 0) ctx.log(`Dataset ${params.datasetDir}: ${train.length} train tokens${val ? `, ${val.length} validation tokens` : ', no validation split'}.`)
+
+  // The worker caps itself (main checked too, but an in-process run or a host that filled up since has not): rank 0 speaks for all CPU workers of this host.
+  if (rank === 0) {
+    const problem = trainMemoryProblem(config)
+    if (problem) throw new Error(problem)
+  }
 
   const settings: AdamWSettings = { beta1: config.optimizer.beta1, beta2: config.optimizer.beta2, eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay }
   let model: GPT

@@ -59,7 +59,7 @@ export const COMMANDS: CommandHelp[] = [
   {
     name: 'train',
     usage: [
-      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--init DIR] [--dry-run] [--json]',
+      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--init DIR] [--no-memory-check] [--dry-run] [--json]',
       'train --resume RUN [--step N] [--json]'
     ],
     summary:
@@ -73,6 +73,7 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'devices', arg: 'LIST', description: 'cpu:0,cpu:1 or gpu:0,gpu:1 trains data parallel.' },
       { name: 'backend', arg: 'NAME', description: 'Embedded engine: auto, native, wasm, cpu, tensorflow or tensorflow-gpu.' },
       { name: 'init', arg: 'DIR', description: "Start from a checkpoint's weights (PyTorch engine)." },
+      { name: 'no-memory-check', description: 'Start even when the memory estimate is past the available memory (GPTW_MEMORY_AVAILABLE_MB overrides what is available).' },
       { name: 'dry-run', description: 'Print what would be launched (the torchrun command on PyTorch) and start nothing.' },
       { name: 'resume', arg: 'RUN', description: 'Continue run RUN from its latest kept checkpoint.' },
       { name: 'step', arg: 'N', description: 'With --resume: the checkpoint step to continue from.' },

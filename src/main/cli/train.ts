@@ -30,6 +30,7 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
       step: { type: 'string' },
       engine: { type: 'string' },
       init: { type: 'string' },
+      'no-memory-check': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' }
     }
@@ -71,6 +72,7 @@ function buildParams(values: Record<string, string | boolean | undefined>, prese
   const str = (k: string): string | undefined => values[k] as string | undefined
   if (str('resume')) {
     if (str('engine') || str('init') || str('devices')) throw new UsageError('--resume continues a run with its own config: --engine, --devices and --init go with a new run.')
+    if (values['no-memory-check']) throw new UsageError('--resume continues a run with its own config: its memoryCheck key decides; --no-memory-check goes with a new run.')
     return { resume: { runId: intFlag(str('resume'), 'resume', 0, 1), ...(str('step') ? { step: intFlag(str('step'), 'step', 0, 0) } : {}) } }
   }
   const engine = str('engine')
@@ -86,7 +88,8 @@ function buildParams(values: Record<string, string | boolean | undefined>, prese
     ...(str('backend') ? { backend: str('backend') } : {}),
     ...(engine ? { engine } : {}),
     ...(str('init') ? { init: path.resolve(str('init')!) } : {}),
-    ...(str('steps') ? { steps: intFlag(str('steps'), 'steps', 0, 1) } : {})
+    ...(str('steps') ? { steps: intFlag(str('steps'), 'steps', 0, 1) } : {}),
+    ...(values['no-memory-check'] ? { memoryCheck: false } : {})
   }
   if (str('config')) {
     const file = path.resolve(str('config')!)
@@ -94,7 +97,7 @@ function buildParams(values: Record<string, string | boolean | undefined>, prese
     return { config: parseTrainConfig({ ...raw, ...overrides }, file), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
   }
   const preset = str('preset') ?? 'tiny-cpu'
-  if (overrides.devices || overrides.backend || overrides.engine || overrides.init) {
+  if (overrides.devices || overrides.backend || overrides.engine || overrides.init || overrides.memoryCheck === false) {
     // The preset's config with these keys changed, as a config of its own (named after the preset).
     const found = presets.find((p) => p.name === preset)
     if (!found) throw new UsageError(`No preset named "${preset}" (presets: ${presets.map((p) => p.name).join(', ')}).`)

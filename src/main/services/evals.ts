@@ -11,6 +11,7 @@ import type { Job } from '../../shared/jobs'
 import { generationTasks } from '../../core/eval/tasks/generation'
 import { TASKS } from '../../core/eval/tasks/registry'
 import { evalSplit } from '../../core/eval/tasks/types'
+import { checkpointMemoryProblem } from '../../core/memory-admission'
 import type { EvalWorkerEvent, JobSupervisor } from './jobs/supervisor'
 import type { Db } from './store/database'
 import { EvalCacheRepo } from './store/eval-cache-repo'
@@ -75,6 +76,9 @@ export class EvalService {
         if (!fs.existsSync(path.join(dir, file)))
           throw new ApiError('bad_input', `${dir} is not a checkpoint folder: it has no ${file}. Choose a run's step-N folder or a folder with model.safetensors and config.json.`)
       }
+      // The eval worker loads one checkpoint at a time: each must fit on its own.
+      const tooLarge = checkpointMemoryProblem(dir)
+      if (tooLarge) throw new ApiError('bad_input', tooLarge)
     }
     return { config: { ...config, checkpoints: dirs }, checkpoints: dirs.map((dir) => ({ dir, label: this.label(dir) })), dataDir: this.workspace.evalDataDir }
   }

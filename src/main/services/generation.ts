@@ -6,6 +6,7 @@ import { ApiError } from '../../shared/api'
 import type { GenerateCheckpoint, GenerationEvent, GenerationRecord, GenerationWorkerEvent, ModelSession, SamplingParams, TokenInfo } from '../../shared/generate'
 import type { Job } from '../../shared/jobs'
 import { checkCheckpointFolder } from '../../core/generate/checkpoint-folder'
+import { checkpointMemoryProblem } from '../../core/memory-admission'
 import type { GenerationsRepo } from './generation-repo'
 import type { JobSupervisor } from './jobs/supervisor'
 import type { RunsRepo } from './store/runs-repo'
@@ -64,6 +65,8 @@ export class GenerationService {
     const dir = resolveCheckpoint(checkpoint)
     let session = this.sessions.get(dir)
     if (!session) {
+      const tooLarge = checkpointMemoryProblem(dir)
+      if (tooLarge) throw new ApiError('bad_input', tooLarge)
       this.makeRoom()
       const job = this.supervisor.start({ kind: 'generate', params: { checkpoint: dir, backend: 'auto' } })
       session = { checkpoint: dir, jobId: job.id, state: 'loading', model: null, error: null, lastUsed: Date.now(), waiting: [] }

@@ -8,6 +8,7 @@ import type { TrainParams, TrainWorkerParams } from '../../shared/jobs'
 import type { Run } from '../../shared/runs'
 import { readShardMeta } from '../../core/data/shards'
 import { CONFIG_FILE, MODEL_FILE, listCheckpoints } from '../../core/engine/checkpoint'
+import { trainMemoryProblem } from '../../core/memory-admission'
 import type { JobSupervisor } from './jobs/supervisor'
 import { findPreset } from './presets'
 import { SAMPLE_DATASET_NAME, ensureSampleDataset } from './sample-dataset'
@@ -66,6 +67,7 @@ export class TrainingService {
       config = params.config!
       name = config.name ?? 'custom config'
     }
+    admitMemory(config)
     const datasetDir = await this.resolveDataset(params.dataset ?? config.dataset)
     const meta = readShardMeta(datasetDir)
     if (meta.vocabSize > config.model.vocabSize) {
@@ -127,6 +129,7 @@ export class TrainingService {
       throw new ApiError('not_found', `Run ${runId} has no kept checkpoint${step === undefined ? '' : ` at step ${step}`} (kept steps: ${have}).`)
     }
     if (from.step >= run.config.steps) throw new ApiError('conflict', `Run ${runId} already reached its last step (${run.config.steps}).`)
+    admitMemory(run.config)
     return { run, worker: { config: run.config, runId, runDir: run.dir, datasetDir: run.datasetDir ?? '', resumeDir: from.path }, resumeStep: from.step }
   }
 
@@ -153,6 +156,12 @@ export class TrainingService {
     }
     return dir
   }
+}
+
+/** Memory admission before the run row exists: a config past the host's available memory is refused (unless memoryCheck: false). */
+function admitMemory(config: TrainConfig): void {
+  const problem = trainMemoryProblem(config)
+  if (problem) throw new ApiError('bad_input', problem)
 }
 
 /** Parses a config file's contents (already JSON/YAML-decoded) into a TrainConfig with a clear message. */

@@ -71,6 +71,8 @@ export const TrainConfig = z
     /** Start a new run from this checkpoint's or Hugging Face GPT-2 folder's weights (fine-tuning; PyTorch engine). */
     init: z.string().min(1).max(4096).optional(),
     devices: z.array(DeviceId).min(1).max(64).default(['cpu:0']),
+    /** Memory admission: false starts the run even when its estimate (model, optimizer, activations, engine) is past the host's available memory. */
+    memoryCheck: z.boolean().optional(),
     /** The seed's parallel dict; this engine runs data parallel only. */
     parallel: z
       .strictObject({

@@ -1,0 +1,87 @@
+// Memory admission: before a job allocates a model, its estimate (shared/config/estimates.ts) is
+// compared with the memory the host has free, so a config past memory is refused in milliseconds
+// with what to change, instead of allocating until the OS kills the process. Main checks before a
+// job starts; the train worker checks again with its own view (an in-process CLI run included).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { type MemoryEstimate, inferenceMemory, memoryPerDevice } from '../shared/config/estimates'
+import type { ModelConfig } from '../shared/config/model'
+import type { TrainConfig } from '../shared/config/train'
+import { CONFIG_FILE } from './engine/checkpoint'
+import { fromGPT2Config } from './engine/hf-config'
+
+/**
+ * Testing and limiting knob: the available memory in MiB, used instead of /proc/meminfo. Set it
+ * to test a refusal without a machine that small, or to keep jobs below a share of a shared host.
+ */
+export const MEMORY_AVAILABLE_ENV = 'GPTW_MEMORY_AVAILABLE_MB'
+
+export interface AvailableMemory {
+  bytes: number
+  /** Where the figure comes from, for the message. */
+  source: string
+}
+
+/** Host memory a new process can take: GPTW_MEMORY_AVAILABLE_MB, else MemAvailable from /proc/meminfo, else os.freemem(). */
+export function availableHostMemory(env: NodeJS.ProcessEnv = process.env): AvailableMemory {
+  const forced = env[MEMORY_AVAILABLE_ENV]
+  if (forced !== undefined && forced !== '') {
+    const mb = Number(forced)
+    if (!Number.isFinite(mb) || mb < 0) throw new Error(`${MEMORY_AVAILABLE_ENV} is a number of MiB, not "${forced}".`)
+    return { bytes: mb * 2 ** 20, source: MEMORY_AVAILABLE_ENV }
+  }
+  try {
+    // MemAvailable counts reclaimable page cache; os.freemem() (MemFree) does not and would refuse too much.
+    const match = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))
+    if (match) return { bytes: Number(match[1]) * 1024, source: 'MemAvailable in /proc/meminfo' }
+  } catch {
+    // Not Linux: fall through.
+  }
+  return { bytes: os.freemem(), source: 'os.freemem()' }
+}
+
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`
+
+function parts(e: MemoryEstimate): string {
+  return `model state ${gib(e.state)}, activations ${gib(e.activations)}, logits ${gib(e.logits)}, engine ${gib(e.engine)}`
+}
+
+/**
+ * Why `config` cannot train here, or null when it fits (or cannot be checked). CPU devices share
+ * the host's memory: each CPU worker holds a full replica, so their estimates add up. GPU devices
+ * are not checked here (their free memory is not known before the engine starts).
+ */
+export function trainMemoryProblem(config: TrainConfig, available: AvailableMemory = availableHostMemory()): string | null {
+  if (config.memoryCheck === false) return null
+  const cpus = config.devices.filter((d) => d.startsWith('cpu')).length
+  if (cpus === 0) return null
+  const perDevice = memoryPerDevice(config)
+  const need = perDevice.total * cpus
+  if (need <= available.bytes) return null
+  const workers = cpus > 1 ? ` x ${cpus} CPU workers` : ''
+  return (
+    `This config needs about ${gib(need)} of memory (${gib(perDevice.total)} per device${workers}: ${parts(perDevice)}) but ${gib(available.bytes)} is available (${available.source}). ` +
+    `Use a smaller batchSize or more microBatches (activations and logits scale with batchSize / microBatches), a shorter nCtx, or fewer or narrower layers (nLayer, nEmbd)${cpus > 1 ? ', or fewer CPU devices' : ''}; ` +
+    `or set memoryCheck: false in the config (gptw train --no-memory-check) to start it anyway.`
+  )
+}
+
+/** Why a checkpoint of this shape cannot be loaded for eval or generation here, or null when it fits. */
+export function inferenceMemoryProblem(model: ModelConfig, what: string, available: AvailableMemory = availableHostMemory()): string | null {
+  const e = inferenceMemory(model)
+  if (e.total <= available.bytes) return null
+  return `Loading ${what} needs about ${gib(e.total)} of memory (weights ${gib(e.state)}, activations ${gib(e.activations)}, logits ${gib(e.logits)}, engine ${gib(e.engine)}) but ${gib(available.bytes)} is available (${available.source}): free memory or pick a smaller checkpoint.`
+}
+
+/** The same for a checkpoint folder (ours or a Hugging Face GPT-2 one), read from its config.json; a folder whose config cannot be read is left to the loader's own error. */
+export function checkpointMemoryProblem(dir: string, available: AvailableMemory = availableHostMemory()): string | null {
+  let model: ModelConfig
+  try {
+    const file = path.join(dir, CONFIG_FILE)
+    model = fromGPT2Config(JSON.parse(fs.readFileSync(file, 'utf8')), file)
+  } catch {
+    return null
+  }
+  return inferenceMemoryProblem(model, `the checkpoint ${dir}`, available)
+}

@@ -21,7 +21,7 @@ describe('memoryPerDevice', () => {
     expect(m.state).toBe((124_439_808 + 47 * 768) * 16)
     expect(m.activations).toBe(12 * 1024 * (34 * 768 + 5 * 12 * 1024) * 2)
     expect(m.logits).toBe(3 * 1024 * 50_304 * 4)
-    expect(m.total).toBe(m.state + m.activations + m.logits)
+    expect(m.total).toBe(m.state + m.activations + m.logits + m.engine)
   })
 
   it('splits the batch over devices and micro-batches', () => {

@@ -17,10 +17,21 @@ const SETTINGS: AdamWSettings = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDeca
 /** The real gradients of the loss on a fixed batch. */
 function gradients(model: GPT): Map<string, tf.Tensor> {
   const ids = Int32Array.from({ length: 2 * 9 }, (_, i) => (i * 37 + 11) % CONFIG.vocabSize)
-  const x = tf.tensor2d(ids.filter((_, i) => i % 9 !== 8), [2, 8], 'int32')
-  const y = tf.tensor2d(ids.filter((_, i) => i % 9 !== 0), [2, 8], 'int32')
+  const x = tf.tensor2d(
+    ids.filter((_, i) => i % 9 !== 8),
+    [2, 8],
+    'int32'
+  )
+  const y = tf.tensor2d(
+    ids.filter((_, i) => i % 9 !== 0),
+    [2, 8],
+    'int32'
+  )
   const names = [...model.params.keys()]
-  const { value, grads } = tf.variableGrads(() => model.loss(x, y), names.map((n) => model.p(n)))
+  const { value, grads } = tf.variableGrads(
+    () => model.loss(x, y),
+    names.map((n) => model.p(n))
+  )
   tf.dispose([x, y, value])
   return new Map(names.map((n) => [n, grads[model.p(n).name]]))
 }

@@ -12,21 +12,46 @@ type Case = { name: string; shapes: number[][]; f: (xs: tf.Tensor[], targets: tf
 
 const CASES: Case[] = [
   { name: 'linear', shapes: [[6, 4], [4, 5], [5]], f: ([x, w, b]) => tf.sum(tf.sin(linear(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D))) },
-  { name: 'linear without bias', shapes: [[6, 4], [4, 5]], f: ([x, w]) => tf.sum(tf.sin(linear(x as tf.Tensor2D, w as tf.Tensor2D, null))) },
+  {
+    name: 'linear without bias',
+    shapes: [
+      [6, 4],
+      [4, 5]
+    ],
+    f: ([x, w]) => tf.sum(tf.sin(linear(x as tf.Tensor2D, w as tf.Tensor2D, null)))
+  },
   { name: 'layerNorm', shapes: [[6, 8], [8], [8]], f: ([x, g, b]) => tf.sum(tf.sin(layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5))) },
   { name: 'gelu', shapes: [[6, 8]], f: ([x]) => tf.sum(tf.sin(gelu(x))) },
   { name: 'causal attention', shapes: [[8, 12]], f: ([x]) => tf.sum(tf.sin(causalSelfAttention(x as tf.Tensor2D, 2, 4, 2, causalMask(4)))) },
   { name: 'cross-entropy (padded vocab)', shapes: [[6, 64]], f: ([x], t) => crossEntropy(x as tf.Tensor2D, t, 60) },
   { name: 'embedding gather (UnsortedSegmentSum)', shapes: [[7, 3]], f: ([x]) => tf.sum(tf.sin(tf.gather(x, tf.tensor1d([1, 2, 1, 0, 5], 'int32')))) },
-  { name: 'tied lm head', shapes: [[6, 8], [20, 8]], f: ([h, w]) => tf.sum(tf.sin(tiedHead(h as tf.Tensor2D, w as tf.Tensor2D))) },
+  {
+    name: 'tied lm head',
+    shapes: [
+      [6, 8],
+      [20, 8]
+    ],
+    f: ([h, w]) => tf.sum(tf.sin(tiedHead(h as tf.Tensor2D, w as tf.Tensor2D)))
+  },
   {
     name: 'products with transposes',
-    shapes: [[3, 5, 4], [3, 6, 4], [4, 7], [4, 5]],
+    shapes: [
+      [3, 5, 4],
+      [3, 6, 4],
+      [4, 7],
+      [4, 5]
+    ],
     f: ([a, b, c, d]) => tf.add(tf.sum(tf.sin(tf.matMul(a, b, false, true))), tf.sum(tf.sin(tf.matMul(c as tf.Tensor2D, d as tf.Tensor2D, true, false))))
   },
   {
     name: 'products with one to four rows (decoding)',
-    shapes: [[1, 40], [70, 40], [3, 40], [40, 9], [40, 2]],
+    shapes: [
+      [1, 40],
+      [70, 40],
+      [3, 40],
+      [40, 9],
+      [40, 2]
+    ],
     f: ([a, b, c, d, e]) =>
       tf.addN([
         tf.sum(tf.sin(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true))),
@@ -36,11 +61,18 @@ const CASES: Case[] = [
   },
   {
     name: 'softmax and row-broadcast arithmetic',
-    shapes: [[2, 3, 4], [2, 3, 1]],
+    shapes: [
+      [2, 3, 4],
+      [2, 3, 1]
+    ],
     f: ([a, b]) => tf.add(tf.sum(tf.sin(tf.mul(tf.softmax(a), b))), tf.sum(tf.sin(tf.div(tf.sub(b, a), tf.add(tf.abs(b), 1)))))
   },
   { name: 'sums over leading and trailing axes', shapes: [[3, 4, 5]], f: ([a]) => tf.add(tf.sum(tf.sin(tf.sum(a, 0))), tf.sum(tf.sin(tf.sum(tf.mul(a, a), [1, 2], true)))) },
-  { name: 'broadcast arithmetic and transpose', shapes: [[2, 3, 4], [3, 4], [4]], f: ([a, b, c]) => tf.sum(tf.sin(tf.transpose(tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(c), 1)), [2, 0, 1]))) }
+  {
+    name: 'broadcast arithmetic and transpose',
+    shapes: [[2, 3, 4], [3, 4], [4]],
+    f: ([a, b, c]) => tf.sum(tf.sin(tf.transpose(tf.div(tf.mul(tf.sub(tf.add(a, b), c), b), tf.add(tf.abs(c), 1)), [2, 0, 1])))
+  }
 ]
 
 async function evaluate(backend: 'cpu' | 'wasm' | 'native'): Promise<Map<string, number[][]>> {
@@ -66,7 +98,10 @@ function compare(reference: Map<string, number[][]>, other: Map<string, number[]
     const scale = Math.max(1, ...values.map(Math.abs))
     const worst = Math.max(...values.map((v, j) => Math.abs(v - b[i][j])))
     expect(worst / scale, `${name} output ${i}`).toBeLessThan(1e-5)
-    expect(values.some((v) => v !== 0), `${name} output ${i} is not all zero`).toBe(true)
+    expect(
+      values.some((v) => v !== 0),
+      `${name} output ${i} is not all zero`
+    ).toBe(true)
   })
 }
 

@@ -38,7 +38,10 @@ async function train(params: unknown) {
 }
 
 function series(runId: number, name: string): number[] {
-  return workbench.runs.metrics(runId).filter((m) => m.name === name).map((m) => m.value)
+  return workbench.runs
+    .metrics(runId)
+    .filter((m) => m.name === name)
+    .map((m) => m.value)
 }
 
 function weights(dir: string) {

@@ -11,7 +11,7 @@ import { TrainConfig, type TrainConfigInput } from '../src/shared/config/train'
 import type { TrainParams } from '../src/shared/jobs'
 import { inlineContext } from '../src/core/job-context'
 import { trainJob } from '../src/core/engine/train-job'
-import { MEMORY_AVAILABLE_ENV, availableHostMemory } from '../src/core/memory-admission'
+import { MEMORY_AVAILABLE_ENV, availableHostMemory, inferenceMemoryProblem, trainMemoryProblem } from '../src/core/memory-admission'
 import { ensureSampleDataset } from '../src/main/services/sample-dataset'
 import { Workbench } from '../src/main/services/workbench'
 import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from './helpers'
@@ -59,7 +59,7 @@ describe('memory admission', () => {
     expect(reply.ok).toBe(false)
     if (reply.ok) return
     expect(reply.error.code).toBe('bad_input')
-    expect(reply.error.message).toMatch(/needs about [\d.]+ GiB .* but [\d.]+ GiB is available \(MemAvailable in \/proc\/meminfo\)/)
+    expect(reply.error.message).toMatch(/needs about [\d.]+ EiB .* but [\d.]+ GiB is available \(MemAvailable in \/proc\/meminfo\)/)
     expect(reply.error.message).toMatch(/smaller batchSize or more microBatches/)
     expect(reply.error.message).toMatch(/memoryCheck: false/)
     expect(ms).toBeLessThan(5000)
@@ -135,7 +135,7 @@ describe('memory admission', () => {
     const huge = gptw(['train', '--config', file])
     expect(performance.now() - t0).toBeLessThan(10_000)
     expect(huge.status, huge.stderr).toBe(1)
-    expect(huge.stderr).toMatch(/needs about [\d.]+ GiB .* smaller batchSize .* --no-memory-check/)
+    expect(huge.stderr).toMatch(/needs about [\d.]+ EiB .* smaller batchSize .* --no-memory-check/)
 
     const smallFile = path.join(dir, 'small.json')
     fs.writeFileSync(smallFile, JSON.stringify(small))
@@ -147,4 +147,22 @@ describe('memory admission', () => {
     expect(forced.status, forced.stderr).toBe(0)
     expect(JSON.parse(forced.stdout.trim().split('\n').at(-1)!)).toMatchObject({ done: 'done' })
   }, 180_000)
+})
+
+describe('inference and train estimates in the messages', () => {
+  it('names each part, in units that stay readable for the largest shapes', () => {
+    const huge = trainMemoryProblem(TrainConfig.parse(largest), { bytes: 16 * 2 ** 30, source: 'test' })!
+    expect(huge).toMatch(
+      /^This config needs about [\d.e+]+ EiB of memory \([\d.e+]+ EiB per device: model state [\d.]+ TiB, activations [\d.e+]+ EiB, logits [\d.]+ PiB, engine 0.31 GiB\) but 16.0 GiB is available \(test\)/
+    )
+    expect(trainMemoryProblem(TrainConfig.parse({ ...largest, memoryCheck: false }), { bytes: 0, source: 'test' })).toBeNull()
+    // Two CPU workers hold two replicas on the same host; GPU devices are not checked here.
+    const one = memoryPerDevice(TrainConfig.parse(small)).total
+    const two = TrainConfig.parse({ ...small, devices: ['cpu:0', 'cpu:1'] })
+    expect(trainMemoryProblem(two, { bytes: one * 1.5, source: 'test' })).toMatch(/x 2 CPU workers.*or fewer CPU devices/)
+    expect(trainMemoryProblem(TrainConfig.parse({ ...small, devices: ['gpu:0'] }), { bytes: 0, source: 'test' })).toBeNull()
+    const gpt2Small = { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024, vocabSize: 50257, dropout: 0, layerNormEps: 1e-5 }
+    expect(inferenceMemoryProblem(gpt2Small, 'gpt2', { bytes: 4 * 2 ** 30, source: 'test' })).toBeNull()
+    expect(inferenceMemoryProblem(gpt2Small, 'gpt2', { bytes: 2 ** 29, source: 'test' })).toMatch(/^Loading gpt2 needs about [\d.]+ GiB .*weights 0.46 GiB/)
+  })
 })

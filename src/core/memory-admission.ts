@@ -41,7 +41,18 @@ export function availableHostMemory(env: NodeJS.ProcessEnv = process.env): Avail
   return { bytes: os.freemem(), source: 'os.freemem()' }
 }
 
-const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`
+/** GiB with two decimals below 1 GiB; past 1024 GiB the next unit up, so the largest shapes stay readable (1.5e8 EiB, not 1.7e11 GiB). */
+function gib(bytes: number): string {
+  if (bytes < 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`
+  const units = ['GiB', 'TiB', 'PiB', 'EiB']
+  let value = bytes / 2 ** 30
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value >= 1e6 ? value.toExponential(1) : value.toFixed(1)} ${units[unit]}`
+}
 
 function parts(e: MemoryEstimate): string {
   return `model state ${gib(e.state)}, activations ${gib(e.activations)}, logits ${gib(e.logits)}, engine ${gib(e.engine)}`

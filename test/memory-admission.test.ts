@@ -11,7 +11,7 @@ import { TrainConfig, type TrainConfigInput } from '../src/shared/config/train'
 import type { TrainParams } from '../src/shared/jobs'
 import { inlineContext } from '../src/core/job-context'
 import { trainJob } from '../src/core/engine/train-job'
-import { MEMORY_AVAILABLE_ENV, availableHostMemory, inferenceMemoryProblem, trainMemoryProblem } from '../src/core/memory-admission'
+import { MEMORY_AVAILABLE_ENV, availableHostMemory, gpuMemoryProblem, inferenceMemoryProblem, trainMemoryProblem } from '../src/core/memory-admission'
 import { ensureSampleDataset } from '../src/main/services/sample-dataset'
 import { Workbench } from '../src/main/services/workbench'
 import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from './helpers'
@@ -164,5 +164,17 @@ describe('inference and train estimates in the messages', () => {
     const gpt2Small = { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024, vocabSize: 50257, dropout: 0, layerNormEps: 1e-5 }
     expect(inferenceMemoryProblem(gpt2Small, 'gpt2', { bytes: 4 * 2 ** 30, source: 'test' })).toBeNull()
     expect(inferenceMemoryProblem(gpt2Small, 'gpt2', { bytes: 2 ** 29, source: 'test' })).toMatch(/^Loading gpt2 needs about [\d.]+ GiB .*weights 0.46 GiB/)
+  })
+})
+
+describe('GPU devices', () => {
+  it("are checked against the PyTorch probe's total memory of each listed GPU; unlisted GPUs are not checked", () => {
+    const config = TrainConfig.parse({ ...small, devices: ['gpu:0', 'gpu:1'] })
+    const need = memoryPerDevice(config).total
+    const gpu = (index: number, bytes: number) => ({ index, name: `Test GPU ${index}`, memoryTotalMiB: Math.floor(bytes / 2 ** 20) })
+    expect(gpuMemoryProblem(config, [gpu(0, need * 2), gpu(1, need * 2)])).toBeNull()
+    expect(gpuMemoryProblem(config, [gpu(0, need * 2), gpu(1, need / 2)])).toMatch(/but gpu:1 \(Test GPU 1\) has [\d.]+ GiB in all \(PyTorch probe\)\. .*more GPUs/)
+    expect(gpuMemoryProblem(config, [])).toBeNull()
+    expect(gpuMemoryProblem({ ...config, memoryCheck: false }, [gpu(0, 0), gpu(1, 0)])).toBeNull()
   })
 })

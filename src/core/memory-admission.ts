@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { type MemoryEstimate, inferenceMemory, memoryPerDevice } from '../shared/config/estimates'
 import type { ModelConfig } from '../shared/config/model'
+import type { TorchGpu } from '../shared/devices'
 import type { TrainConfig } from '../shared/config/train'
 import { CONFIG_FILE } from './engine/checkpoint'
 import { fromGPT2Config } from './engine/hf-config'
@@ -76,6 +77,24 @@ export function trainMemoryProblem(config: TrainConfig, available: AvailableMemo
     `Use a smaller batchSize or more microBatches (activations and logits scale with batchSize / microBatches), a shorter nCtx, or fewer or narrower layers (nLayer, nEmbd)${cpus > 1 ? ', or fewer CPU devices' : ''}; ` +
     `or set memoryCheck: false in the config (gptw train --no-memory-check) to start it anyway.`
   )
+}
+
+/**
+ * The GPU side, from the PyTorch probe's list (total memory per GPU: free memory is lower, so a
+ * config that passes may still not fit). A GPU the probe does not list is not checked.
+ */
+export function gpuMemoryProblem(config: TrainConfig, gpus: readonly TorchGpu[]): string | null {
+  if (config.memoryCheck === false) return null
+  const perDevice = memoryPerDevice(config)
+  for (const device of config.devices.filter((d) => d.startsWith('gpu:'))) {
+    const gpu = gpus.find((g) => g.index === Number(device.slice(4)))
+    if (!gpu || perDevice.total <= gpu.memoryTotalMiB * 2 ** 20) continue
+    return (
+      `This config needs about ${gib(perDevice.total)} per device (${parts(perDevice)}) but ${device} (${gpu.name}) has ${gib(gpu.memoryTotalMiB * 2 ** 20)} in all (PyTorch probe). ` +
+      `Use a smaller batchSize or more microBatches, more GPUs (the batch splits over them), a shorter nCtx, or fewer or narrower layers (nLayer, nEmbd); or set memoryCheck: false in the config (gptw train --no-memory-check) to start it anyway.`
+    )
+  }
+  return null
 }
 
 /** Why a checkpoint of this shape cannot be loaded for eval or generation here, or null when it fits. */

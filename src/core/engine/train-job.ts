@@ -31,6 +31,8 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
   if (rank === 0) {
     const problem = trainMemoryProblem(config)
     if (problem) throw new Error(problem)
+    if (config.memoryCheck !== false && config.devices.some((d) => d.startsWith('gpu:')))
+      ctx.log("Memory check: GPU devices are checked in main against the PyTorch probe's total GPU memory only; free GPU memory is not known here.")
   }
 
   const settings: AdamWSettings = { beta1: config.optimizer.beta1, beta2: config.optimizer.beta2, eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay }

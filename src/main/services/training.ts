@@ -8,7 +8,8 @@ import type { TrainParams, TrainWorkerParams } from '../../shared/jobs'
 import type { Run } from '../../shared/runs'
 import { readShardMeta } from '../../core/data/shards'
 import { CONFIG_FILE, MODEL_FILE, listCheckpoints } from '../../core/engine/checkpoint'
-import { trainMemoryProblem } from '../../core/memory-admission'
+import { gpuMemoryProblem, trainMemoryProblem } from '../../core/memory-admission'
+import { pytorchReport } from '../../core/engine/pytorch/probe'
 import type { JobSupervisor } from './jobs/supervisor'
 import { findPreset } from './presets'
 import { SAMPLE_DATASET_NAME, ensureSampleDataset } from './sample-dataset'
@@ -67,7 +68,7 @@ export class TrainingService {
       config = params.config!
       name = config.name ?? 'custom config'
     }
-    admitMemory(config)
+    await admitMemory(config)
     const datasetDir = await this.resolveDataset(params.dataset ?? config.dataset)
     const meta = readShardMeta(datasetDir)
     if (meta.vocabSize > config.model.vocabSize) {
@@ -118,7 +119,7 @@ export class TrainingService {
     return added
   }
 
-  private prepareResume(runId: number, step?: number): { run: Run; worker: TrainWorkerParams; resumeStep: number } {
+  private async prepareResume(runId: number, step?: number): Promise<{ run: Run; worker: TrainWorkerParams; resumeStep: number }> {
     const run = this.runs.get(runId)
     if (!run) throw new ApiError('not_found', `Run ${runId} does not exist.`)
     this.assertIdle(runId)
@@ -129,7 +130,7 @@ export class TrainingService {
       throw new ApiError('not_found', `Run ${runId} has no kept checkpoint${step === undefined ? '' : ` at step ${step}`} (kept steps: ${have}).`)
     }
     if (from.step >= run.config.steps) throw new ApiError('conflict', `Run ${runId} already reached its last step (${run.config.steps}).`)
-    admitMemory(run.config)
+    await admitMemory(run.config)
     return { run, worker: { config: run.config, runId, runDir: run.dir, datasetDir: run.datasetDir ?? '', resumeDir: from.path }, resumeStep: from.step }
   }
 
@@ -158,9 +159,14 @@ export class TrainingService {
   }
 }
 
-/** Memory admission before the run row exists: a config past the host's available memory is refused (unless memoryCheck: false). */
-function admitMemory(config: TrainConfig): void {
-  const problem = trainMemoryProblem(config)
+/**
+ * Memory admission before the run row exists: a config past the host's available memory (CPU
+ * devices) or a GPU's total memory as the PyTorch probe (run once per process) reports it is
+ * refused, unless memoryCheck: false. GPUs the probe does not list are not checked.
+ */
+async function admitMemory(config: TrainConfig): Promise<void> {
+  if (config.memoryCheck === false) return
+  const problem = trainMemoryProblem(config) ?? (config.devices.some((d) => d.startsWith('gpu:')) ? gpuMemoryProblem(config, (await pytorchReport(config.python)).gpus) : null)
   if (problem) throw new ApiError('bad_input', problem)
 }
 

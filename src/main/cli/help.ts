@@ -59,7 +59,7 @@ export const COMMANDS: CommandHelp[] = [
   {
     name: 'train',
     usage: [
-      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--init DIR] [--no-memory-check] [--dry-run] [--json]',
+      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--launcher local|ssh|slurm] [--hosts FILE] [--init DIR] [--no-memory-check] [--dry-run] [--json]',
       'train --resume RUN [--step N] [--json]'
     ],
     summary:
@@ -72,9 +72,11 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'engine', arg: 'NAME', description: 'embedded (tfjs + native kernels), pytorch (torchrun) or auto.' },
       { name: 'devices', arg: 'LIST', description: 'cpu:0,cpu:1 or gpu:0,gpu:1 trains data parallel.' },
       { name: 'backend', arg: 'NAME', description: 'Embedded engine: auto, native, wasm, cpu, tensorflow or tensorflow-gpu.' },
+      { name: 'launcher', arg: 'NAME', description: 'PyTorch engine: local torchrun (default), ssh (one torchrun per host of --hosts) or slurm (an sbatch script; settings in the config).' },
+      { name: 'hosts', arg: 'FILE', description: 'With --launcher ssh: a JSON or YAML list of { host, gpus, workDir } (the first host is the rendezvous).' },
       { name: 'init', arg: 'DIR', description: "Start from a checkpoint's weights (PyTorch engine)." },
       { name: 'no-memory-check', description: 'Start even when the memory estimate is past the available memory (GPTW_MEMORY_AVAILABLE_MB overrides what is available).' },
-      { name: 'dry-run', description: 'Print what would be launched (the torchrun command on PyTorch) and start nothing.' },
+      { name: 'dry-run', description: 'Print what would be launched (the torchrun command, the ssh launch script or the sbatch script on PyTorch) and start nothing.' },
       { name: 'resume', arg: 'RUN', description: 'Continue run RUN from its latest kept checkpoint.' },
       { name: 'step', arg: 'N', description: 'With --resume: the checkpoint step to continue from.' },
       { name: 'json', description: 'One JSON object per step (every metric), then a summary object.' }

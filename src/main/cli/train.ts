@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util'
 import type { TrainConfig } from '../../shared/config/train'
 import type { TrainParams } from '../../shared/jobs'
 import type { Preset } from '../../shared/presets'
-import { buildLaunch, commandLine, resolveEngine, torchConfigFile } from '../../core/engine/pytorch/launch'
+import { buildLaunch, commandLine, resolveEngine, torchConfigFile, torchPackageDir } from '../../core/engine/pytorch/launch'
+import { buildSlurm } from '../../core/engine/pytorch/slurm'
 import { pytorchReport } from '../../core/engine/pytorch/probe'
 import { type StepMetrics, progressLine } from '../../core/engine/trainer'
 import type { Workbench } from '../services/workbench'
@@ -30,6 +31,8 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
       step: { type: 'string' },
       engine: { type: 'string' },
       init: { type: 'string' },
+      launcher: { type: 'string' },
+      hosts: { type: 'string' },
       'no-memory-check': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' }
@@ -71,13 +74,16 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
 function buildParams(values: Record<string, string | boolean | undefined>, presets: Preset[]): TrainParams {
   const str = (k: string): string | undefined => values[k] as string | undefined
   if (str('resume')) {
-    if (str('engine') || str('init') || str('devices')) throw new UsageError('--resume continues a run with its own config: --engine, --devices and --init go with a new run.')
+    if (str('engine') || str('init') || str('devices') || str('launcher') || str('hosts'))
+      throw new UsageError('--resume continues a run with its own config: --engine, --devices, --launcher, --hosts and --init go with a new run.')
     if (values['no-memory-check']) throw new UsageError('--resume continues a run with its own config: its memoryCheck key decides; --no-memory-check goes with a new run.')
     return { resume: { runId: intFlag(str('resume'), 'resume', 0, 1), ...(str('step') ? { step: intFlag(str('step'), 'step', 0, 0) } : {}) } }
   }
   const engine = str('engine')
   if (engine !== undefined && !['embedded', 'pytorch', 'auto'].includes(engine)) throw new UsageError(`--engine is embedded, pytorch or auto, not "${engine}".`)
+  const launcher = launcherFlag(str('launcher'), str('hosts'), str('config'))
   const overrides = {
+    ...(launcher ? { launcher } : {}),
     ...(str('devices')
       ? {
           devices: str('devices')!
@@ -97,13 +103,30 @@ function buildParams(values: Record<string, string | boolean | undefined>, prese
     return { config: parseTrainConfig({ ...raw, ...overrides }, file), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
   }
   const preset = str('preset') ?? 'tiny-cpu'
-  if (overrides.devices || overrides.backend || overrides.engine || overrides.init || overrides.memoryCheck === false) {
+  if (overrides.devices || overrides.backend || overrides.engine || overrides.init || overrides.launcher || overrides.memoryCheck === false) {
     // The preset's config with these keys changed, as a config of its own (named after the preset).
     const found = presets.find((p) => p.name === preset)
     if (!found) throw new UsageError(`No preset named "${preset}" (presets: ${presets.map((p) => p.name).join(', ')}).`)
     return { config: parseTrainConfig({ ...found.config, name: found.title, ...overrides }, `preset ${preset}`), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
   }
   return { preset, ...(overrides.steps ? { steps: overrides.steps } : {}), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
+}
+
+/** --launcher local|ssh|slurm and --hosts FILE (a JSON/YAML list of {host, gpus, workDir}, or the whole ssh launcher object): the config's launcher key. */
+function launcherFlag(kind: string | undefined, hostsFile: string | undefined, configFile: string | undefined): Record<string, unknown> | undefined {
+  if (kind === undefined && hostsFile === undefined) return undefined
+  if (kind !== undefined && !['local', 'ssh', 'slurm'].includes(kind)) throw new UsageError(`--launcher is local, ssh or slurm, not "${kind}".`)
+  if (hostsFile !== undefined && kind !== undefined && kind !== 'ssh') throw new UsageError('--hosts goes with --launcher ssh.')
+  if (kind === 'local') return { kind: 'local' }
+  if (kind === 'slurm') {
+    const fromConfig = configFile ? (readConfigFile(path.resolve(configFile)) as { launcher?: { kind?: string } }).launcher : undefined
+    if (fromConfig?.kind !== 'slurm')
+      throw new UsageError('--launcher slurm needs the Slurm settings: put launcher: { kind: slurm, nodes, gpusPerNode, time, partition?, account? } in the --config file.')
+    return fromConfig
+  }
+  if (hostsFile === undefined) throw new UsageError('--launcher ssh needs --hosts FILE: a JSON or YAML list of { host, gpus, workDir }.')
+  const raw = readConfigFile(path.resolve(hostsFile))
+  return Array.isArray(raw) ? { kind: 'ssh', hosts: raw } : { kind: 'ssh', ...(raw as Record<string, unknown>) }
 }
 
 /** --dry-run: the engine the config resolves to and, on PyTorch, the torchrun command the job would run (RUN_DIR: the run's folder, made at launch). */
@@ -140,11 +163,18 @@ async function dryRun(params: TrainParams, workbench: Workbench, json: boolean):
     return 0
   }
   const report = await pytorchReport(config.python)
+  if (config.launcher.kind === 'slurm') {
+    const script = buildSlurm({ config, python: config.python ?? report.python, configFile: torchConfigFile(runDir), datasetDir: dataset, runDir, packageDir: torchPackageDir(), resumeDir })
+    if (json) console.log(JSON.stringify({ engine, launcher: 'slurm', script, torch: report.torch, problem: report.problem }))
+    else process.stdout.write(script)
+    return 0
+  }
   const launch = buildLaunch({ config, python: report.python, configFile: torchConfigFile(runDir), datasetDir: dataset, runDir, resumeDir, initDir: config.init })
   const command = commandLine(launch)
-  if (json) console.log(JSON.stringify({ engine, command, python: launch.python, args: launch.args, env: launch.env, torch: report.torch, problem: report.problem }))
+  if (json) console.log(JSON.stringify({ engine, launcher: config.launcher.kind, command, python: launch.python, args: launch.args, env: launch.env, torch: report.torch, problem: report.problem }))
   else {
-    console.log(command)
+    // The SSH launcher is a bash script (one ssh session per host): printed as a script rather than one quoted line.
+    console.log(config.launcher.kind === 'ssh' ? `#!/bin/bash\n${launch.args[1]}` : command)
     if (runDir === 'RUN_DIR') console.error(`RUN_DIR: the run's folder under ${workbench.workspace.runsDir}, made at launch (the config is written to RUN_DIR/pytorch-config.json).`)
   }
   if (!report.usable) {

@@ -8,6 +8,47 @@ export const BackendChoice = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'na
 export const EngineChoice = z.enum(['embedded', 'pytorch', 'auto'])
 export type EngineChoice = z.infer<typeof EngineChoice>
 
+/** A machine of an SSH launch: how it is reached, its GPUs (0: one CPU process) and the folder the run works in there. */
+export const SshHost = z.strictObject({
+  host: z.string().min(1).max(512),
+  gpus: z.number().int().min(0).max(64).default(0),
+  workDir: z.string().min(1).max(4096)
+})
+export type SshHost = z.infer<typeof SshHost>
+
+/** Where the PyTorch engine's torchrun runs: here (local), on each of a hosts list over SSH, or as a Slurm batch job. */
+export const LauncherConfig = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local') }),
+  z.strictObject({
+    kind: z.literal('ssh'),
+    hosts: z.array(SshHost).min(1).max(256),
+    /** The rendezvous port on the first host. */
+    rdzvPort: z.number().int().min(1).max(65535).default(29500),
+    /** Extra ssh arguments (e.g. -p 2222, -i KEY); BatchMode and the host-key policy are added. */
+    sshOptions: z.array(z.string().max(4096)).max(32).default([])
+  }),
+  z.strictObject({
+    kind: z.literal('slurm'),
+    nodes: z.number().int().min(1).max(4096),
+    gpusPerNode: z.number().int().min(0).max(64),
+    /** sbatch --time, e.g. 01:00:00 or 2-00:00:00. */
+    time: z.string().regex(/^[\d:-]+$/, 'time looks like 01:00:00 or 2-00:00:00'),
+    partition: z
+      .string()
+      .regex(/^[\w.,-]+$/)
+      .optional(),
+    account: z
+      .string()
+      .regex(/^[\w.-]+$/)
+      .optional(),
+    /** CPU processes per node when gpusPerNode is 0. */
+    cpuProcesses: z.number().int().min(1).max(256).default(1),
+    /** The c10d rendezvous port on the job's first node. */
+    rdzvPort: z.number().int().min(1).max(65535).default(29500)
+  })
+])
+export type LauncherConfig = z.infer<typeof LauncherConfig>
+
 export const DeviceId = z.string().regex(/^(cpu|gpu):\d+$/, 'devices look like cpu:0 or gpu:1')
 
 export const TrainConfig = z
@@ -73,6 +114,8 @@ export const TrainConfig = z
     devices: z.array(DeviceId).min(1).max(64).default(['cpu:0']),
     /** Memory admission: false starts the run even when its estimate (model, optimizer, activations, engine) is past the host's available memory. */
     memoryCheck: z.boolean().optional(),
+    /** The PyTorch engine's launcher: local torchrun (default), SSH to a hosts list, or a Slurm batch job. */
+    launcher: LauncherConfig.default({ kind: 'local' }),
     /** The seed's parallel dict; this engine runs data parallel only. */
     parallel: z
       .strictObject({

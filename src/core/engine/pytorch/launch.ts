@@ -12,9 +12,11 @@ import path from 'node:path'
 import type { TrainConfig } from '../../../shared/config/train'
 import type { PytorchReport } from '../../../shared/devices'
 import type { TrainWorkerParams } from '../../../shared/jobs'
-import { type TorchLaunch, commandLine, torchrunLaunch } from '../../../shared/torchrun'
+import { type TorchLaunch, commandLine, sshLaunch, torchrunLaunch } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
 import { pytorchReport } from './probe'
+import { slurmTrainJob } from './slurm'
+import { requireSshHosts } from './ssh'
 
 export interface LaunchInput {
   config: TrainConfig
@@ -46,9 +48,13 @@ export function torchPackageDir(start = __dirname): string {
   }
 }
 
-/** The local launcher for a run (shared/torchrun.ts), with the app's python/ folder on PYTHONPATH. */
+/** The launcher for a run (shared/torchrun.ts): local torchrun, or one ssh session per host; the app's python/ folder on PYTHONPATH. */
 export function buildLaunch(input: LaunchInput): TorchLaunch {
-  return torchrunLaunch({ ...input, devices: input.config.devices, packageDir: input.packageDir ?? torchPackageDir() })
+  const packageDir = input.packageDir ?? torchPackageDir()
+  const launcher = input.config.launcher
+  if (launcher.kind === 'ssh') return sshLaunch({ ...input, packageDir, hosts: launcher.hosts, rdzvPort: launcher.rdzvPort, sshOptions: launcher.sshOptions })
+  if (launcher.kind === 'slurm') throw new Error('A Slurm run is a batch script, not a command: see slurm.ts (buildSlurm).')
+  return torchrunLaunch({ ...input, devices: input.config.devices, packageDir })
 }
 
 /** Which engine trains this config: `auto` is PyTorch when a GPU is selected and the interpreter has torch with CUDA. */
@@ -116,6 +122,11 @@ export async function pytorchTrainJob(params: TrainWorkerParams, ctx: JobContext
   const configFile = torchConfigFile(params.runDir)
   fs.mkdirSync(params.runDir, { recursive: true })
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n')
+  if (config.launcher.kind === 'slurm') return slurmTrainJob(params, ctx, { python: config.python ?? report.python, configFile, packageDir: torchPackageDir() }, pauses)
+  if (config.launcher.kind === 'ssh') {
+    const l = config.launcher
+    await requireSshHosts({ hosts: l.hosts, sshOptions: l.sshOptions, python: config.python ?? report.python, packageDir: torchPackageDir(), datasetDir: params.datasetDir }, (t) => ctx.log(t))
+  }
   let resumeDir = params.resumeDir
   for (;;) {
     const launch = buildLaunch({ config, python: report.python, configFile, datasetDir: params.datasetDir, runDir: params.runDir, resumeDir, initDir: config.init })

@@ -1,0 +1,158 @@
+// The Slurm launcher: the run as an sbatch script (shared/torchrun.ts slurmScript: srun starts one
+// torchrun per node, c10d rendezvous at the first node), submitted with sbatch and followed through
+// its log file (rank 0's JSON lines become metrics, progress and checkpoint rows, the rest the job
+// log) and squeue / sacct until it ends. Pause: scancel --signal=TERM (torchrun passes it to the
+// ranks, which checkpoint and stop) and a resubmission from that checkpoint on resume; cancel: scancel.
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import type { TrainConfig } from '../../../shared/config/train'
+import type { TrainWorkerParams } from '../../../shared/jobs'
+import { slurmScript } from '../../../shared/torchrun'
+import { JobCancelled, type JobContext } from '../../job-context'
+
+const run = promisify(execFile)
+const POLL_MS = 2000
+
+export interface SlurmBuildInput {
+  config: TrainConfig
+  python: string
+  configFile: string
+  datasetDir: string
+  runDir: string
+  packageDir: string
+  resumeDir?: string
+}
+
+/** The run's sbatch script; its log is RUN_DIR/slurm-JOBID.log. */
+export function buildSlurm(input: SlurmBuildInput): string {
+  const l = input.config.launcher
+  if (l.kind !== 'slurm') throw new Error(`launcher ${l.kind} is not slurm`)
+  return slurmScript({
+    ...input,
+    initDir: input.config.init,
+    nodes: l.nodes,
+    gpusPerNode: l.gpusPerNode,
+    time: l.time,
+    partition: l.partition,
+    account: l.account,
+    cpuProcesses: l.cpuProcesses,
+    port: l.rdzvPort,
+    jobName: `gptw-${path.basename(input.runDir)}`.slice(0, 60),
+    logFile: path.join(input.runDir, 'slurm-%j.log')
+  })
+}
+
+/** Submits the run, follows it to its end and resubmits after a pause when the job is resumed. */
+export async function slurmTrainJob(
+  params: TrainWorkerParams,
+  ctx: JobContext,
+  options: { python: string; configFile: string; packageDir: string },
+  pauses: (listener: () => void) => () => void
+): Promise<unknown> {
+  let resumeDir = params.resumeDir
+  for (;;) {
+    const script = buildSlurm({
+      config: params.config,
+      python: options.python,
+      configFile: options.configFile,
+      datasetDir: params.datasetDir,
+      runDir: params.runDir,
+      packageDir: options.packageDir,
+      resumeDir
+    })
+    const file = path.join(params.runDir, 'slurm.sbatch')
+    fs.writeFileSync(file, script)
+    const submitted = await run('sbatch', ['--parsable', file]).catch((e: Error & { stderr?: string }) => {
+      throw new Error(`sbatch could not submit ${file}: ${(e.stderr ?? e.message).trim()}`)
+    })
+    const jobId = submitted.stdout.trim().split(';')[0]
+    ctx.log(`Submitted Slurm job ${jobId} (${file}); its log: ${path.join(params.runDir, `slurm-${jobId}.log`)}`)
+    const unsubscribe = pauses(() => {
+      ctx.log(`Pausing: scancel --signal=TERM ${jobId}; the ranks finish this step and save a checkpoint.`)
+      void run('scancel', ['--signal=TERM', jobId]).catch((e: Error) => ctx.log(`scancel --signal=TERM ${jobId} failed: ${e.message}`, 'warn'))
+    })
+    const outcome = await follow(jobId, path.join(params.runDir, `slurm-${jobId}.log`), params.config, ctx).finally(unsubscribe)
+    if (outcome.kind === 'done') return { runId: params.runId, steps: outcome.steps, tokens: outcome.tokens, seconds: outcome.seconds, backend: 'pytorch' }
+    ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); the Slurm job has ended. Resume submits a new one from it.`)
+    await ctx.pausePoint()
+    resumeDir = outcome.dir
+  }
+}
+
+type Outcome = { kind: 'done'; steps: number; tokens: number; seconds: number } | { kind: 'paused'; step: number; dir: string }
+
+async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: JobContext): Promise<Outcome> {
+  let offset = 0
+  let partial = ''
+  let done: Outcome | null = null
+  let paused: Outcome | null = null
+  let lastCheckpoint: number | null = null
+  let cancelled = false
+  const onCancel = (): void => {
+    cancelled = true
+    ctx.log(`Cancelling: scancel ${jobId}.`)
+    void run('scancel', [jobId]).catch(() => undefined)
+  }
+  ctx.signal.addEventListener('abort', onCancel, { once: true })
+  const readLog = (): void => {
+    if (!fs.existsSync(logFile)) return
+    const size = fs.statSync(logFile).size
+    if (size <= offset) return
+    const fd = fs.openSync(logFile, 'r')
+    const buf = Buffer.alloc(size - offset)
+    fs.readSync(fd, buf, 0, buf.length, offset)
+    fs.closeSync(fd)
+    offset = size
+    const parts = (partial + buf.toString('utf8')).split('\n')
+    partial = parts.pop()!
+    for (const line of parts) {
+      if (!line.trim()) continue
+      const r = line.startsWith('{') ? parseRecord(line) : null
+      if (!r) ctx.log(line)
+      else if (r.type === 'start')
+        ctx.report({ type: 'backend', name: `pytorch ${String(r.torch)} ${String(r.device)}`, detail: `${Number(r.world)} processes on Slurm job ${jobId}, ${String(r.dtype)}` })
+      else if (r.type === 'step') {
+        const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
+        ctx.metric(Number(r.step), values)
+        ctx.progress(Number(r.step), config.steps, `step ${Number(r.step)}/${config.steps} | loss ${Number(r.loss).toFixed(4)} | Slurm job ${jobId}`)
+      } else if (r.type === 'checkpoint') {
+        lastCheckpoint = Number(r.step)
+        ctx.report({ type: 'checkpoint', step: Number(r.step), dir: String(r.dir), bytes: Number(r.bytes), valLoss: typeof r.valLoss === 'number' ? r.valLoss : null })
+      } else if (r.type === 'paused') paused = { kind: 'paused', step: Number(r.step), dir: String(r.dir) }
+      else if (r.type === 'done') done = { kind: 'done', steps: Number(r.steps), tokens: Number(r.tokens), seconds: Number(r.seconds) }
+    }
+  }
+  try {
+    for (;;) {
+      readLog()
+      const queued = await run('squeue', ['-h', '-j', jobId, '-o', '%T']).then(
+        (r) => r.stdout.trim(),
+        () => ''
+      )
+      if (!queued) break
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    }
+    readLog()
+    if (cancelled) throw new JobCancelled()
+    if (done) return done
+    if (paused) return paused
+    const state = await run('sacct', ['-j', jobId, '-X', '-n', '-P', '-o', 'State,ExitCode']).then(
+      (r) => r.stdout.trim(),
+      () => 'unknown (sacct failed)'
+    )
+    const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`
+    throw new Error(`PyTorch training failed: Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)
+  } finally {
+    ctx.signal.removeEventListener('abort', onCancel)
+  }
+}
+
+function parseRecord(line: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return null
+  }
+}

@@ -178,7 +178,8 @@ describe('eval jobs', () => {
     expect(w.jobs.list()).toEqual([])
   })
 
-  it('resumes a run whose worker was killed half-way, with the results of an uninterrupted run', async () => {
+  // Two eval runs over 40 tasks with a kill between: minutes on a busy 2-core machine.
+  it('resumes a run whose worker was killed half-way, with the results of an uninterrupted run', { timeout: 300_000 }, async () => {
     const w = workbench()
     // A slower model and every fixture task answered by log-likelihood, one sequence at a time.
     const a = checkpoint(5, { nEmbd: 128, nLayer: 4, nCtx: 256 })

@@ -55,7 +55,8 @@ function killWorker(db: Db, jobId: number): void {
 }
 
 describe('prepare job crash and resume', () => {
-  it('killed during download, resumes without refetching stored pages and ends with the same output', async () => {
+  // Each case runs the pipeline three times (killed, resumed, uninterrupted): minutes on a busy 2-core machine.
+  it('killed during download, resumes without refetching stored pages and ends with the same output', { timeout: 300_000 }, async () => {
     const chapters = Array.from({ length: 40 }, (_, i) => i + 1)
     // The first 10 pages are served at once; later ones are held until the kill, so it lands mid-download for certain.
     let served = 0
@@ -98,7 +99,7 @@ describe('prepare job crash and resume', () => {
     expect(fs.readFileSync(path.join(params.datasetDir, 'tokens', 'train.bin'))).toEqual(fs.readFileSync(path.join(reference, 'tokens', 'train.bin')))
   })
 
-  it('killed during deduplication, resumes at deduplication and ends with the same output', async () => {
+  it('killed during deduplication, resumes at deduplication and ends with the same output', { timeout: 300_000 }, async () => {
     const { dir, db, repo, supervisor } = setup()
     // ~2.5 MB of speeches in 2,000-character documents, with a near-duplicate for every tenth.
     const docs: { text: string; url: string }[] = []

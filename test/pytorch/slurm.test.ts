@@ -3,15 +3,17 @@
 // trains. No Slurm here: the script runs as Slurm would run it on a one-node job, with SLURM_*
 // set and `srun` / `scontrol` replaced by stand-ins that start the command once on this machine
 // and name it as the job's only node; torchrun's c10d rendezvous, the 2 CPU ranks and the trainer
-// are the real ones.
+// are the real ones. Where a Slurm answers (sinfo: slurmctld + slurmd, e.g. Debian's slurm-wlm on
+// localhost), the app's job path runs against it too: sbatch, the log followed, squeue to the end.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { beforeAll, expect, it } from 'vitest'
+import { afterEach, beforeAll, expect, it } from 'vitest'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { buildSlurm } from '../../src/core/engine/pytorch/slurm'
-import { RESOURCES_DIR, tempDir } from '../helpers'
+import { Workbench } from '../../src/main/services/workbench'
+import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
 import { PACKAGE_DIR, PYTHON, describeTorch, makeDataset, records } from './helpers'
 
 const tinyPreset = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
@@ -28,6 +30,17 @@ function freePort(): Promise<number> {
 }
 
 let dataset: string
+
+/** A Slurm that answers here (sinfo lists an idle or mixed node): the job path runs against it, else that test skips. */
+const slurmUp = (() => {
+  const r = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8', timeout: 10_000 })
+  return r.status === 0 && /idle|mix/.test(r.stdout)
+})()
+
+const open: Workbench[] = []
+afterEach(async () => {
+  for (const wb of open.splice(0)) await wb.close()
+})
 
 describeTorch('the Slurm launcher', () => {
   beforeAll(() => {
@@ -95,5 +108,26 @@ describeTorch('the Slurm launcher', () => {
     console.log(
       `sbatch script's srun line without Slurm (1 node, 2 CPU ranks, c10d at localhost:${port}): losses ${steps.map((s) => s.loss.toFixed(4)).join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`
     )
+  })
+
+  it.skipIf(!slurmUp)('a real Slurm: the app submits the run with sbatch and follows its log to the end', async () => {
+    const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
+    open.push(wb)
+    const launcher = { kind: 'slurm', nodes: 1, gpusPerNode: 0, cpuProcesses: 2, time: '00:10:00', rdzvPort: await freePort() }
+    const params = {
+      config: { ...tinyPreset, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps: 3, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast: 1 }, launcher },
+      dataset
+    }
+    const r = await wb.call('jobs.start', { kind: 'train', params })
+    if (!r.ok) throw new Error(r.error.message)
+    const ended = await wb.supervisor.waitForExit(r.value.id)
+    const logs = wb.jobs.logs(r.value.id, 0, 5000).map((l) => l.text)
+    expect(ended.state, `${ended.error}\n${logs.join('\n')}`).toBe('done')
+    const run = wb.runs.byJob(r.value.id)!
+    const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
+    expect(losses.map((m) => m.step)).toEqual([1, 2, 3])
+    expect(wb.runs.checkpoints(run.id).map((c) => c.step)).toEqual([3])
+    expect(logs.some((l) => /^Submitted Slurm job \d+/.test(l))).toBe(true)
+    console.log(`real Slurm (slurmctld + slurmd here): ${logs.find((l) => l.startsWith('Submitted'))}; losses ${losses.map((m) => m.value.toFixed(4)).join(', ')}`)
   })
 })

@@ -64,11 +64,16 @@ test('a 100k-step run opens whole and draws decimated', async ({ page }) => {
       const [build, ...renders] = await timings()
       return `build ${build} ms, render ${renders.join(' / ')} ms`
     }
-    /** Makes a change and waits until every chart was redrawn, and the series rebuilt when the change rebuilds them (each timing is a new measurement). */
+    /** How often the series were built and each chart drawn (counts, so a repeated duration cannot hide a redraw). */
+    const counts = async (): Promise<number[]> => [
+      Number(await charts.getAttribute('data-builds')),
+      ...(await page.locator('.chart').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-renders')))))
+    ]
+    /** Makes a change and waits until every chart was redrawn, and the series rebuilt when the change rebuilds them. */
     const redrawn = async (change: () => Promise<void>, rebuilds = true): Promise<string> => {
-      const before = await timings()
+      const before = await counts()
       await change()
-      const fresh = async (): Promise<boolean> => (await timings()).every((t, i) => (t === before[i] ? i === 0 && !rebuilds : t !== ''))
+      const fresh = async (): Promise<boolean> => (await counts()).every((n, i) => n > before[i] || (i === 0 && !rebuilds))
       await expect.poll(fresh, { timeout: 30_000 }).toBe(true)
       return costs()
     }

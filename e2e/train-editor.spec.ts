@@ -60,10 +60,14 @@ test('bad values block Train with their message; text modes, seed import and sav
     await expect(start).toBeDisabled()
     await text.fill(json.replace('"steps": 40', '"steps": 41'))
     await expect(page.getByTestId('config-text-error')).toHaveCount(0)
-    // What only the host can check (the dataset folder) comes back from Train as its message.
+    // What only the host can check (the dataset folder) comes back from Train as its message:
+    // a folder outside the workspace is refused as such, a missing one inside it by name.
     await text.fill(json.replace('"steps": 40', '"steps": 41, "dataset": "/no/such/shards"'))
     await start.click()
-    await expect(page.getByTestId('train-error')).toContainText('/no/such/shards/meta.json')
+    await expect(page.getByTestId('train-error')).toContainText('Forbidden: train config.dataset names /no/such/shards')
+    await text.fill(json.replace('"steps": 40', '"steps": 41, "dataset": "no-such-shards"'))
+    await start.click()
+    await expect(page.getByTestId('train-error')).toContainText('no-such-shards/meta.json')
     await expect(page.locator('[data-testid^="job-"][data-state]')).toHaveCount(0)
     await text.fill(json.replace('"steps": 40', '"steps": 41'))
     await page.getByTestId('mode-yaml').click()

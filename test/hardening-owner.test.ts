@@ -9,27 +9,15 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../src/shared/config/train'
 import type { Job, TrainParams } from '../src/shared/jobs'
-import { Workbench } from '../src/main/services/workbench'
-import { ROOT, RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from './helpers'
+import { ROOT, tempDir, waitFor } from './helpers'
+import { closeWorkbench, closeWorkbenches, openWorkbench } from './workbench-fixture'
 
 const run = promisify(execFile)
 const GPTW = path.join(ROOT, 'bin', 'gptw.js')
 
-const open: Workbench[] = []
-afterEach(async () => {
-  for (const wb of open.splice(0)) await wb.close()
-})
-
-function workbench(root: string): Workbench {
-  const wb = new Workbench({ workspaceRoot: root, workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
-  open.push(wb)
-  return wb
-}
-
-async function close(wb: Workbench): Promise<void> {
-  open.splice(open.indexOf(wb), 1)
-  await wb.close()
-}
+afterEach(closeWorkbenches)
+const workbench = openWorkbench
+const close = closeWorkbench
 
 /** Runs the CLI as its own process on the workspace; resolves with its exit code and output whatever the code. */
 async function gptw(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -99,8 +87,7 @@ describe('workspace owner', () => {
     if (!reply.ok) expect(reply.error).toMatchObject({ code: 'conflict', message: expect.stringContaining(`in use by process ${process.pid}`) })
     expect([first.lock.owner, second.lock.owner]).toEqual([true, false])
     expect((await second.call('jobs.list', undefined)).ok).toBe(true)
-    await first.close()
-    open.splice(open.indexOf(first), 1)
+    await close(first)
     expect(fs.existsSync(path.join(root, 'workbench.lock'))).toBe(false)
     expect(workbench(root).lock.owner).toBe(true)
   })
@@ -119,8 +106,7 @@ describe('workspace owner', () => {
       // A worker pid that now names a process started after the job did (the number came round again).
       wb.jobs.markStarted(reused.id, sleeper.pid!)
       wb.db.prepare(`UPDATE jobs SET started_at = started_at - 3600000 WHERE id = ?`).run(reused.id)
-      await wb.close()
-      open.splice(0)
+      await close(wb)
       // A host killed with SIGKILL leaves its lock behind, naming a pid that no longer runs.
       fs.writeFileSync(path.join(root, 'workbench.lock'), JSON.stringify({ pid: await deadPid() }))
 

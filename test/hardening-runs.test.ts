@@ -14,23 +14,12 @@ import { DatasetsRepo } from '../src/main/services/store/datasets-repo'
 import { MIGRATIONS } from '../src/main/services/store/migrations'
 import { RunsRepo } from '../src/main/services/store/runs-repo'
 import { Workbench } from '../src/main/services/workbench'
-import { RESOURCES_DIR, WORKERS_DIR, tempDir } from './helpers'
+import { tempDir } from './helpers'
+import { closeWorkbench, closeWorkbenches, openWorkbench } from './workbench-fixture'
 
-const open: Workbench[] = []
-afterEach(async () => {
-  for (const wb of open.splice(0)) await wb.close()
-})
-
-function workbench(root: string): Workbench {
-  const wb = new Workbench({ workspaceRoot: root, workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
-  open.push(wb)
-  return wb
-}
-
-async function close(wb: Workbench): Promise<void> {
-  open.splice(open.indexOf(wb), 1)
-  await wb.close()
-}
+afterEach(closeWorkbenches)
+const workbench = openWorkbench
+const close = closeWorkbench
 
 const small: TrainConfigInput = {
   model: { nLayer: 1, nHead: 2, nEmbd: 32, nCtx: 16 },

@@ -14,19 +14,14 @@ import { trainJob } from '../src/core/engine/train-job'
 import { MEMORY_AVAILABLE_ENV, availableHostMemory, gpuMemoryProblem, inferenceMemoryProblem, trainMemoryProblem } from '../src/core/memory-admission'
 import { ensureSampleDataset } from '../src/main/services/sample-dataset'
 import { Workbench } from '../src/main/services/workbench'
-import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from './helpers'
+import { ROOT, tempDir } from './helpers'
+import { closeWorkbenches, openWorkbench } from './workbench-fixture'
 
-const open: Workbench[] = []
 afterEach(async () => {
   delete process.env[MEMORY_AVAILABLE_ENV]
-  for (const wb of open.splice(0)) await wb.close()
+  await closeWorkbenches()
 })
-
-function workbench(): Workbench {
-  const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
-  open.push(wb)
-  return wb
-}
+const workbench = (): Workbench => openWorkbench()
 
 /** The largest shapes the schema allows: about 3.6e12 parameters, petabytes of activations. */
 const largest: TrainConfigInput = {

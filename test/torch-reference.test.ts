@@ -111,7 +111,7 @@ describe('tfjs GPT against the PyTorch reference', () => {
     const meta = golden.metadata
     execFileSync('/usr/bin/python3', [SCRIPT, 'goldens', '--checkpoint', ours, '--out', out, '--batch', meta.batch, '--seq', meta.seq, '--seed', meta.seed, '--grads', meta.grads], { stdio: 'pipe' })
     const again = readSafetensors(out)
-    expect(again.metadata.vocab).toBe('100') // read from gptw_vocab_size, not the padded vocab_size
+    expect(again.metadata.vocab).toBe('100') // config.json's vocab_size is the real vocabulary, not the padded one
     for (const [name, t] of golden.tensors) {
       expect(again.tensors.get(name)!.shape, name).toEqual(t.shape)
       // Computed in float64 and stored as float32: another BLAS build may sum in another order and

@@ -11,6 +11,8 @@ import type { TrainParams } from '../src/shared/jobs'
 import { pruneCheckpoints } from '../src/core/engine/checkpoint'
 import { openDatabase } from '../src/main/services/store/database'
 import { DatasetsRepo } from '../src/main/services/store/datasets-repo'
+import { EvalResultsRepo } from '../src/main/services/store/eval-results-repo'
+import { GenerationsRepo } from '../src/main/services/generation-repo'
 import { MIGRATIONS } from '../src/main/services/store/migrations'
 import { RunsRepo } from '../src/main/services/store/runs-repo'
 import { Workbench } from '../src/main/services/workbench'
@@ -162,6 +164,48 @@ describe('paths relative to the workspace', () => {
       expect(new DatasetsRepo(db).byPath(path.join(root, 'datasets', 'mine'))?.name).toBe('s')
     } finally {
       db.close()
+    }
+  })
+
+  it('stores the checkpoints of eval results, eval failures and generations relative too, and reads them back under a copy', () => {
+    const root = tempDir('gptw-migrate7-')
+    const file = path.join(root, 'workbench.db')
+    const inside = path.join(root, 'runs', '1', 'checkpoints', 'step-3')
+    const outside = '/elsewhere/runs/9/checkpoints/step-1'
+    const old = openDatabase(file, MIGRATIONS.slice(0, 6))
+    const result = old.prepare(`INSERT INTO eval_results (checkpoint, fingerprint, task, metric, value, num_fewshot, created_at) VALUES (?, ?, 'lambada', 'acc', 0.5, 0, 0)`)
+    result.run(inside, 'fp-in')
+    result.run(outside, 'fp-out')
+    old.prepare(`INSERT INTO eval_failures (fingerprint, task, num_fewshot, checkpoint, message, created_at) VALUES ('fp-in', 'piqa', 0, ?, 'offline', 0)`).run(inside)
+    old.prepare(`INSERT INTO generations (checkpoint, prompt, params, output, state, created_at) VALUES (?, 'Call me', '{}', '', 'done', 0)`).run(inside)
+    old.close()
+
+    const db = openDatabase(file)
+    try {
+      expect(db.prepare(`SELECT checkpoint FROM eval_results ORDER BY fingerprint`).pluck().all()).toEqual([path.join('runs', '1', 'checkpoints', 'step-3'), outside])
+      expect(db.prepare(`SELECT checkpoint FROM eval_failures`).pluck().all()).toEqual([path.join('runs', '1', 'checkpoints', 'step-3')])
+      expect(db.prepare(`SELECT checkpoint FROM generations`).pluck().all()).toEqual([path.join('runs', '1', 'checkpoints', 'step-3')])
+    } finally {
+      db.close()
+    }
+
+    // A copy of the workspace answers with its own folders, and queries by them find the rows.
+    const copy = path.join(tempDir('gptw-copy7-'), 'ws')
+    fs.cpSync(root, copy, { recursive: true })
+    const copied = openDatabase(path.join(copy, 'workbench.db'))
+    try {
+      const ownCheckpoint = path.join(copy, 'runs', '1', 'checkpoints', 'step-3')
+      const evals = new EvalResultsRepo(copied)
+      expect(evals.results({ checkpoints: [ownCheckpoint] }).map((r) => [r.checkpoint, r.fingerprint])).toEqual([[ownCheckpoint, 'fp-in']])
+      expect(evals.results({ checkpoints: [outside] }).map((r) => r.fingerprint)).toEqual(['fp-out'])
+      expect(evals.failures({ checkpoints: [ownCheckpoint] }).map((f) => [f.checkpoint, f.task])).toEqual([[ownCheckpoint, 'piqa']])
+      const generations = new GenerationsRepo(copied)
+      expect(generations.list(undefined, 10).map((g) => g.checkpoint)).toEqual([ownCheckpoint])
+      const made = generations.create(ownCheckpoint, 'Ishmael', { maxTokens: 1 } as never, null, null)
+      expect(copied.prepare(`SELECT checkpoint FROM generations WHERE id = ?`).pluck().get(made.id)).toBe(path.join('runs', '1', 'checkpoints', 'step-3'))
+      expect(made.checkpoint).toBe(ownCheckpoint)
+    } finally {
+      copied.close()
     }
   })
 })

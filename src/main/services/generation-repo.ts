@@ -2,6 +2,7 @@
 // ends), its per-token detail as JSON, and full-text search over prompts and outputs (FTS5).
 import type { GenerationRecord, GenerationState, SamplingParams, StopReason, TokenInfo } from '../../shared/generate'
 import type { Db } from './store/database'
+import { StoredPaths } from './store/paths'
 
 interface Row {
   id: number
@@ -22,10 +23,10 @@ interface Row {
 
 const SUMMARY = 'id, checkpoint, prompt, params, output, state, stop_reason, tokens, duration_seconds, message, compare_group, job_id, created_at'
 
-function toRecord(r: Row): GenerationRecord {
+function toRecord(r: Row, paths: StoredPaths): GenerationRecord {
   const rec: GenerationRecord = {
     id: r.id,
-    checkpoint: r.checkpoint,
+    checkpoint: paths.toAbsolute(r.checkpoint),
     prompt: r.prompt,
     params: JSON.parse(r.params) as SamplingParams,
     text: r.output,
@@ -60,8 +61,11 @@ export interface Finish {
 
 export class GenerationsRepo {
   private readonly s
+  /** Checkpoints inside the workspace are stored relative to it (store/paths.ts), like runs'. */
+  private readonly paths: StoredPaths
 
   constructor(db: Db) {
+    this.paths = StoredPaths.of(db)
     this.s = {
       insert: db.prepare(`INSERT INTO generations (checkpoint, prompt, params, output, state, compare_group, job_id, created_at) VALUES (?, ?, ?, '', 'running', ?, ?, ?)`),
       finish: db.prepare(`UPDATE generations SET output = ?, state = ?, stop_reason = ?, tokens = ?, duration_seconds = ?, message = ?, token_info = ? WHERE id = ?`),
@@ -77,7 +81,7 @@ export class GenerationsRepo {
   }
 
   create(checkpoint: string, prompt: string, params: SamplingParams, compareGroup: string | null, jobId: number | null): GenerationRecord {
-    const id = Number(this.s.insert.run(checkpoint, prompt, JSON.stringify(params), compareGroup, jobId, Date.now()).lastInsertRowid)
+    const id = Number(this.s.insert.run(this.paths.toStored(checkpoint), prompt, JSON.stringify(params), compareGroup, jobId, Date.now()).lastInsertRowid)
     return this.get(id)!
   }
 
@@ -88,14 +92,14 @@ export class GenerationsRepo {
 
   get(id: number): GenerationRecord | null {
     const row = this.s.get.get(id) as Row | undefined
-    return row ? toRecord(row) : null
+    return row ? toRecord(row, this.paths) : null
   }
 
   /** Newest first; with a query, those whose prompt or output has every word (as a prefix). */
   list(query: string | undefined, limit: number): GenerationRecord[] {
     const q = query ? ftsQuery(query) : null
     const rows = (q ? this.s.search.all(q, limit) : this.s.recent.all(limit)) as Row[]
-    return rows.map(toRecord)
+    return rows.map((r) => toRecord(r, this.paths))
   }
 
   /** Generations that were running when the previous host stopped. */

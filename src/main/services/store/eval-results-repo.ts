@@ -4,6 +4,7 @@
 // in eval_failures. Written by main from the eval worker's eval-task messages.
 import type { EvalResultRow, EvalSample, EvalSamplePage, EvalTaskFailure, TaskResult } from '../../../shared/eval'
 import type { Db } from './database'
+import { StoredPaths } from './paths'
 
 export interface TaskOutcome {
   jobId: number | null
@@ -33,8 +34,8 @@ interface ResultRow {
   created_at: number
 }
 
-const toRow = (r: ResultRow): EvalResultRow => ({
-  checkpoint: r.checkpoint,
+const toRow = (r: ResultRow, paths: StoredPaths): EvalResultRow => ({
+  checkpoint: paths.toAbsolute(r.checkpoint),
   fingerprint: r.fingerprint,
   task: r.task,
   version: r.version,
@@ -57,8 +58,11 @@ export interface ResultsQuery {
 
 export class EvalResultsRepo {
   private readonly s
+  /** Checkpoints inside the workspace are stored relative to it (store/paths.ts), like runs'. */
+  private readonly paths: StoredPaths
 
   constructor(private readonly db: Db) {
+    this.paths = StoredPaths.of(db)
     this.s = {
       dropResults: db.prepare(`DELETE FROM eval_results WHERE fingerprint = ? AND task = ? AND num_fewshot = ?`),
       insertResult: db.prepare(
@@ -81,13 +85,27 @@ export class EvalResultsRepo {
     this.db.transaction(() => {
       if (!o.result) {
         // A task that could not run keeps any earlier result; the failure is shown beside it.
-        this.s.insertFailure.run(...key, o.checkpoint, o.jobId, o.error ?? 'unknown error', now)
+        this.s.insertFailure.run(...key, this.paths.toStored(o.checkpoint), o.jobId, o.error ?? 'unknown error', now)
         return
       }
       this.s.dropFailure.run(...key)
       this.s.dropResults.run(...key)
       for (const [metric, m] of Object.entries(o.result.metrics)) {
-        this.s.insertResult.run(o.jobId, o.checkpoint, o.fingerprint, o.task, metric, m.value, m.stderr, o.numFewshot, now, o.result.version, o.result.documents, o.limit, m.higherIsBetter ? 1 : 0)
+        this.s.insertResult.run(
+          o.jobId,
+          this.paths.toStored(o.checkpoint),
+          o.fingerprint,
+          o.task,
+          metric,
+          m.value,
+          m.stderr,
+          o.numFewshot,
+          now,
+          o.result.version,
+          o.result.documents,
+          o.limit,
+          m.higherIsBetter ? 1 : 0
+        )
       }
       this.s.dropSamples.run(...key)
       for (const sample of o.samples) this.s.insertSample.run(...key, sample.docId, JSON.stringify(sample))
@@ -101,7 +119,7 @@ export class EvalResultsRepo {
     if (q.checkpoints) {
       if (!q.checkpoints.length) return []
       where.push(`checkpoint IN (${q.checkpoints.map(() => '?').join(',')})`)
-      args.push(...q.checkpoints)
+      args.push(...q.checkpoints.map((c) => this.paths.toStored(c)))
     }
     if (q.jobId !== undefined) {
       where.push('job_id = ?')
@@ -112,7 +130,7 @@ export class EvalResultsRepo {
       args.push(q.numFewshot)
     }
     const sql = `SELECT * FROM eval_results ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY checkpoint, task, metric LIMIT 20000`
-    return (this.db.prepare(sql).all(...args) as ResultRow[]).map(toRow)
+    return (this.db.prepare(sql).all(...args) as ResultRow[]).map((r) => toRow(r, this.paths))
   }
 
   failures(q: ResultsQuery = {}): EvalTaskFailure[] {
@@ -123,9 +141,10 @@ export class EvalResultsRepo {
       message: string
       num_fewshot: number
     }[]
+    const wanted = q.checkpoints?.map((c) => this.paths.toStored(c))
     return rows
-      .filter((r) => (!q.checkpoints || q.checkpoints.includes(r.checkpoint)) && (q.jobId === undefined || r.job_id === q.jobId) && (q.numFewshot === undefined || r.num_fewshot === q.numFewshot))
-      .map((r) => ({ jobId: r.job_id, numFewshot: r.num_fewshot, checkpoint: r.checkpoint, task: r.task, message: r.message }))
+      .filter((r) => (!wanted || wanted.includes(r.checkpoint)) && (q.jobId === undefined || r.job_id === q.jobId) && (q.numFewshot === undefined || r.num_fewshot === q.numFewshot))
+      .map((r) => ({ jobId: r.job_id, numFewshot: r.num_fewshot, checkpoint: this.paths.toAbsolute(r.checkpoint), task: r.task, message: r.message }))
   }
 
   samples(fingerprint: string, task: string, numFewshot: number, offset: number, limit: number): EvalSamplePage {

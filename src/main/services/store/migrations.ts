@@ -205,5 +205,47 @@ export const MIGRATIONS: readonly Migration[] = [
     update('runs', 'id', ['dir', 'dataset_dir'])
     update('checkpoints', 'id', ['path'])
     update('datasets', 'id', ['path'])
-  }
+  },
+  /* 7: the checkpoints named by eval results, eval failures and generations stored relative to the
+     workspace too (issue 13), so the matrix and the history follow a copied or moved workspace.
+     Only paths under the current root move: a checkpoint of another workspace stays absolute. */
+  (db, root) => {
+    if (root === null) return
+    for (const table of ['eval_results', 'eval_failures', 'generations']) {
+      const checkpoints = db.prepare(`SELECT DISTINCT checkpoint FROM ${table}`).pluck().all() as string[]
+      const set = db.prepare(`UPDATE OR IGNORE ${table} SET checkpoint = ? WHERE checkpoint = ?`)
+      for (const checkpoint of checkpoints) {
+        const stored = relativeInside(root, checkpoint)
+        if (stored !== checkpoint) set.run(stored, checkpoint)
+      }
+    }
+  },
+  /* resumes of runs (the checkpoint step, engine, backend, devices, when) and the metric rows a
+     resume took off the run's line (steps past its checkpoint trained before it), kept as that
+     resume's superseded branch rather than deleted. IF NOT EXISTS: appended beside another
+     migration written at the same time, it may land at either place. */ `
+  CREATE TABLE IF NOT EXISTS resume_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    job_id     INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    from_step  INTEGER NOT NULL,
+    engine     TEXT    NOT NULL,
+    backend    TEXT,
+    devices    TEXT    NOT NULL DEFAULT '[]',
+    started_at INTEGER NOT NULL,
+    loaded_at  INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS resume_events_run ON resume_events(run_id, id);
+  CREATE INDEX IF NOT EXISTS resume_events_job ON resume_events(job_id);
+
+  CREATE TABLE IF NOT EXISTS superseded_metrics (
+    resume_id INTEGER NOT NULL REFERENCES resume_events(id) ON DELETE CASCADE,
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step      INTEGER NOT NULL,
+    name      TEXT    NOT NULL,
+    value     REAL    NOT NULL,
+    ts        INTEGER NOT NULL,
+    PRIMARY KEY (run_id, resume_id, name, step)
+  ) WITHOUT ROWID;
+  `
 ]

@@ -1,0 +1,140 @@
+// Next-token logits for many sequences of one GPT at once. A sequence is prefilled alone (its
+// prompt in one forward, batch 1, keeping each layer's keys and values as KVCacheDecoder does);
+// after that, every decode step feeds one new token for each of B sequences through the model
+// together: the embeddings, LayerNorms, MLPs, projections and the lm head run on [B, C] rows, and
+// only attention is done per sequence, against that sequence's own cache and position. Sequences
+// can join (prefill) and leave (dispose) between steps; none sees another's positions.
+import * as tf from '@tensorflow/tfjs'
+import { type GPT, type LayerKV, block, causalSelfAttention } from '../engine/model'
+import { kernels } from '../engine/ops'
+
+/** One sequence's cache: each layer's keys and values for its `length` positions so far. */
+export class SequenceCache {
+  layers: LayerKV[] = []
+  length = 0
+
+  dispose(): void {
+    for (const l of this.layers) {
+      l.k.dispose()
+      l.v.dispose()
+    }
+    this.layers = []
+    this.length = 0
+  }
+}
+
+export interface PrefillResult {
+  cache: SequenceCache
+  /** Logits ([paddedVocab] each, host memory) after every prompt position when `allRows`, else only after the last. */
+  rows: Float32Array[]
+}
+
+export class BatchDecoder {
+  readonly vocabPadded: number
+
+  constructor(readonly model: GPT) {
+    this.vocabPadded = model.vocabPadded
+  }
+
+  /** A new sequence's prompt through the model alone; its cache is the caller's to dispose. */
+  async prefill(ids: number[], allRows = false): Promise<PrefillResult> {
+    const c = this.model.config
+    const T = ids.length
+    if (!T) throw new Error('A sequence needs at least one token.')
+    if (T > c.nCtx) throw new Error(`${T} tokens do not fit the model's context of ${c.nCtx}.`)
+    const { logits, layers } = tf.tidy(() => {
+      const next: LayerKV[] = []
+      const attention = this.model.kvCacheAttention([], 0, T, next)
+      const h = this.model.hidden(tf.tensor2d(ids, [1, T], 'int32'), { past: 0, attention })
+      const rows = allRows ? undefined : [T - 1]
+      return { logits: this.model.lmHead(h, { rows, frozen: true }), layers: next }
+    })
+    const cache = new SequenceCache()
+    cache.layers = layers
+    cache.length = T
+    try {
+      return { cache, rows: splitRows((await logits.data()) as Float32Array, this.vocabPadded) }
+    } finally {
+      logits.dispose()
+    }
+  }
+
+  /**
+   * One decode step: token ids[b] goes after the positions in caches[b] (which grows by one); the
+   * logits for the token after it come back per sequence ([paddedVocab] each, host memory).
+   */
+  async step(caches: SequenceCache[], ids: number[]): Promise<Float32Array[]> {
+    const B = caches.length
+    if (B !== ids.length) throw new Error(`step got ${B} caches and ${ids.length} tokens.`)
+    if (!B) return []
+    const c = this.model.config
+    for (const s of caches) if (s.length + 1 > c.nCtx) throw new Error(`A sequence of ${s.length + 1} tokens does not fit the model's context of ${c.nCtx}.`)
+    const positions = caches.map((s) => s.length)
+    const next: LayerKV[][] = caches.map(() => [])
+    const logits = tf.tidy(() => {
+      const k = kernels()
+      const tok = tf.gather(this.model.wte, tf.tensor1d(ids, 'int32'))
+      const pos = tf.gather(this.model.wpe, tf.tensor1d(positions, 'int32'))
+      let x = tf.add(tok, pos) as tf.Tensor2D // [B, C]
+      for (const [i, p] of this.model.blocks.entries()) {
+        x = block(
+          k,
+          x,
+          p,
+          (qkv) => {
+            // Attention is the only per-sequence part: each row attends to its own cache.
+            const rows = B === 1 ? [qkv] : tf.split(qkv, B, 0)
+            const outs = rows.map((row, b) =>
+              causalSelfAttention(
+                row as tf.Tensor2D,
+                1,
+                1,
+                c.nHead,
+                null,
+                (key, value) => {
+                  const prev = caches[b].layers[i]
+                  const kv = prev ? { k: tf.concat([prev.k, key], 1), v: tf.concat([prev.v, value], 1) } : { k: key, v: value }
+                  next[b][i] = kv
+                  return [kv.k, kv.v]
+                },
+                k
+              )
+            )
+            return B === 1 ? outs[0] : (tf.concat(outs, 0) as tf.Tensor2D)
+          },
+          c.layerNormEps,
+          (t) => t
+        )
+      }
+      const h = k.layerNorm(x, this.model.lnF, c.layerNormEps)
+      const out = this.model.lmHead(h, { frozen: true })
+      // The new caches outlive the tidy; everything else made here is freed with it.
+      for (const layers of next) {
+        for (const kv of layers) {
+          tf.keep(kv.k)
+          tf.keep(kv.v)
+        }
+      }
+      return out
+    })
+    for (const [b, s] of caches.entries()) {
+      for (const l of s.layers) {
+        l.k.dispose()
+        l.v.dispose()
+      }
+      s.layers = next[b]
+      s.length++
+    }
+    try {
+      return splitRows((await logits.data()) as Float32Array, this.vocabPadded)
+    } finally {
+      logits.dispose()
+    }
+  }
+}
+
+function splitRows(data: Float32Array, width: number): Float32Array[] {
+  const rows: Float32Array[] = []
+  for (let r = 0; r * width < data.length; r++) rows.push(data.subarray(r * width, (r + 1) * width))
+  return rows
+}

@@ -1,0 +1,342 @@
+// Continuous batching over one loaded GPT: sequences are submitted at any time, wait in a bounded
+// queue, join the running batch (up to maxBatch) after a prefill of their own, and are decoded
+// together, one batched forward per step (BatchDecoder), each with its own seeded RNG, penalties,
+// stop sequences and token limit; they leave as they finish or are cancelled (a client went away),
+// and the next waiting one takes the slot. What a sequence gets never depends on its neighbours:
+// decoded in a batch of 16 or alone, with its seed it gives the same tokens.
+import { END_OF_TEXT, decodeTokens } from '../data/gpt2-tokenizer'
+import type { GPT } from '../engine/model'
+import { Rng } from '../rng'
+import { BatchDecoder, SequenceCache } from './batch-decoder'
+import { applyRepetitionPenalty, argmax, drawFrom, samplingDistribution, topIndices } from './sampling'
+import { TextStream } from './text-stream'
+
+export interface BatchSampling {
+  /** 0 is greedy (the argmax). */
+  temperature: number
+  /** Nucleus mass; 1 (or 0) keeps every token. */
+  topP: number
+  /** 0 keeps every token. */
+  topK: number
+  /** CTRL / Hugging Face repetition penalty over the prompt and the generated tokens; 1 is off. */
+  repetitionPenalty: number
+  /** OpenAI's: subtracted from the logit of every token already generated. */
+  presencePenalty: number
+  /** OpenAI's: subtracted once per earlier occurrence of the token among the generated ones. */
+  frequencyPenalty: number
+  seed: number
+}
+
+export interface SequenceRequest {
+  /** The prompt's token ids (at least one, at most the model's context). */
+  ids: number[]
+  /** Tokens to generate at most (0: only the prompt is read, for promptLogprobs). */
+  maxTokens: number
+  sampling: BatchSampling
+  /** Generation ends before the first of these appears; it is not part of the text. */
+  stop: string[]
+  /** End-of-text ends the generation (not part of the text). */
+  stopAtEndOfText: boolean
+  /** Likeliest alternatives reported with each token's log-probability; null reports none. */
+  logprobs: number | null
+  /** Also the log-probabilities of the prompt's own tokens (each given the ones before it). */
+  promptLogprobs: boolean
+}
+
+export interface TokenLogprob {
+  id: number
+  /** Natural log of the model's probability of this token (raw logits: before temperature, penalties or filters). */
+  logprob: number
+  /** The likeliest tokens at this position, likeliest first. */
+  top: { id: number; logprob: number }[]
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled'
+
+export interface SequenceResult {
+  /** Generated ids (end-of-text excluded; tokens past a stop sequence's start included). */
+  ids: number[]
+  /** Generated text, cut before a stop sequence. */
+  text: string
+  finishReason: FinishReason
+  /** Per prompt token (the first has no context: null), when asked for. */
+  promptLogprobs: (TokenLogprob | null)[] | null
+  /** Per generated token, when logprobs were asked for. */
+  tokens: TokenLogprob[]
+}
+
+export interface SequenceCallbacks {
+  /** Text newly safe to show, with the generated tokens' logprobs since the last call (when asked for). */
+  onText?(delta: string, tokens: TokenLogprob[]): void
+}
+
+export interface SequenceHandle {
+  result: Promise<SequenceResult>
+  /** Ends the sequence at the next step (finishReason 'cancelled') or drops it from the queue. */
+  cancel(): void
+}
+
+export class QueueFullError extends Error {}
+
+export interface BatchGeneratorOptions {
+  /** Sequences decoded together at most. */
+  maxBatch?: number
+  /** Sequences waiting for a slot at most; past it submit throws QueueFullError. */
+  maxQueue?: number
+}
+
+export interface BatchStats {
+  /** Sequences finished (any reason). */
+  sequences: number
+  /** Tokens generated. */
+  tokens: number
+  /** Prompt tokens read. */
+  promptTokens: number
+  /** Decode steps run and the sequences they carried (their ratio is the mean batch). */
+  steps: number
+  stepRows: number
+}
+
+interface Sequence {
+  req: SequenceRequest
+  cb: SequenceCallbacks
+  cache: SequenceCache | null
+  rng: Rng
+  history: number[]
+  generated: number[]
+  counts: Map<number, number>
+  stream: TextStream
+  tokens: TokenLogprob[]
+  unsent: TokenLogprob[]
+  promptLogprobs: (TokenLogprob | null)[] | null
+  /** The token to feed at the next step. */
+  pending: number
+  /** The text cut before a stop sequence, once one appeared. */
+  stopText: string | null
+  cancelled: boolean
+  done: boolean
+  resolve(r: SequenceResult): void
+  reject(err: Error): void
+}
+
+export class BatchGenerator {
+  readonly maxBatch: number
+  readonly maxQueue: number
+  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, steps: 0, stepRows: 0 }
+  private readonly decoder: BatchDecoder
+  private readonly vocab: number
+  private waiting: Sequence[] = []
+  private active: Sequence[] = []
+  private running = false
+  private closed = false
+
+  constructor(
+    readonly model: GPT,
+    options: BatchGeneratorOptions = {}
+  ) {
+    this.decoder = new BatchDecoder(model)
+    this.vocab = model.config.vocabSize
+    this.maxBatch = Math.max(1, options.maxBatch ?? 16)
+    this.maxQueue = Math.max(0, options.maxQueue ?? 64)
+  }
+
+  /** Sequences decoding now and waiting for a slot. */
+  get load(): { active: number; waiting: number } {
+    return { active: this.active.length, waiting: this.waiting.length }
+  }
+
+  /** Would `count` more sequences be taken now (a free slot or room in the queue for each)? */
+  canTake(count: number): boolean {
+    const free = Math.max(0, this.maxBatch - this.active.length - this.waiting.length)
+    return !this.closed && this.waiting.length + Math.max(0, count - free) <= this.maxQueue
+  }
+
+  submit(req: SequenceRequest, cb: SequenceCallbacks = {}): SequenceHandle {
+    if (this.closed) throw new Error('The generator is closed.')
+    if (!this.canTake(1)) throw new QueueFullError(`The queue is full (${this.maxQueue} waiting, ${this.maxBatch} decoding).`)
+    const { nCtx } = this.model.config
+    if (!req.ids.length) throw new Error('The prompt has no tokens.')
+    if (req.ids.length > nCtx) throw new Error(`The prompt has ${req.ids.length} tokens, more than the model's context of ${nCtx}.`)
+    const bad = req.ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocab)
+    if (bad !== undefined) throw new Error(`Token ${bad} is outside the model's vocabulary of ${this.vocab}.`)
+    let seq!: Sequence
+    const result = new Promise<SequenceResult>((resolve, reject) => {
+      seq = {
+        req,
+        cb,
+        cache: null,
+        rng: new Rng(req.sampling.seed),
+        history: [...req.ids],
+        generated: [],
+        counts: new Map(),
+        stream: new TextStream(req.stop),
+        tokens: [],
+        unsent: [],
+        promptLogprobs: null,
+        pending: -1,
+        stopText: null,
+        cancelled: false,
+        done: false,
+        resolve,
+        reject
+      }
+    })
+    this.waiting.push(seq)
+    void this.run()
+    return {
+      result,
+      cancel: () => {
+        seq.cancelled = true
+        const i = this.waiting.indexOf(seq)
+        if (i >= 0) {
+          this.waiting.splice(i, 1)
+          this.finish(seq, 'cancelled')
+        }
+      }
+    }
+  }
+
+  /** Cancels everything queued and running and waits for the loop to stop. */
+  async close(): Promise<void> {
+    this.closed = true
+    for (const s of [...this.waiting, ...this.active]) s.cancelled = true
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5))
+    for (const s of this.waiting.splice(0)) this.finish(s, 'cancelled')
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    try {
+      while (this.waiting.length || this.active.length) {
+        while (this.active.length < this.maxBatch && this.waiting.length) {
+          const s = this.waiting.shift()!
+          this.active.push(s)
+          try {
+            await this.start(s)
+          } catch (err) {
+            this.fail(s, err as Error)
+          }
+        }
+        const live = this.active.filter((s) => !s.done)
+        for (const s of live) if (s.cancelled) this.finish(s, 'cancelled')
+        const batch = live.filter((s) => !s.done)
+        if (batch.length) {
+          try {
+            const rows = await this.decoder.step(
+              batch.map((s) => s.cache!),
+              batch.map((s) => s.pending)
+            )
+            this.stats.steps++
+            this.stats.stepRows += batch.length
+            for (const [b, s] of batch.entries()) this.advance(s, rows[b])
+          } catch (err) {
+            for (const s of batch) this.fail(s, err as Error)
+          }
+        }
+        this.active = this.active.filter((s) => !s.done)
+        // Let requests, cancellations and writes to clients in between steps.
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  /** Prefill alone, then the first token from the prompt's last logits. */
+  private async start(s: Sequence): Promise<void> {
+    if (s.cancelled) return this.finish(s, 'cancelled')
+    const { cache, rows } = await this.decoder.prefill(s.req.ids, s.req.promptLogprobs)
+    s.cache = cache
+    this.stats.promptTokens += s.req.ids.length
+    if (s.req.promptLogprobs) {
+      const k = s.req.logprobs ?? 0
+      s.promptLogprobs = s.req.ids.map((id, i) => (i === 0 ? null : this.logprobOf(rows[i - 1], id, k)))
+    }
+    if (s.req.maxTokens <= 0) return this.finish(s, 'length')
+    this.advance(s, rows[rows.length - 1])
+  }
+
+  /** Chooses the sequence's next token from its logits and decides whether it goes on. */
+  private advance(s: Sequence, logits: Float32Array): void {
+    if (s.cancelled) return this.finish(s, 'cancelled')
+    const id = this.choose(s, logits)
+    if (s.req.stopAtEndOfText && id === END_OF_TEXT) return this.finish(s, 'stop')
+    s.generated.push(id)
+    s.history.push(id)
+    s.counts.set(id, (s.counts.get(id) ?? 0) + 1)
+    this.stats.tokens++
+    if (s.req.logprobs !== null) {
+      const t = this.logprobOf(logits, id, s.req.logprobs)
+      s.tokens.push(t)
+      s.unsent.push(t)
+    }
+    const step = s.stream.push(id)
+    if (step.delta) this.emit(s, step.delta)
+    if (step.stoppedAt !== null) {
+      s.stopText = step.stoppedAt
+      return this.finish(s, 'stop')
+    }
+    if (s.generated.length >= s.req.maxTokens || s.cache!.length + 1 > this.model.config.nCtx) return this.finish(s, 'length')
+    s.pending = id
+  }
+
+  private choose(s: Sequence, logits: Float32Array): number {
+    const p = s.req.sampling
+    let row = logits
+    const penalised = p.repetitionPenalty !== 1 || p.presencePenalty !== 0 || p.frequencyPenalty !== 0
+    if (penalised) {
+      row = logits.slice(0, this.vocab)
+      applyRepetitionPenalty(row, s.history, p.repetitionPenalty, this.vocab)
+      for (const [id, n] of s.counts) if (id < this.vocab) row[id] -= p.presencePenalty + n * p.frequencyPenalty
+    }
+    if (p.temperature === 0) return argmax(row, this.vocab)
+    return drawFrom(samplingDistribution(row, this.vocab, { temperature: p.temperature, topK: p.topK, topP: p.topP }), s.rng)
+  }
+
+  /** log softmax of the raw logits over the real vocabulary at `id`, and the k likeliest. */
+  private logprobOf(logits: Float32Array, id: number, k: number): TokenLogprob {
+    let max = -Infinity
+    for (let i = 0; i < this.vocab; i++) if (logits[i] > max) max = logits[i]
+    let sum = 0
+    for (let i = 0; i < this.vocab; i++) sum += Math.exp(logits[i] - max)
+    const lse = max + Math.log(sum)
+    return { id, logprob: logits[id] - lse, top: k > 0 ? topIndices(logits, k, this.vocab).map((i) => ({ id: i, logprob: logits[i] - lse })) : [] }
+  }
+
+  private emit(s: Sequence, delta: string): void {
+    const tokens = s.unsent
+    s.unsent = []
+    try {
+      s.cb.onText?.(delta, tokens)
+    } catch {
+      // A callback's failure (a closed socket) must not stop the other sequences.
+    }
+  }
+
+  private finish(s: Sequence, reason: FinishReason): void {
+    if (s.done) return
+    s.done = true
+    // After a stop sequence the text is cut before it (and all of that was sent); else the held-back rest goes now.
+    const rest = s.stopText === null ? s.stream.flush() : ''
+    if (rest || s.unsent.length) this.emit(s, rest)
+    const text = s.stopText ?? s.stream.fullText
+    s.cache?.dispose()
+    s.cache = null
+    this.stats.sequences++
+    s.resolve({ ids: s.generated, text, finishReason: reason, promptLogprobs: s.promptLogprobs, tokens: s.tokens })
+  }
+
+  private fail(s: Sequence, err: Error): void {
+    if (s.done) return
+    s.done = true
+    s.cache?.dispose()
+    s.cache = null
+    s.reject(err)
+  }
+}
+
+/** Decoded text of ids, for callers that show tokens (logprobs) by their text. */
+export function tokenText(id: number): string {
+  return decodeTokens([id])
+}

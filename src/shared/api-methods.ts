@@ -18,6 +18,7 @@ export const API_METHODS = [
   'prepare.list',
   'prepare.get',
   'runs.series',
+  'runs.batch',
   'configs.list',
   'configs.save',
   'configs.delete',

@@ -3,6 +3,7 @@
 // input is parsed with these schemas before a service sees it.
 import { z } from 'zod'
 import type { ApiMethod } from './api-methods'
+import type { RunBatchView } from './batch-view'
 import type { DeviceReport } from './devices'
 import type { Preset } from './presets'
 import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
@@ -49,6 +50,13 @@ export const ApiInputs = {
       .optional(),
     /** Only the last N points of each series. */
     tail: z.number().int().min(1).optional()
+  }),
+  /** The batch a run trained on at a step (or its validation batch), reproduced from the sampler; the first `rows` rows. */
+  'runs.batch': z.strictObject({
+    id: z.number().int().positive(),
+    step: z.number().int().min(1),
+    split: z.enum(['train', 'val']).default('train'),
+    rows: z.number().int().min(1).max(256).default(8)
   }),
   'configs.list': NoInput,
   'configs.save': z.strictObject({ name: z.string().regex(SAVED_CONFIG_NAME, 'use letters, digits, spaces, dots, dashes or underscores (up to 80)'), config: TrainConfig }),
@@ -119,6 +127,7 @@ export interface ApiReplies {
   'prepare.list': DatasetSummary[]
   'prepare.get': DatasetDetail
   'runs.series': RunSeries
+  'runs.batch': RunBatchView
   'configs.list': SavedConfig[]
   'configs.save': SavedConfig
   'configs.delete': SavedConfig[]

@@ -22,6 +22,7 @@ import { PrepareService } from './prepare'
 import { listPreparedDatasets, readPreparedDataset } from './prepared-datasets'
 import { TrainingService } from './training'
 import { readRunSeries } from './run-series'
+import { inspectRunBatch } from './batches'
 import { SavedConfigs } from './saved-configs'
 import { TokenizeService } from './tokenize'
 import { type Workspace, type WorkspaceLock, lockWorkspace, resolveWorkspace } from './workspace'
@@ -175,6 +176,7 @@ export class Workbench {
         if (!this.runs.get(id)) throw new ApiError('not_found', `Run ${id} does not exist.`)
         return readRunSeries(this.db, id, afterStep, names, tail)
       },
+      'runs.batch': ({ id, step, split, rows }) => inspectRunBatch(this.runs, id, step, split, rows),
       'configs.list': () => this.savedConfigs.list(),
       'configs.save': ({ name, config }) => this.savedConfigs.save(name, config),
       'configs.delete': ({ name }) => this.savedConfigs.remove(name),

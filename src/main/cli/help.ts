@@ -24,9 +24,12 @@ const JSON_OPTION: OptionHelp = { name: 'json', description: 'Print JSON instead
 export const COMMANDS: CommandHelp[] = [
   {
     name: 'serve',
-    usage: ['serve [--port N]'],
+    usage: ['serve [--port N] [--allow DIR ...]'],
     summary: 'Serve the workbench UI and API on 127.0.0.1 and print its URL with the access token.',
-    options: [{ name: 'port', arg: 'N', description: 'Port to listen on (0, the default, picks a free one).' }]
+    options: [
+      { name: 'port', arg: 'N', description: 'Port to listen on (0, the default, picks a free one).' },
+      { name: 'allow', arg: 'DIR', description: 'Also let the UI and API read and write this folder (repeatable); by default only the workspace and the bundled samples.' }
+    ]
   },
   {
     name: 'jobs',

@@ -59,6 +59,47 @@ export const JobSpec = z.discriminatedUnion('kind', [
 export type JobSpec = z.infer<typeof JobSpec>
 export type JobKind = JobSpec['kind']
 
+/**
+ * How a job of many parts (an eval's task x checkpoint runs) ended: how many parts ran, how many
+ * failed, and the distinct causes with their counts. A job whose parts all failed ends `failed`;
+ * one with some failed ends `done` and reads "partly failed". Carried as `result.outcome`; rows
+ * written before it existed read as null.
+ */
+export const JobOutcome = z.object({
+  total: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  /** What a part is called in messages ("task runs"). */
+  unit: z.string().optional(),
+  errors: z.array(z.object({ message: z.string(), count: z.number().int().positive() }))
+})
+export type JobOutcome = z.infer<typeof JobOutcome>
+
+/** Distinct messages with how often each came, in first-seen order: one line per cause, not per attempt. */
+export function groupErrors(messages: readonly string[]): JobOutcome['errors'] {
+  const counts = new Map<string, number>()
+  for (const m of messages) counts.set(m, (counts.get(m) ?? 0) + 1)
+  return [...counts].map(([message, count]) => ({ message, count }))
+}
+
+/** The outcome a finished job's result carries (null for jobs without parts and for old rows). */
+export function outcomeOf(result: unknown): JobOutcome | null {
+  const o = (result as { outcome?: unknown } | null)?.outcome
+  const parsed = o === undefined ? null : JobOutcome.safeParse(o)
+  return parsed?.success ? parsed.data : null
+}
+
+/** The failure text of a job whose parts all failed: a headline, then one line per distinct cause with its count. */
+export function describeFailures(o: JobOutcome): string {
+  const unit = o.unit ?? 'parts'
+  const head = o.failed === o.total ? `All ${o.total} ${unit} failed` : `${o.failed} of ${o.total} ${unit} failed`
+  return [`${head}${o.errors.length > 1 ? ` (${o.errors.length} causes)` : ''}:`, ...o.errors.map((e) => `${e.count} × ${e.message}`)].join('\n')
+}
+
+/** "partly failed" when some parts failed, else the state itself. */
+export function stateLabel(job: Pick<Job, 'state' | 'outcome'>): string {
+  return job.state === 'done' && job.outcome && job.outcome.failed > 0 ? 'partly failed' : job.state
+}
+
 export interface Job {
   id: number
   kind: JobKind
@@ -70,6 +111,8 @@ export interface Job {
   progressText: string
   error: string | null
   result: unknown
+  /** Parts run and failed, for jobs made of parts (eval); null otherwise. */
+  outcome: JobOutcome | null
   createdAt: number
   startedAt: number | null
   endedAt: number | null

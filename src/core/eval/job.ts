@@ -4,6 +4,7 @@
 // samples to main as soon as it is done.
 import type { EvalCheckpointRef, EvalWorkerParams } from '../../shared/config/eval'
 import type { MetricValue, TaskResult } from '../../shared/eval'
+import { type JobOutcome, groupErrors } from '../../shared/jobs'
 import type { JobContext } from '../job-context'
 import { type BackendName, initBackend } from '../engine/backend'
 import { loadTraining } from '../engine/checkpoint-tf'
@@ -34,6 +35,8 @@ export interface EvalJobSummary {
   checkpoints: CheckpointSummary[]
   results: { checkpoint: string; fingerprint: string; result: TaskResult }[]
   failures: { checkpoint: string; task: string; message: string }[]
+  /** Task runs (task x checkpoint) and those that failed, causes grouped: all failed ends the job failed. */
+  outcome: JobOutcome
 }
 
 interface BuiltTask {
@@ -81,7 +84,7 @@ export async function evalJob(
   const { config } = params
   const backend = await initBackend(config.backend === 'auto' ? 'auto' : (config.backend as BackendName))
   ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
-  const summary: EvalJobSummary = { checkpoints: [], results: [], failures: [] }
+  const summary: EvalJobSummary = { checkpoints: [], results: [], failures: [], outcome: { total: 0, failed: 0, unit: 'task runs', errors: [] } }
 
   const fingerprints: string[] = []
   for (const c of params.checkpoints) fingerprints.push(await checkpointFingerprint(c.dir))
@@ -113,10 +116,30 @@ export async function evalJob(
 
   const perCheckpoint = tasks.reduce((n, t) => n + t.requests, 0)
   const progress = new EvalProgress(perCheckpoint * params.checkpoints.length, (done, total, text) => ctx.progress(done, total, text))
-  for (const [k, ref] of params.checkpoints.entries()) {
-    summary.checkpoints.push(await evaluateCheckpoint(ref, fingerprints[k], `ckpt ${k + 1}/${params.checkpoints.length}`, tasks, params, ctx, cache, load, progress, summary))
+  // with no task left to run, loading the checkpoints would only delay the verdict
+  if (tasks.length) {
+    for (const [k, ref] of params.checkpoints.entries()) {
+      summary.checkpoints.push(await evaluateCheckpoint(ref, fingerprints[k], `ckpt ${k + 1}/${params.checkpoints.length}`, tasks, params, ctx, cache, load, progress, summary))
+    }
   }
+  summary.outcome = {
+    total: config.tasks.length * params.checkpoints.length,
+    failed: summary.failures.length,
+    unit: 'task runs',
+    errors: groupErrors(summary.failures.map((f) => f.message))
+  }
+  // done = total: the runtime's throttle always lets a final line through (main sets the bar from the outcome)
+  ctx.progress(1, 1, outcomeLine(summary.outcome, params.checkpoints.length))
   return summary
+}
+
+/** The job's last progress line: how it ended, not the step it was on. */
+function outcomeLine(o: JobOutcome, checkpoints: number): string {
+  const runs = (n: number) => `${n} task run${n === 1 ? '' : 's'}`
+  const on = ` on ${checkpoints} checkpoint${checkpoints === 1 ? '' : 's'}`
+  if (o.failed === 0) return `done: ${runs(o.total)}${on}`
+  if (o.failed === o.total) return `failed: all ${runs(o.total)}${on} failed (${o.errors.length} cause${o.errors.length === 1 ? '' : 's'})`
+  return `partly failed: ${o.failed} of ${runs(o.total)} failed, ${o.total - o.failed} ran${on}`
 }
 
 async function evaluateCheckpoint(

@@ -4,7 +4,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { ApiError, describeZodError } from '../../../shared/api'
 import type { GenerationWorkerEvent } from '../../../shared/generate'
-import type { Job, JobKind } from '../../../shared/jobs'
+import { type Job, type JobKind, describeFailures, outcomeOf } from '../../../shared/jobs'
 import { type MainMessage, WorkerMessage } from '../../../shared/protocol'
 import type { JobsRepo, LogLine } from '../store/jobs-repo'
 import { processStillRuns } from '../workspace'
@@ -262,12 +262,19 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
       case 'generation':
         this.emit('generation', { jobId: id, event: msg.event })
         break
-      case 'result':
+      case 'result': {
+        // A job of parts in which every part failed did nothing: it ends failed (its result kept), with the causes grouped.
+        const outcome = outcomeOf(msg.result)
+        const failure = outcome && outcome.total > 0 && outcome.failed === outcome.total ? describeFailures(outcome) : null
         this.settle(id, live, () => {
-          this.repo.setProgress(id, 1, this.repo.get(id)!.progressText)
+          // the bar shows the share of parts that ran, not 100% for a job that lost some
+          this.repo.setProgress(id, outcome && outcome.total > 0 ? (outcome.total - outcome.failed) / outcome.total : 1, this.repo.get(id)!.progressText)
+          if (failure) return this.repo.finish(id, 'failed', failure, msg.result)
           this.repo.finish(id, 'done', null, msg.result)
         })
+        if (failure) this.log(id, 'error', failure)
         break
+      }
       case 'error':
         this.settle(id, live, () => this.repo.finish(id, 'failed', msg.message))
         this.log(id, 'error', msg.message)

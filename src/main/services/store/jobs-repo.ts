@@ -1,5 +1,5 @@
 // Job rows and their logs in SQLite. The supervisor is the only writer of state transitions.
-import type { Job, JobKind, JobLogLine, JobState } from '../../../shared/jobs'
+import { type Job, type JobKind, type JobLogLine, type JobState, outcomeOf } from '../../../shared/jobs'
 import type { Db } from './database'
 
 interface JobRow {
@@ -26,6 +26,7 @@ function toJob(row: JobRow): Job {
     progressText: row.progress_text,
     error: row.error,
     result: row.result === null ? null : JSON.parse(row.result),
+    outcome: row.result === null ? null : outcomeOf(JSON.parse(row.result)),
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at

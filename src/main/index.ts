@@ -4,9 +4,11 @@
 // for the app window and any web contents created later.
 import fs from 'node:fs'
 import path from 'node:path'
-import { BrowserWindow, app, ipcMain, session, shell } from 'electron'
+import { BrowserWindow, app, dialog, ipcMain, session, shell } from 'electron'
 import { API_METHODS, IPC_EVENT, IPC_INVOKE, type ApiMethod } from '../shared/api-methods'
 import { CONTENT_SECURITY_POLICY } from '../shared/csp'
+import { IPC_PICK_PATH } from '../shared/path-pick'
+import { pickApprovedPath } from './path-picker'
 import { Workbench } from './services/workbench'
 import { buildWindowPolicy } from './window-policy'
 
@@ -77,6 +79,13 @@ void app.whenReady().then(() => {
       return { ok: false, error: { code: 'not_found', message: `Unknown API method "${String(method)}".` } }
     }
     return workbench!.call(method as ApiMethod, params)
+  })
+  // A renderer (or a bug in it) reaches only the workspace and what the user picked in a dialog.
+  workbench.paths.enforce()
+  ipcMain.handle(IPC_PICK_PATH, (event, request: unknown) => {
+    if (!policy.isOwnUrl(event.senderFrame?.url)) throw new Error('Dialogs open for the app window only.')
+    const win = BrowserWindow.fromWebContents(event.sender)
+    return pickApprovedPath(request, (options) => (win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options)), workbench!.paths)
   })
   workbench.events.on('event', (event) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send(IPC_EVENT, event)

@@ -1,8 +1,7 @@
 // The batched decoding core: a sequence decoded among 15 others (joining and leaving at different
 // steps) gives the tokens and log-probabilities it gives alone with its seed, greedy and sampled; a
 // lone sequence gives what the KV-cache Generator gives; generation ends at the context and at a stop
-// sequence; a cancelled sequence frees its slot; the
-// queue is bounded.
+// sequence; a cancelled sequence frees its slot; the queue is bounded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelConfig } from '../../src/shared/config/model'
 import { SamplingParams } from '../../src/shared/generate'

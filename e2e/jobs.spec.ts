@@ -32,6 +32,7 @@ test('start, watch, cancel and survive a restart', async ({ page }) => {
     await expect(page).toHaveURL(`${host.origin}/`) // the token moved into a cookie
     await expect(page.getByTestId('connection')).toHaveText(/Connected \(web\)/)
     await expect(page.getByTestId('device-cpu')).toContainText('cores')
+    await page.getByTestId('nav-data').click() // the app opens on Start
 
     // First job: runs to the end, its bar moving on the way.
     await page.getByTestId('tokenize-input').fill(input)

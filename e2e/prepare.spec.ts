@@ -27,6 +27,7 @@ test('prepare Webtext from a URL list to token shards and hand it to Train', asy
   try {
     await page.goto(host.url)
     await expect(page.getByTestId('connection')).toHaveText(/Connected \(web\)/)
+    await page.getByTestId('nav-data').click() // the app opens on Start
 
     // 1. Sources.
     await page.getByTestId('prepare-name').fill('E2E webtext')

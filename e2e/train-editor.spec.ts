@@ -30,7 +30,7 @@ test('bad values block Train with their message; text modes, seed import and sav
     await page.getByTestId('field-steps').fill('12x')
     await expect(page.getByTestId('error-steps')).toHaveText('Steps must be a number (1 – 1000000000, whole number)')
     await expect(start).toBeDisabled()
-    await expect(page.getByTestId('train-blockers')).toContainText('steps: must be a number')
+    await expect(page.getByTestId('train-blockers')).toContainText('Steps must be a number')
     await page.getByTestId('field-steps').fill('40')
     await page.getByTestId('field-optimizer.lr').fill('3')
     await expect(page.getByTestId('error-optimizer.lr')).toContainText('Learning rate must be at most 1')
@@ -38,10 +38,10 @@ test('bad values block Train with their message; text modes, seed import and sav
     await page.getByTestId('field-optimizer.lr').fill('6e-3')
     // Rules across fields come from the schema too: heads must divide the width; the batch must split.
     await page.getByTestId('field-model.nHead').fill('3')
-    await expect(page.getByTestId('error-model.nEmbd')).toContainText('nEmbd must be divisible by nHead')
+    await expect(page.getByTestId('error-model.nHead')).toContainText('Width 128 must be divisible by Attention heads 3')
     await page.getByTestId('field-model.nHead').fill('4')
     await page.getByTestId('field-microBatches').fill('3')
-    await expect(page.getByTestId('error-batchSize')).toContainText('must split evenly over 1 device(s) x 3 micro-batch(es)')
+    await expect(page.getByTestId('error-microBatches')).toHaveText('Batch 16 must split evenly over 1 device × 3 micro-batches') // under the field just changed
     await page.getByTestId('field-microBatches').fill('')
     await expect(start).toBeEnabled()
     await expect(page.getByTestId('diff-row')).toHaveCount(2) // steps and lr

@@ -2,7 +2,7 @@
 // worker. It mirrors the seed's eval config (checkpoint, task_list, num_fewshot, no_cache, batch
 // size) plus what a machine without the internet needs: where task data is fetched from.
 import { z } from 'zod'
-import { BackendChoice } from './train'
+import { BackendChoice, DeviceId, EngineChoice } from './train'
 
 export const EvalSources = z.strictObject({
   /** Base of the Hugging Face Hub, or a mirror serving the same /api/datasets parquet layout. */
@@ -32,6 +32,19 @@ export const EvalConfig = z.strictObject({
   bootstrapIters: z.number().int().min(10).max(100_000).default(100_000),
   sources: EvalSources.prefault({}),
   backend: BackendChoice.default('auto'),
+  /** Which engine answers: embedded (tfjs + native kernels), pytorch (python/gptw_torch model servers) or auto (pytorch when a GPU is selected and the interpreter has torch with CUDA). */
+  engine: EngineChoice.default('embedded'),
+  /** The PyTorch engine's devices, one model server each; requests are sharded across them by length. */
+  devices: z
+    .array(DeviceId)
+    .min(1)
+    .max(64)
+    .refine((d) => new Set(d).size === d.length, 'a device is listed twice')
+    .default(['cpu:0']),
+  /** The PyTorch engine's interpreter; else GPTW_PYTHON, else python3 on PATH. */
+  python: z.string().min(1).max(4096).optional(),
+  /** The PyTorch engine's weights and activations on CUDA (the CPU runs float32). */
+  dtype: z.enum(['float32', 'bfloat16']).default('float32'),
   /** Task name -> description prepended to every prompt (the seed's description_dict). */
   descriptions: z.record(z.string(), z.string()).optional()
 })

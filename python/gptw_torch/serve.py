@@ -1,0 +1,234 @@
+"""A model server for evaluation and generation on the PyTorch engine: one long-lived process per
+checkpoint and device (src/core/engine/pytorch/model-server.ts starts and talks to it).
+
+Protocol: JSON lines. The server prints one `{"type": "ready", ...}` line (device, dtype, model
+shape) once the weights are loaded, then answers each request line `{"id": N, "op": ..., ...}`
+with one line `{"id": N, "ok": true, ...}` or `{"id": N, "ok": false, "error": "..."}`, in order.
+Ops:
+  score   items [{input, continuation}] -> results [{logprob, isGreedy}]: log P(continuation) from
+          the last len(continuation) positions of input (the harness's loglikelihood; rolling
+          windows are items too), and whether each continuation token is the argmax
+  next    seqs [[ids]] -> tokens: the argmax next token after each sequence (greedy-until)
+  decode  session, ids, reset? -> logits: appends ids to a session's KV cache and returns the next
+          token's logits over the padded vocabulary as base64 float32 (token-by-token sampling;
+          the client samples, so one seed chooses the same tokens as on the embedded engine)
+  close   session: forgets a session's cache
+  quit    ends the process
+Tokens are GPT-2 ids: the client tokenizes, so both engines see the same inputs. Scores are taken
+over the real vocabulary only (the embedding's padded rows are never scored or chosen), in float32
+whatever the weights' dtype. Batches are right-padded: the causal mask keeps the padding out of
+every real position, as src/core/eval/engine/token-scorer.ts does.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import load_checkpoint
+from .model import GPT
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class Session:
+    """One sequence's keys and values per layer ([1, heads, positions, head size]) and its length."""
+
+    past: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
+    length: int = 0
+
+
+class ModelServer:
+    def __init__(self, folder: str, device: str, dtype: str, batch_size: int) -> None:
+        ckpt = load_checkpoint(folder, model_only=True)
+        self.config = ckpt.config
+        self.device = torch.device(device)
+        # bf16 only where it is fast and meant: on the CPU the weights stay float32.
+        self.dtype = DTYPES[dtype] if self.device.type == "cuda" else torch.float32
+        model = GPT(ckpt.config)
+        model.load_state_dict(ckpt.params)
+        self.model = model.to(self.device, self.dtype).eval()
+        self.batch_size = batch_size
+        self.sessions: dict[str, Session] = {}
+
+    def ready(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "type": "ready",
+            "device": str(self.device),
+            "dtype": "bfloat16" if self.dtype == torch.bfloat16 else "float32",
+            "torch": torch.__version__,
+            "nLayer": c.n_layer,
+            "nHead": c.n_head,
+            "nEmbd": c.n_embd,
+            "nCtx": c.n_ctx,
+            "vocabSize": c.vocab_size,
+            "vocabPadded": c.vocab_padded,
+        }
+
+    # ---- forward passes ----------------------------------------------------------------------
+
+    def _hidden(self, ids: torch.Tensor) -> torch.Tensor:
+        """Final-LayerNorm hidden states [B, T, C] of right-padded ids [B, T]."""
+        m = self.model
+        T = ids.shape[1]
+        if T > self.config.n_ctx:
+            raise ValueError(f"a sequence of {T} tokens is longer than the model's context of {self.config.n_ctx}")
+        x = m.wte(ids) + m.wpe.weight[:T]
+        for block in m.h:
+            x = block(x)
+        return m.ln_f(x)
+
+    def _head(self, rows: torch.Tensor) -> torch.Tensor:
+        """float32 logits over the real vocabulary for hidden rows [N, C]."""
+        V = self.config.vocab_size
+        return (rows @ self.model.wte.weight[:V].T).float()
+
+    def _batch(self, seqs: list[list[int]]) -> torch.Tensor:
+        T = max(len(s) for s in seqs)
+        ids = np.zeros((len(seqs), T), dtype=np.int64)  # padding id 0: seen only after the real positions
+        for b, s in enumerate(seqs):
+            ids[b, : len(s)] = s
+        return torch.from_numpy(ids).to(self.device)
+
+    @torch.no_grad()
+    def score(self, items: list[dict[str, list[int]]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [{}] * len(items)
+        order = sorted(range(len(items)), key=lambda i: (-len(items[i]["input"]), i))
+        for s in range(0, len(order), self.batch_size):
+            batch = order[s : s + self.batch_size]
+            seqs = [items[i]["input"] for i in batch]
+            rows, targets = [], []
+            for b, i in enumerate(batch):
+                inp, cont = items[i]["input"], items[i]["continuation"]
+                if not 1 <= len(cont) <= len(inp):
+                    raise ValueError(f"cannot score {len(cont)} continuation tokens from an input of {len(inp)}")
+                rows.extend((b, len(inp) - len(cont) + j) for j in range(len(cont)))
+                targets.extend(cont)
+            h = self._hidden(self._batch(seqs))
+            bi = torch.tensor([r[0] for r in rows], device=self.device)
+            ti = torch.tensor([r[1] for r in rows], device=self.device)
+            logits = self._head(h[bi, ti])
+            tgt = torch.tensor(targets, device=self.device)
+            logprobs = (logits.gather(1, tgt[:, None])[:, 0] - torch.logsumexp(logits, 1)).cpu().numpy()
+            greedy = (logits.argmax(1) == tgt).cpu().numpy()
+            at = 0
+            for i in batch:
+                n = len(items[i]["continuation"])
+                # float32 terms summed in float64, as the embedded engine sums them in JavaScript numbers
+                out[i] = {"logprob": float(np.sum(logprobs[at : at + n], dtype=np.float64)), "isGreedy": bool(greedy[at : at + n].all())}
+                at += n
+        return out
+
+    @torch.no_grad()
+    def next_tokens(self, seqs: list[list[int]]) -> list[int]:
+        out = [0] * len(seqs)
+        order = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i))
+        for s in range(0, len(order), self.batch_size):
+            batch = order[s : s + self.batch_size]
+            h = self._hidden(self._batch([seqs[i] for i in batch]))
+            last = torch.tensor([len(seqs[i]) - 1 for i in batch], device=self.device)
+            tokens = self._head(h[torch.arange(len(batch), device=self.device), last]).argmax(1).tolist()
+            for i, t in zip(batch, tokens):
+                out[i] = int(t)
+        return out
+
+    @torch.no_grad()
+    def decode(self, name: str, ids: list[int], reset: bool) -> str:
+        """Appends ids to the session's KV cache; the next token's logits [vocab_padded] as base64 float32."""
+        if not ids:
+            raise ValueError("decode needs at least one token")
+        if reset or name not in self.sessions:
+            self.sessions[name] = Session()
+        sess = self.sessions[name]
+        m, c = self.model, self.config
+        P, T = sess.length, len(ids)
+        if P + T > c.n_ctx:
+            raise ValueError(f"{P + T} tokens do not fit the model's context of {c.n_ctx}: reset and feed the window again")
+        x = m.wte(torch.tensor([ids], device=self.device)) + m.wpe.weight[P : P + T]
+        H, C = c.n_head, c.n_embd
+        # query t (absolute position P + t) sees keys 0 .. P + t
+        mask = torch.arange(P + T, device=self.device)[None, :] <= (P + torch.arange(T, device=self.device))[:, None]
+        past = []
+        for layer, block in enumerate(m.h):
+            q, k, v = block.attn.c_attn(block.ln_1(x)).split(C, dim=2)
+            q, k, v = (t.view(1, T, H, C // H).transpose(1, 2) for t in (q, k, v))
+            if sess.past:
+                pk, pv = sess.past[layer]
+                k, v = torch.cat([pk, k], 2), torch.cat([pv, v], 2)
+            past.append((k, v))
+            att = (q @ k.transpose(-2, -1)).float() * (1.0 / math.sqrt(C // H))
+            att = att.masked_fill(~mask, float("-inf")).softmax(-1).to(v.dtype)
+            y = (att @ v).transpose(1, 2).reshape(1, T, C)
+            x = x + block.attn.c_proj(y)
+            x = x + block.mlp(block.ln_2(x))
+        sess.past, sess.length = past, P + T
+        logits = (m.ln_f(x[0, -1:]) @ m.wte.weight.T).float()[0].cpu().numpy()
+        return base64.b64encode(logits.astype("<f4").tobytes()).decode("ascii")
+
+    # ---- requests ----------------------------------------------------------------------------
+
+    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req.get("op")
+        if op == "score":
+            return {"results": self.score(req["items"])}
+        if op == "next":
+            return {"tokens": self.next_tokens(req["seqs"])}
+        if op == "decode":
+            return {"logits": self.decode(str(req["session"]), req["ids"], bool(req.get("reset", False)))}
+        if op == "close":
+            self.sessions.pop(str(req["session"]), None)
+            return {}
+        raise ValueError(f"unknown op {op!r}")
+
+
+def write(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="gptw_torch.serve", description="Serve one checkpoint on one device over JSON lines on stdin / stdout.")
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--dtype", default="float32", choices=sorted(DTYPES), help="weights and activations on CUDA (the CPU always runs float32)")
+    ap.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    args = ap.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    started = time.time()
+    try:
+        server = ModelServer(args.checkpoint, args.device, args.dtype, max(1, args.batch_size))
+    except Exception as e:  # the client shows this line as the reason the server did not start
+        write({"type": "failed", "error": f"{type(e).__name__}: {e}"})
+        return 1
+    write({**server.ready(), "loadSeconds": round(time.time() - started, 3)})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req_id = None
+        try:
+            req = json.loads(line)
+            req_id = req.get("id")
+            if req.get("op") == "quit":
+                write({"id": req_id, "ok": True})
+                return 0
+            write({"id": req_id, "ok": True, **server.handle(req)})
+        except Exception as e:
+            write({"id": req_id, "ok": False, "error": f"{type(e).__name__}: {e}"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+// The PyTorch engine's model server (python/gptw_torch/serve.py) from Node: one long-lived Python
+// process per checkpoint and device, spoken to in JSON lines (one request, one reply, in order).
+// A pool holds one server per device and shards a batch of token requests across them: the
+// requests are sorted by length, cut into buckets of a batch each, and every bucket goes to the
+// server with the least work so far (tokens), so each device gets buckets of like lengths; the
+// replies are merged back into the order asked.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import readline from 'node:readline'
+import { torchPackageDir } from './launch'
+
+export type TorchDtype = 'float32' | 'bfloat16'
+
+export interface ModelServerOptions {
+  checkpoint: string
+  /** The app's device id (cpu:0, gpu:1); gpu:i runs on cuda:i. */
+  device: string
+  /** On CUDA; the CPU always runs float32 (the ready line says which ran). */
+  dtype?: TorchDtype
+  batchSize?: number
+  /** CPU threads per process (0: torch's default). */
+  threads?: number
+  python: string
+  packageDir?: string
+}
+
+/** What the server says once the weights are loaded. */
+export interface ServerInfo {
+  device: string
+  dtype: TorchDtype
+  torch: string
+  nLayer: number
+  nHead: number
+  nEmbd: number
+  nCtx: number
+  vocabSize: number
+  vocabPadded: number
+  loadSeconds: number
+}
+
+export interface TokenItem {
+  input: readonly number[]
+  continuation: readonly number[]
+}
+
+export interface TokenScore {
+  logprob: number
+  isGreedy: boolean
+}
+
+interface Pending {
+  resolve: (reply: Record<string, unknown>) => void
+  reject: (err: Error) => void
+}
+
+const STDERR_KEPT = 40
+
+/** cpu:N -> cpu, gpu:N -> cuda:N. */
+export function torchDevice(device: string): string {
+  const m = /^(cpu|gpu):(\d+)$/.exec(device)
+  if (!m) throw new Error(`${device} is not a device id (cpu:0, gpu:1)`)
+  return m[1] === 'cpu' ? 'cpu' : `cuda:${m[2]}`
+}
+
+export class ModelServer {
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private readonly stderr: string[] = []
+  private exited: Error | null = null
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly info: ServerInfo,
+    lines: readline.Interface
+  ) {
+    lines.on('line', (line) => this.onLine(line))
+  }
+
+  /** Starts the process and waits for its ready line; rejects with its error or stderr when it fails. */
+  static start(o: ModelServerOptions): Promise<ModelServer> {
+    const packageDir = o.packageDir ?? torchPackageDir()
+    const args = [
+      '-m',
+      'gptw_torch.serve',
+      '--checkpoint',
+      o.checkpoint,
+      '--device',
+      torchDevice(o.device),
+      '--dtype',
+      o.dtype ?? 'float32',
+      '--batch-size',
+      String(o.batchSize ?? 8),
+      '--threads',
+      String(o.threads ?? 0)
+    ]
+    const child = spawn(o.python, args, { env: { ...process.env, PYTHONPATH: packageDir, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const stderr: string[] = []
+    child.stdin.on('error', () => undefined) // a dead process fails its requests through 'exit'
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (d: string) => stderr.push(...d.split('\n').filter(Boolean)))
+    const lines = readline.createInterface({ input: child.stdout })
+    return new Promise((resolve, reject) => {
+      const fail = (why: string): void => {
+        lines.removeAllListeners('line')
+        child.kill('SIGKILL')
+        reject(new Error(`The PyTorch model server for ${o.checkpoint} on ${o.device} did not start: ${why}`))
+      }
+      child.once('error', (e) => fail(`${o.python}: ${e.message}`))
+      child.once('exit', (code) => fail(`it exited with ${code}${stderr.length ? `: ${stderr.slice(-3).join(' | ')}` : ''}`))
+      lines.once('line', (line) => {
+        let msg: Record<string, unknown>
+        try {
+          msg = JSON.parse(line) as Record<string, unknown>
+        } catch {
+          return fail(`it printed "${line.slice(0, 200)}" before its ready line`)
+        }
+        if (msg.type !== 'ready') return fail(String(msg.error ?? line))
+        child.removeAllListeners('exit')
+        child.removeAllListeners('error')
+        const server = new ModelServer(child, msg as unknown as ServerInfo, lines)
+        server.stderr.push(...stderr)
+        child.stderr.on('data', (d: string) => server.keepStderr(d))
+        child.on('exit', (code, signal) => server.onExit(code, signal))
+        resolve(server)
+      })
+    })
+  }
+
+  private keepStderr(d: string): void {
+    this.stderr.push(...d.split('\n').filter(Boolean))
+    if (this.stderr.length > STDERR_KEPT) this.stderr.splice(0, this.stderr.length - STDERR_KEPT)
+  }
+
+  private onLine(line: string): void {
+    let msg: Record<string, unknown>
+    try {
+      msg = JSON.parse(line) as Record<string, unknown>
+    } catch {
+      this.keepStderr(line) // stray output (a library's print) is kept with stderr for the error text
+      return
+    }
+    const p = this.pending.get(msg.id as number)
+    if (!p) return
+    this.pending.delete(msg.id as number)
+    if (msg.ok === true) p.resolve(msg)
+    else p.reject(new Error(`PyTorch model server (${this.info.device}): ${String(msg.error)}`))
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = new Error(`The PyTorch model server (${this.info.device}) exited (${signal ?? code})${this.stderr.length ? `: ${this.stderr.slice(-5).join(' | ')}` : ''}`)
+    for (const p of this.pending.values()) p.reject(this.exited)
+    this.pending.clear()
+  }
+
+  private request(op: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (this.exited) return Promise.reject(this.exited)
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.child.stdin.write(JSON.stringify({ id, op, ...body }) + '\n')
+    })
+  }
+
+  async score(items: readonly TokenItem[]): Promise<TokenScore[]> {
+    if (!items.length) return []
+    return (await this.request('score', { items })).results as TokenScore[]
+  }
+
+  /** The argmax next token after each sequence (each must fit the context). */
+  async nextTokens(seqs: readonly (readonly number[])[]): Promise<number[]> {
+    if (!seqs.length) return []
+    return (await this.request('next', { seqs })).tokens as number[]
+  }
+
+  /** Appends ids to a session's KV cache (a fresh one with reset) and returns the next token's logits over the padded vocabulary. */
+  async decode(session: string, ids: readonly number[], reset: boolean): Promise<Float32Array> {
+    const b64 = (await this.request('decode', { session, ids, reset })).logits as string
+    const buf = Buffer.from(b64, 'base64')
+    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
+  }
+
+  async closeSession(session: string): Promise<void> {
+    await this.request('close', { session })
+  }
+
+  /** Asks the process to quit; kills it when it has not within the grace period. */
+  async close(graceMs = 5000): Promise<void> {
+    if (this.exited) return
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()))
+    this.child.stdin.end(JSON.stringify({ id: 0, op: 'quit' }) + '\n')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    await gone
+    clearTimeout(timer)
+  }
+}
+
+/** Buckets of up to `batchSize` requests, longest first, each given to the shard with the least work so far. */
+export function shardByLength(lengths: readonly number[], shards: number, batchSize: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b)
+  const out: number[][] = Array.from({ length: shards }, () => [])
+  const load = new Array<number>(shards).fill(0)
+  for (let s = 0; s < order.length; s += batchSize) {
+    const bucket = order.slice(s, s + batchSize)
+    let k = 0
+    for (let j = 1; j < shards; j++) if (load[j] < load[k]) k = j
+    out[k].push(...bucket)
+    load[k] += bucket.reduce((n, i) => n + lengths[i], 0)
+  }
+  return out
+}
+
+/** One server per device; token requests sharded across them by length buckets and merged back in order. */
+export class ModelServerPool {
+  private constructor(
+    readonly servers: ModelServer[],
+    private readonly batchSize: number
+  ) {}
+
+  /** Starts a server per device (in parallel); if one fails, the others are closed and the first error is raised. */
+  static async start(devices: readonly string[], o: Omit<ModelServerOptions, 'device'>): Promise<ModelServerPool> {
+    if (!devices.length) throw new Error('the PyTorch engine needs at least one device')
+    const started = await Promise.allSettled(devices.map((device) => ModelServer.start({ ...o, device })))
+    const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+    if (failed) {
+      await Promise.all(servers.map((s) => s.close()))
+      throw failed.reason as Error
+    }
+    return new ModelServerPool(servers, o.batchSize ?? 8)
+  }
+
+  get info(): ServerInfo {
+    return this.servers[0].info
+  }
+
+  /** e.g. "2 x cpu, float32" */
+  describe(): string {
+    const devices = this.servers.map((s) => s.info.device)
+    return `${devices.length > 1 && new Set(devices).size === 1 ? `${devices.length} x ${devices[0]}` : devices.join(', ')}, ${this.info.dtype}; torch ${this.info.torch}`
+  }
+
+  private async sharded<T, R>(items: readonly T[], length: (x: T) => number, ask: (server: ModelServer, part: T[]) => Promise<R[]>): Promise<R[]> {
+    const shards = shardByLength(items.map(length), this.servers.length, this.batchSize)
+    const out = new Array<R>(items.length)
+    await Promise.all(
+      shards.map(async (idx, k) => {
+        if (!idx.length) return
+        const got = await ask(
+          this.servers[k],
+          idx.map((i) => items[i])
+        )
+        if (got.length !== idx.length) throw new Error(`the PyTorch model server on ${this.servers[k].info.device} answered ${got.length} of ${idx.length} requests`)
+        idx.forEach((i, j) => (out[i] = got[j]))
+      })
+    )
+    return out
+  }
+
+  score(items: readonly TokenItem[]): Promise<TokenScore[]> {
+    return this.sharded(
+      items,
+      (x) => x.input.length,
+      (s, part) => s.score(part)
+    )
+  }
+
+  nextTokens(seqs: readonly (readonly number[])[]): Promise<number[]> {
+    return this.sharded(
+      seqs,
+      (x) => x.length,
+      (s, part) => s.nextTokens(part)
+    )
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.close()))
+  }
+}

@@ -19,6 +19,7 @@ export const API_METHODS = [
   'prepare.get',
   'runs.series',
   'runs.batch',
+  'runs.overlay',
   'configs.list',
   'configs.save',
   'configs.delete',

@@ -10,7 +10,7 @@ import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
 import { type Job, type JobLogLine, JobSpec } from './jobs'
 import type { DatasetDetail, DatasetSummary } from './config/prepare'
 import { TrainConfig } from './config/train'
-import { type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
+import { type RunOverlay, type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
 import type { EvalResultRow, EvalSamplePage, EvalTaskFailure, EvalTaskInfo } from './eval'
 import { type EvalWatch, EvalWatchInput } from './eval-watch'
 import { type GenerateCheckpoint, GenerateStartInput, type GenerationEvent, type GenerationRecord, type ModelSession } from './generate'
@@ -51,6 +51,8 @@ export const ApiInputs = {
     /** Only the last N points of each series. */
     tail: z.number().int().min(1).optional()
   }),
+  /** Resume markers, superseded branches and eval scores drawn over a run's loss chart. */
+  'runs.overlay': z.strictObject({ id: z.number().int().positive() }),
   /** The batch a run trained on at a step (or its validation batch), reproduced from the sampler; the first `rows` rows. */
   'runs.batch': z.strictObject({
     id: z.number().int().positive(),
@@ -128,6 +130,7 @@ export interface ApiReplies {
   'prepare.get': DatasetDetail
   'runs.series': RunSeries
   'runs.batch': RunBatchView
+  'runs.overlay': RunOverlay
   'configs.list': SavedConfig[]
   'configs.save': SavedConfig
   'configs.delete': SavedConfig[]

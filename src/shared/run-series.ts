@@ -24,3 +24,46 @@ export interface SavedConfig {
 }
 
 export const SAVED_CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$/
+
+/** Where a run was resumed: from which checkpoint step, by which job, on what. */
+export interface ResumeEvent {
+  id: number
+  runId: number
+  jobId: number | null
+  /** The checkpoint step the job continued from: its first new step is fromStep + 1. */
+  fromStep: number
+  /** The config's engine (embedded / pytorch / auto) and devices; the backend the worker reported (null until it does). */
+  engine: string
+  backend: string | null
+  devices: string[]
+  startedAt: number
+  /** When the worker had loaded the checkpoint; null while it has not (the run's later rows are still the old ones). */
+  loadedAt: number | null
+}
+
+/** The rows a resume took off the run's line (steps past fromStep trained before it): kept as a branch, not deleted. */
+export interface SupersededBranch {
+  resumeId: number
+  series: Record<string, SeriesColumns>
+}
+
+/** One eval score of one of a run's checkpoints, placed at the checkpoint's step. */
+export interface EvalPoint {
+  checkpoint: string
+  step: number
+  task: string
+  metric: string
+  numFewshot: number
+  value: number
+  stderr: number | null
+  higherIsBetter: boolean
+  createdAt: number
+}
+
+/** What the loss chart draws over a run's series: resume markers, superseded branches, eval scores. */
+export interface RunOverlay {
+  runId: number
+  resumes: ResumeEvent[]
+  branches: SupersededBranch[]
+  evals: EvalPoint[]
+}

@@ -15,6 +15,7 @@ import { findPreset } from './presets'
 import { SAMPLE_DATASET_NAME, ensureSampleDataset } from './sample-dataset'
 import type { DatasetsRepo } from './store/datasets-repo'
 import type { JobsRepo } from './store/jobs-repo'
+import type { ResumeEventsRepo } from './store/resume-events-repo'
 import type { RunsRepo } from './store/runs-repo'
 import type { Workspace } from './workspace'
 
@@ -25,12 +26,17 @@ export class TrainingService {
     private readonly runs: RunsRepo,
     private readonly datasets: DatasetsRepo,
     supervisor: JobSupervisor,
-    private readonly jobs: JobsRepo
+    private readonly jobs: JobsRepo,
+    /** Where runs were resumed, and the rows each resume took off the run's line (its superseded branch). */
+    readonly resumes: ResumeEventsRepo
   ) {
     supervisor.on('resumed', ({ jobId }) => this.dropAbandonedMetrics(jobId))
     // A resume that ended before loading its checkpoint keeps the run's metrics: forget it.
     supervisor.on('job', (job) => {
-      if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') this.pendingTruncation.delete(job.id)
+      if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') {
+        this.pendingTruncation.delete(job.id)
+        this.resumes.discard(job.id)
+      }
     })
     supervisor.on('metric', ({ jobId, step, values }) => {
       const run = this.runs.byJob(jobId)
@@ -49,6 +55,7 @@ export class TrainingService {
     supervisor.on('backend', ({ jobId, name, detail }) => {
       const run = this.runs.byJob(jobId)
       if (run) this.runs.setBackend(run.id, `${name} (${detail})`)
+      this.resumes.setBackend(jobId, `${name} (${detail})`)
     })
   }
 
@@ -91,14 +98,18 @@ export class TrainingService {
 
   /** Records the job that resumes a run from `resumeStep`; its later metrics go once the worker has loaded the checkpoint. */
   started(runId: number, jobId: number, resumeStep: number | undefined): void {
-    if (resumeStep !== undefined) this.pendingTruncation.set(jobId, { runId, step: resumeStep })
+    if (resumeStep === undefined) return
+    this.pendingTruncation.set(jobId, { runId, step: resumeStep })
+    const config = this.runs.get(runId)?.config
+    this.resumes.begin(runId, jobId, resumeStep, config?.engine ?? 'embedded', config?.devices ?? [])
   }
 
   private dropAbandonedMetrics(jobId: number): void {
     const pending = this.pendingTruncation.get(jobId)
     if (!pending) return
     this.pendingTruncation.delete(jobId)
-    this.runs.truncateMetrics(pending.runId, pending.step)
+    // The rows past the step are not lost: they become the resume's superseded branch (drawn apart on the chart).
+    this.resumes.loaded(jobId, () => this.runs.truncateMetrics(pending.runId, pending.step))
   }
 
   /**

@@ -21,8 +21,9 @@ import { listPresets } from './presets'
 import { PrepareService } from './prepare'
 import { listPreparedDatasets, readPreparedDataset } from './prepared-datasets'
 import { TrainingService } from './training'
-import { readRunSeries } from './run-series'
+import { readRunOverlay, readRunSeries } from './run-series'
 import { inspectRunBatch } from './batches'
+import { ResumeEventsRepo } from './store/resume-events-repo'
 import { SavedConfigs } from './saved-configs'
 import { TokenizeService } from './tokenize'
 import { type Workspace, type WorkspaceLock, lockWorkspace, resolveWorkspace } from './workspace'
@@ -92,7 +93,7 @@ export class Workbench {
     })
     this.runs = new RunsRepo(this.db)
     this.datasets = new DatasetsRepo(this.db)
-    this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor, this.jobs)
+    this.training = new TrainingService(this.workspace, options.resourcesDir, this.runs, this.datasets, this.supervisor, this.jobs, new ResumeEventsRepo(this.db))
     this.evals = new EvalService(this.workspace, this.db, this.supervisor, this.runs, (event) => this.events.emit('event', event))
     this.evalWatch = new EvalWatchService(this.db, this.runs, this.jobs, this.evals, this.supervisor, (event) => this.events.emit('event', event))
     this.generation = new GenerationService(new GenerationsRepo(this.db), this.runs, this.supervisor, (data) => this.events.emit('event', { event: 'generation', data }))
@@ -175,6 +176,11 @@ export class Workbench {
       'runs.series': ({ id, afterStep, names, tail }) => {
         if (!this.runs.get(id)) throw new ApiError('not_found', `Run ${id} does not exist.`)
         return readRunSeries(this.db, id, afterStep, names, tail)
+      },
+      'runs.overlay': ({ id }) => {
+        const run = this.runs.get(id)
+        if (!run) throw new ApiError('not_found', `Run ${id} does not exist.`)
+        return readRunOverlay(this.db, run, this.training.resumes)
       },
       'runs.batch': ({ id, step, split, rows }) => inspectRunBatch(this.runs, id, step, split, rows),
       'configs.list': () => this.savedConfigs.list(),

@@ -220,10 +220,9 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     }
   },
-  /* resumes of runs (the checkpoint step, engine, backend, devices, when) and the metric rows a
+  /* 8: resumes of runs (the checkpoint step, engine, backend, devices, when) and the metric rows a
      resume took off the run's line (steps past its checkpoint trained before it), kept as that
-     resume's superseded branch rather than deleted. IF NOT EXISTS: appended beside another
-     migration written at the same time, it may land at either place. */ `
+     resume's superseded branch rather than deleted */ `
   CREATE TABLE IF NOT EXISTS resume_events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

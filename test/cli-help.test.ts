@@ -13,6 +13,7 @@ import { OPTIONS as JOBS } from '../src/main/cli/jobs'
 import { OPTIONS as PREPARE } from '../src/main/cli/prepare'
 import { OPTIONS as SCORE } from '../src/main/cli/score'
 import { OPTIONS as SERVE } from '../src/main/cli/serve'
+import { OPTIONS as SERVE_MODEL } from '../src/main/cli/serve-model'
 import { OPTIONS as TOKENIZE } from '../src/main/cli/tokenize'
 import { ROOT, tempDir } from './helpers'
 
@@ -70,7 +71,19 @@ describe('gptw help', () => {
     const trainBlock = /parseArgs\(\{\s*args: argv,\s*options: \{([\s\S]*?)\n {4}\}/.exec(trainSource)
     expect(trainBlock, 'train.ts calls parseArgs with an inline options object').not.toBeNull()
     const train = Object.fromEntries([...trainBlock![1].matchAll(/'?([a-z-]+)'?: \{ type:/g)].map((m) => [m[1], {}]))
-    const parsed: Record<string, object> = { serve: SERVE, jobs: JOBS, tokenize: TOKENIZE, prepare: PREPARE, train, batch: BATCH, score: SCORE, generate: GENERATE, eval: EVAL, bench: BENCH }
+    const parsed: Record<string, object> = {
+      serve: SERVE,
+      jobs: JOBS,
+      tokenize: TOKENIZE,
+      prepare: PREPARE,
+      train,
+      batch: BATCH,
+      score: SCORE,
+      generate: GENERATE,
+      eval: EVAL,
+      'serve-model': SERVE_MODEL,
+      bench: BENCH
+    }
     expect(COMMANDS.map((c) => c.name).sort()).toEqual(Object.keys(parsed).sort())
     for (const c of COMMANDS) {
       const accepted = Object.keys(parsed[c.name]).filter((o) => !(internal[c.name] ?? []).includes(o))

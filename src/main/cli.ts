@@ -1,6 +1,6 @@
 // gptw: the headless CLI over the same services as the app. This file only reads the command
 // name and dispatches; each command lives in cli/<name>.ts (the list with flags: cli/help.ts).
-//   gptw serve | jobs | tokenize | prepare | train | batch | eval | score | generate | bench | help
+//   gptw serve | jobs | tokenize | prepare | train | batch | eval | score | generate | serve-model | bench | help
 // `gptw COMMAND --help` and unknown options are answered here from cli/help.ts's table.
 // Built as out/main/cli.js, which bin/gptw.js loads; commands get this bundle's folder to find
 // the workers, the renderer and the resources.
@@ -16,6 +16,7 @@ import { jobs } from './cli/jobs'
 import { prepare } from './cli/prepare'
 import { score } from './cli/score'
 import { serve } from './cli/serve'
+import { serveModel } from './cli/serve-model'
 import { tokenize } from './cli/tokenize'
 import { train } from './cli/train'
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[], env: CliEnv) => Promise<void | n
   eval: (argv, env) => withWorkbench(env, (workbench) => evalCommand(argv, workbench)),
   score,
   generate,
+  'serve-model': serveModel,
   bench: (argv, env) => bench(argv, resourcesDir(env), path.join(env.outDir, '../../bin/gptw.js'))
 }
 

@@ -144,6 +144,21 @@ export const COMMANDS: CommandHelp[] = [
     options: [{ name: 'config', arg: 'FILE', description: 'The eval config, JSON or YAML.' }, { name: 'out', arg: 'FILE', description: 'Where to write the results JSON.' }, JSON_OPTION]
   },
   {
+    name: 'serve-model',
+    usage: ['serve-model --checkpoint DIR [--checkpoint DIR]... [--port N] [--host H] [--api-key KEY] [--max-batch N] [--max-queue N] [--backend NAME]'],
+    summary:
+      'Serve checkpoints over an OpenAI-compatible API (GET /v1/models, POST /v1/completions and /v1/chat/completions, streaming, echo + logprobs), concurrent requests decoded in shared batches, until Ctrl+C; prints the URL and a curl example.',
+    options: [
+      { name: 'checkpoint', arg: 'DIR', description: "A run's checkpoint or a Hugging Face GPT-2 folder (repeatable; model id <run>-step-N or the folder's name)." },
+      { name: 'port', arg: 'N', description: 'Port to listen on (default 8000; 0 picks a free one).' },
+      { name: 'host', arg: 'H', description: 'Address to bind (default 127.0.0.1); any other needs --api-key.' },
+      { name: 'api-key', arg: 'KEY', description: 'Requests need "Authorization: Bearer KEY" (GPTW_API_KEY works too).' },
+      { name: 'max-batch', arg: 'N', description: 'Sequences decoded together per model (default 16).' },
+      { name: 'max-queue', arg: 'N', description: 'Sequences waiting for a slot per model before a 429 (default 64).' },
+      { name: 'backend', arg: 'NAME', description: 'auto (default), native, wasm, cpu, tensorflow...' }
+    ]
+  },
+  {
     name: 'bench',
     usage: ['bench [--steps N] [--backend NAME] [--only train,generation,eval,data,...] [--no-torch]'],
     summary:

@@ -14,13 +14,16 @@ export interface JobContext {
   pausePoint(): Promise<void>
   /** Aborted when the job is cancelled (reason: a JobCancelled), for work that should stop without polling pausePoint(). */
   signal: AbortSignal
+  /** Set when a stop asked the job to save its state first (training: a checkpoint at the current step). */
+  stopWithCheckpoint?: boolean
 }
 
 /** What a worker logs when a pause takes hold at a pause point: everything it sent before has reached main. */
 export const PAUSED_LOG_LINE = 'Paused: the job waits at a safe point until it is resumed.'
 
 export class JobCancelled extends Error {
-  constructor() {
+  /** note: what the job kept as it stopped (main shows it as the job's last line). */
+  constructor(readonly note?: string) {
     super('cancelled')
   }
 }

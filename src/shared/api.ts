@@ -32,7 +32,8 @@ export const ApiInputs = {
   'jobs.start': JobSpec,
   'jobs.pause': JobId,
   'jobs.resume': JobId,
-  'jobs.cancel': JobId,
+  /** Stop a job; checkpoint (training, on by default): save a checkpoint at the current step first. */
+  'jobs.cancel': z.strictObject({ id: z.number().int().positive(), checkpoint: z.boolean().optional() }),
   'samples.list': NoInput,
   'presets.list': NoInput,
   'datasets.list': NoInput,

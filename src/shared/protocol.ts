@@ -56,7 +56,10 @@ export const WorkerBackend = z.strictObject({
 })
 
 /** Sent once a cancel request has been honoured, just before the worker exits. */
-export const WorkerCancelled = z.strictObject({ type: z.literal('cancelled') })
+export const WorkerCancelled = z.strictObject({
+  type: z.literal('cancelled'),
+  /** What the job kept on its way out (a stopped training's checkpoint), shown as its last line. */ note: z.string().max(500).optional()
+})
 
 /** The eval worker asks main for the cached results of these request keys (main answers with eval-cache-hits). */
 export const WorkerEvalCacheGet = z.strictObject({
@@ -121,7 +124,8 @@ export const MainMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), jobId: z.number().int(), params: z.unknown() }),
   z.strictObject({ type: z.literal('pause') }),
   z.strictObject({ type: z.literal('resume') }),
-  z.strictObject({ type: z.literal('cancel') }),
+  /** checkpoint: save the job's state before stopping (training: a checkpoint at the current step). */
+  z.strictObject({ type: z.literal('cancel'), checkpoint: z.boolean().optional() }),
   /** main's answer to eval-cache-get: the entries it has (missing keys are simply absent). */
   z.strictObject({
     type: z.literal('eval-cache-hits'),

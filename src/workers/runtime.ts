@@ -57,7 +57,10 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     const msg = parsed.data
     if (msg.type === 'pause') gate.pause()
     if (msg.type === 'resume') gate.resume()
-    if (msg.type === 'cancel') gate.cancel()
+    if (msg.type === 'cancel') {
+      ctx.stopWithCheckpoint = msg.checkpoint ?? false
+      gate.cancel()
+    }
     if (msg.type !== 'start' || started) return
     started = true
     const params = schema.safeParse(msg.params)
@@ -67,7 +70,10 @@ export function runWorker<S extends z.ZodType>(schema: S, body: (params: z.outpu
     }
     body(params.data, ctx).then(
       (result) => finish({ type: 'result', result: result ?? null }, 0),
-      (err: unknown) => (err instanceof JobCancelled ? finish({ type: 'cancelled' }, 0) : finish({ type: 'error', message: err instanceof Error ? err.message : String(err) }, 1))
+      (err: unknown) =>
+        err instanceof JobCancelled
+          ? finish({ type: 'cancelled', ...(err.note ? { note: err.note } : {}) }, 0)
+          : finish({ type: 'error', message: err instanceof Error ? err.message : String(err) }, 1)
     )
   })
 }

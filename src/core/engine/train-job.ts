@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { TrainWorkerParams } from '../../shared/jobs'
-import type { JobContext } from '../job-context'
+import { JobCancelled, type JobContext } from '../job-context'
 import { trainMemoryProblem } from '../memory-admission'
 import { readShard, readShardMeta } from '../data/shards'
 import type { AdamWSettings } from './adamw'
@@ -14,7 +14,7 @@ import { loadTraining, saveTrainingCheckpoint } from './checkpoint-tf'
 import { GPT, initParams } from './model'
 import { type PeerGroup, deviceEnv, peersDone, startPeers } from './parallel/peers'
 import type { Ring } from './parallel/ring'
-import { Trainer } from './trainer'
+import { Trainer, type TrainerState } from './trainer'
 
 export async function trainJob(params: TrainWorkerParams, ctx: JobContext, script: string, rank = 0, ring: Ring | null = null): Promise<unknown> {
   const { config } = params
@@ -58,6 +58,12 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
   if (rank === 0 && config.devices.length > 1) group = await startPeers(script, params, (t) => ctx.log(t))
   const activeRing = ring ?? group?.ring ?? null
   const checkpointsDir = path.join(params.runDir, 'checkpoints')
+  let savedStep = state?.step ?? 0
+  const save = async (s: TrainerState, valLoss: number | undefined): Promise<void> => {
+    const dir = await saveTrainingCheckpoint(checkpointsDir, { model, optimizer: trainer.optimizer, trainer: { ...s }, step: s.step, keepLast: config.checkpoint.keepLast })
+    ctx.report({ type: 'checkpoint', step: s.step, dir, bytes: folderBytes(dir), valLoss: valLoss ?? null })
+    savedStep = s.step
+  }
   const trainer = new Trainer({
     config,
     model,
@@ -73,18 +79,28 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
       const { step, ...values } = m
       ctx.metric(step, Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, number>)
     },
-    onCheckpoint: async (s, valLoss) => {
-      const dir = await saveTrainingCheckpoint(checkpointsDir, { model, optimizer: trainer.optimizer, trainer: { ...s }, step: s.step, keepLast: config.checkpoint.keepLast })
-      ctx.report({ type: 'checkpoint', step: s.step, dir, bytes: folderBytes(dir), valLoss: valLoss ?? null })
-    }
+    onCheckpoint: save
   })
   try {
-    const final = group ? await Promise.race([trainer.run(), group.failed]) : await trainer.run()
+    const final = await (group ? Promise.race([trainer.run(), group.failed]) : trainer.run()).catch(stopping)
     if (activeRing) await checkReplicasAgree(model, activeRing, rank, (t) => ctx.log(t))
     if (group) await peersDone(group)
     return { runId: params.runId, steps: final.step, tokens: final.tokensSeen, seconds: final.elapsedSeconds, backend: backend.name }
   } finally {
     group?.stop()
+  }
+
+  /** A stop that asked for a checkpoint saves one at the current (completed) step before the job ends, and says how many steps that kept. */
+  async function stopping(e: unknown): Promise<never> {
+    if (!(e instanceof JobCancelled) || rank !== 0 || !ctx.stopWithCheckpoint) throw e
+    const s = { ...trainer.state }
+    if (s.step === savedStep) throw new JobCancelled(`Stopped at step ${s.step}, where the last checkpoint was saved: nothing to keep.`)
+    const since = savedStep > 0 ? `the checkpoint at step ${savedStep}` : 'the start'
+    const kept = s.step - savedStep
+    await save(s, undefined)
+    const note = `Stopped at step ${s.step}: saved a checkpoint there, keeping the ${kept} step${kept === 1 ? '' : 's'} since ${since}.`
+    ctx.log(note)
+    throw new JobCancelled(note)
   }
 }
 

@@ -160,7 +160,7 @@ export class Workbench {
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.pause': ({ id }) => this.supervisor.pause(id),
       'jobs.resume': ({ id }) => this.supervisor.resume(id),
-      'jobs.cancel': ({ id }) => this.supervisor.cancel(id),
+      'jobs.cancel': ({ id, checkpoint }) => this.supervisor.cancel(id, { checkpoint }),
       'samples.list': () => listSamples(),
       'presets.list': () => listPresets(this.options.resourcesDir),
       'datasets.list': () => this.datasets.list(),

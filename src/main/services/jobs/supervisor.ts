@@ -15,6 +15,8 @@ export interface SupervisorOptions {
   workerPath: (kind: JobKind) => string
   /** How long a cancelled worker gets to stop on its own before SIGKILL. */
   cancelGraceMs?: number
+  /** The same when the stop asked for a checkpoint first (writing one takes a while for a large model). */
+  checkpointGraceMs?: number
   /** Extra environment for workers (e.g. ELECTRON_RUN_AS_NODE under Electron). */
   workerEnv?: NodeJS.ProcessEnv
   execPath?: string
@@ -170,14 +172,20 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     return this.emitJob(id)
   }
 
-  cancel(id: number): Job {
-    const live = this.requireLive(id, 'cancel')
+  /**
+   * Stops a job. checkpoint: save its state first (a training's checkpoint at the current step);
+   * on by default for training, so a stop loses no steps; other kinds ignore it.
+   */
+  cancel(id: number, options: { checkpoint?: boolean } = {}): Job {
+    const live = this.requireLive(id, 'stop')
     if (!live.cancelRequested) {
+      const checkpoint = this.repo.get(id)!.kind === 'train' && (options.checkpoint ?? true)
       live.cancelRequested = true
+      // cancel before resume: a paused job must not run on between the two messages (its checkpoint would land steps later)
+      this.send(live, { type: 'cancel', checkpoint })
       this.send(live, { type: 'resume' })
-      this.send(live, { type: 'cancel' })
-      live.killTimer = setTimeout(() => live.child.kill('SIGKILL'), this.options.cancelGraceMs ?? 5000)
-      this.log(id, 'info', 'Cancel requested.')
+      live.killTimer = setTimeout(() => live.child.kill('SIGKILL'), checkpoint ? (this.options.checkpointGraceMs ?? 120_000) : (this.options.cancelGraceMs ?? 5000))
+      this.log(id, 'info', checkpoint ? 'Stop requested: saving a checkpoint at the current step first.' : 'Stop requested.')
     }
     return this.emitJob(id)
   }
@@ -280,7 +288,11 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
         this.log(id, 'error', msg.message)
         break
       case 'cancelled':
-        this.settle(id, live, () => this.repo.finish(id, 'cancelled', null))
+        this.settle(id, live, () => {
+          // what the job kept as it stopped (a training's checkpoint and its step) is its last line
+          if (msg.note) this.repo.setProgress(id, this.repo.get(id)!.progress, msg.note)
+          this.repo.finish(id, 'cancelled', null)
+        })
         break
     }
   }

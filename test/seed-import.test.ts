@@ -74,7 +74,7 @@ describe('the Python subset', () => {
 })
 
 describe('mapping the seed configs', () => {
-  it('gpt2_vanilla: gpt2 small, Adam with torch defaults, epochs to steps, fp16 and checkpointing not honoured', () => {
+  it('gpt2_vanilla: gpt2 small, Adam with torch defaults, epochs to steps, fp16 not honoured, activation checkpointing on', () => {
     const r = load('gpt2_vanilla.py', { trainTokens: 1_000_000 })
     const c = TrainConfig.parse(r.config)
     expect(c.model).toMatchObject({ nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024 })
@@ -84,7 +84,8 @@ describe('mapping the seed configs', () => {
     expect(c.schedule).toEqual({ decay: 'linear', warmupSteps: Math.round((c.steps * 5) / 60) })
     expect(item(r, 'fp16')).toMatchObject({ status: 'unsupported', seed: 'dict(mode=AMP_TYPE.NAIVE)', line: 17 })
     expect(item(r, 'fp16').note).toContain('float32')
-    expect(item(r, 'model.checkpoint').status).toBe('unsupported')
+    expect(item(r, 'model.checkpoint')).toMatchObject({ status: 'mapped', target: 'activationCheckpointing', value: 'true' })
+    expect(c.activationCheckpointing).toBe(true)
     expect(item(r, 'optimizer.type')).toMatchObject({ status: 'approximated', seed: 'Adam' })
     expect(item(r, 'optimizer.lr')).toMatchObject({ status: 'mapped', target: 'optimizer.lr', value: '0.00015', line: 11 })
     expect(item(r, 'parallel.tensor').status).toBe('mapped')

@@ -31,6 +31,16 @@ describe('memoryPerDevice', () => {
     expect(eight.activations).toBe(2 * one.activations)
     expect(eight.state).toBe(one.state)
   })
+
+  it('with activation checkpointing on the embedded engine: each layer keeps its input, one layer is recomputed at a time', () => {
+    const base = { model: { ...gpt2Small, dropout: 0, layerNormEps: 1e-5 }, batchSize: 1, microBatches: 1, devices: ['cpu:0'] }
+    const layer = 1024 * (34 * 768 + 5 * 12 * 1024) * 2
+    const on = memoryPerDevice({ ...base, activationCheckpointing: true })
+    expect(on.activations).toBe(12 * 1024 * 768 * 4 + 2 * layer)
+    expect(on.activations).toBeLessThan(memoryPerDevice(base).activations / 5)
+    // The PyTorch engine does not checkpoint: it is counted with every activation kept.
+    expect(memoryPerDevice({ ...base, activationCheckpointing: true, engine: 'pytorch' }).activations).toBe(12 * layer)
+  })
 })
 
 describe('estimateStepTime', () => {

@@ -155,13 +155,39 @@ export class GPT implements GPTParams {
     const c = this.config
     if (past + T > c.nCtx) throw new Error(`Sequence of ${past + T} tokens is longer than the model's context of ${c.nCtx}.`)
     const k = kernels()
-    const dropout = (x: tf.Tensor2D): tf.Tensor2D => (training && c.dropout > 0 ? (tf.dropout(x, c.dropout) as tf.Tensor2D) : x)
+    const dropout = this.dropout(training)
     const attend = attention ?? this.causalAttention(B, T)
-    const tok = tf.gather(this.wte, tf.reshape(idx, [-1]))
-    const pos = tf.slice(this.wpe, [past, 0], [T, c.nEmbd])
-    let x = dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, c.nEmbd]), pos), [B * T, c.nEmbd]))
+    let x = this.embed(idx, past, dropout)
     for (const [i, p] of this.blocks.entries()) x = block(k, x, p, (qkv) => attend(qkv, i), c.layerNormEps, dropout)
     return k.layerNorm(x, this.lnF, c.layerNormEps)
+  }
+
+  /** The blocks' input [B*T, C]: token plus position embeddings for ids [B, T] from position `past`, dropout applied. */
+  embed(idx: tf.Tensor2D, past: number, dropout: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+    const [B, T] = idx.shape
+    const C = this.config.nEmbd
+    const tok = tf.gather(this.wte, tf.reshape(idx, [-1]))
+    const pos = tf.slice(this.wpe, [past, 0], [T, C])
+    return dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]))
+  }
+
+  /**
+   * Dropout at config.dropout when training (else the identity). With a seed, the k-th call
+   * draws from seed + k, so a forward run again with the same seed drops the same elements
+   * (activation checkpointing recomputes a block that way).
+   */
+  dropout(training: boolean, seed?: number): (x: tf.Tensor2D) => tf.Tensor2D {
+    const rate = this.config.dropout
+    if (!training || rate <= 0) return (x) => x
+    let calls = 0
+    return (x) => tf.dropout(x, rate, undefined, seed === undefined ? undefined : seed + calls++) as tf.Tensor2D
+  }
+
+  /** The loss head: ln_f, the tied lm head and the mean cross-entropy of targets [B, T] on the last block's output x [B*T, C]. */
+  headLoss(x: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+    const k = kernels()
+    const logits = this.lmHead(k.layerNorm(x, this.lnF, this.config.layerNormEps))
+    return k.crossEntropy(logits, tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
   }
 
   /** Training and scoring: each position of each sequence attends to itself and the positions before it. */

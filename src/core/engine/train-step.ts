@@ -1,6 +1,7 @@
 // One optimizer step's gradient work: forward and backward over micro-batches, accumulation,
 // the cross-worker all-reduce, and clipping by global norm. Returns the mean loss and the norm.
 import * as tf from '@tensorflow/tfjs'
+import { checkpointedLossAndGrads } from './activation-checkpoint'
 import type { Batch } from './batches'
 import { kernels } from './kernels'
 import type { GPT } from './model'
@@ -18,8 +19,9 @@ export type AllReduce = (buffer: Float32Array) => Promise<void>
 /**
  * Computes the gradient of the mean loss over `microBatches` (each this worker's slice of a
  * micro-batch), averaged over `worldSize` workers by `allReduce`, clipped to `clip` (0: none).
+ * `checkpoint`: activation checkpointing per block (activation-checkpoint.ts), same gradients.
  */
-export async function computeGradients(model: GPT, microBatches: Batch[], worldSize: number, allReduce: AllReduce | null, clip: number): Promise<GradientResult> {
+export async function computeGradients(model: GPT, microBatches: Batch[], worldSize: number, allReduce: AllReduce | null, clip: number, checkpoint = false): Promise<GradientResult> {
   const names = [...model.params.keys()]
   const vars = names.map((n) => model.params.get(n)!)
   let acc: tf.Tensor[] | null = null
@@ -28,7 +30,7 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
   for (const mb of microBatches) {
     const x = tf.tensor2d(mb.inputs, [mb.batch, mb.seq], 'int32')
     const y = tf.tensor2d(mb.targets, [mb.batch, mb.seq], 'int32')
-    const { value, grads } = tf.variableGrads(() => model.loss(x, y, true), vars)
+    const { value, grads } = checkpoint ? checkpointedLossAndGrads(model, x, y, true) : tf.variableGrads(() => model.loss(x, y, true), vars)
     lossSum += (await value.data())[0]
     value.dispose()
     x.dispose()

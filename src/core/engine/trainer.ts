@@ -119,7 +119,7 @@ export class Trainer {
         }
       : null
     const fwdStart = process.hrtime.bigint()
-    const { grads, loss, gradNorm } = await computeGradients(model, micro, this.o.worldSize ?? 1, allReduce, cfg.optimizer.gradClip)
+    const { grads, loss, gradNorm } = await computeGradients(model, micro, this.o.worldSize ?? 1, allReduce, cfg.optimizer.gradClip, cfg.activationCheckpointing ?? false)
     const fwdBwdMs = ms(fwdStart) - allReduceMs
     const optStart = process.hrtime.bigint()
     this.optimizer.apply(model.params, grads, lr)

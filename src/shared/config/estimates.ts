@@ -46,13 +46,18 @@ export const ENGINE_OVERHEAD_BYTES = 320 * 2 ** 20
 
 /**
  * Bytes one device holds. Activations follow Korthikanti et al. (2022), 34·s·b·h + 5·a·s²·b bytes
- * per layer at 16 bits, doubled for float32; no activation checkpointing is done.
+ * per layer at 16 bits, doubled for float32. With activation checkpointing (embedded engine) each
+ * layer keeps only its input (s·b·h float32) and one layer at a time holds its recomputed
+ * activations and their gradients (counted as two layers' worth).
  */
-export function memoryPerDevice(c: Pick<TrainConfig, 'model' | 'batchSize' | 'microBatches' | 'devices'>): MemoryEstimate {
+export function memoryPerDevice(c: Pick<TrainConfig, 'model' | 'batchSize' | 'microBatches' | 'devices'> & Partial<Pick<TrainConfig, 'activationCheckpointing' | 'engine'>>): MemoryEstimate {
   const { nLayer: L, nEmbd: C, nHead: H, nCtx: T } = c.model
   const b = Math.max(1, c.batchSize / Math.max(1, c.devices.length) / Math.max(1, c.microBatches))
   const state = parameterCount(c.model) * 16
-  const activations = L * b * T * (34 * C + 5 * H * T) * 2
+  const layer = b * T * (34 * C + 5 * H * T) * 2
+  // The embedded engine checkpoints; the PyTorch engine (or auto, which may pick it) keeps every activation.
+  const checkpointed = c.activationCheckpointing === true && (c.engine ?? 'embedded') === 'embedded'
+  const activations = checkpointed ? L * b * T * C * 4 + 2 * layer : L * layer
   const logits = 3 * b * T * paddedVocab(c.model.vocabSize) * 4
   const engine = ENGINE_OVERHEAD_BYTES
   return { state, activations, logits, engine, total: state + activations + logits + engine }

@@ -193,13 +193,14 @@ class SeedMapper {
         ;(draft.model as Record<string, number>)[target] = value
         this.add(`model.${key}`, value, 'mapped', `model.${target}`, value, 'Model shape argument.')
       } else if (key === 'checkpoint') {
+        if (value === true) draft.activationCheckpointing = true
         this.add(
           'model.checkpoint',
           value,
-          value ? 'unsupported' : 'ignored',
-          null,
-          undefined,
-          value ? 'Activation checkpointing is not done: every activation is kept for the backward pass (the memory estimate counts them).' : 'Off in the seed too.'
+          value === true ? 'mapped' : 'ignored',
+          value === true ? 'activationCheckpointing' : null,
+          value === true ? true : undefined,
+          value === true ? 'Activation checkpointing per block: each block keeps only its input and recomputes its forward in the backward pass (the embedded engine).' : 'Off in the seed too.'
         )
       } else if (key === 'dtype') {
         this.add('model.dtype', value, 'unsupported', null, undefined, 'Half-precision weights are not supported: the model trains in float32.')

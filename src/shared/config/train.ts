@@ -98,6 +98,12 @@ export const TrainConfig = z
         keepLast: z.number().int().min(1).default(3)
       })
       .prefault({}),
+    /**
+     * Activation checkpointing (the seed's model checkpoint=True): keep only each block's input
+     * from the forward pass and recompute the block's forward inside the backward. Less memory
+     * (one block's activations at a time), one more forward per step. Embedded engine.
+     */
+    activationCheckpointing: z.boolean().optional(),
     seed: z
       .number()
       .int()

@@ -1,0 +1,75 @@
+// Activation checkpointing per block (the training config's activationCheckpointing): the loss and
+// its gradients keeping only each block's input from the forward pass. The forward runs with no
+// tape, one block at a time, each block's activations freed as soon as its output exists. The
+// backward walks the blocks in reverse: it runs the block's forward again under a tape of its own
+// (the same kernels on the same input, dropout with the same seeds, so the same values) and takes
+// that block's gradients with the gradient of its output. One block's activations and gradients
+// are alive at a time instead of every block's; the cost is a second forward of each block.
+// Gradients are those of model.loss under tf.variableGrads, bit for bit (test/engine/checkpointing.test.ts).
+import * as tf from '@tensorflow/tfjs'
+import { block, type GPT } from './model'
+import { kernels } from './ops'
+
+/** The gradient of `f` at `xs` given the gradient `dy` of its output (the ones of a scalar loss when absent); the output is disposed. */
+function gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor): tf.Tensor[] {
+  const { value, grads } = tf.engine().gradients(f, xs, dy)
+  value.dispose()
+  return grads
+}
+
+/**
+ * The mean loss of targets [B, T] given ids [B, T] and its gradients keyed by tfjs variable name,
+ * as tf.variableGrads(() => model.loss(idx, targets, training)) returns them. With dropout, the
+ * embedding draws from `seed` and block i from seed + 8 (i + 1) (model.dropout).
+ */
+export function checkpointedLossAndGrads(
+  model: GPT,
+  idx: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  training: boolean,
+  seed = Math.floor(Math.random() * 2 ** 30)
+): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  const c = model.config
+  const [B, T] = idx.shape
+  const k = kernels()
+  const attend = model.causalAttention(B, T)
+  // One seed per segment (the embedding, each block): the recomputation drops what the first forward dropped.
+  const seeds = Array.from({ length: c.nLayer + 1 }, (_, i) => seed + 8 * i)
+  const embed = (): tf.Tensor2D => model.embed(idx, 0, model.dropout(training, seeds[0]))
+  const forward = (i: number, x: tf.Tensor2D): tf.Tensor2D => block(k, x, model.blocks[i], (qkv) => attend(qkv, i), c.layerNormEps, model.dropout(training, seeds[i + 1]))
+  const blockVars = (i: number): tf.Variable[] => [...model.params].filter(([name]) => name.startsWith(`h.${i}.`)).map(([, v]) => v)
+
+  // Forward: the blocks' inputs only (inputs[i] is block i's input, inputs[L] the last block's output).
+  const inputs: tf.Tensor2D[] = [tf.tidy(embed)]
+  for (let i = 0; i < c.nLayer; i++) inputs.push(tf.tidy(() => forward(i, inputs[i])))
+
+  const grads: tf.NamedTensorMap = {}
+  const { wte, wpe, lnF } = model
+  // The head: ln_f, the tied lm head and the loss, with the gradient of the last block's output.
+  const last = inputs[c.nLayer]
+  const head = tf.engine().gradients(() => model.headLoss(last, targets), [last, lnF.gain, lnF.bias, wte])
+  let dx = head.grads[0] as tf.Tensor2D
+  grads[(lnF.gain as tf.Variable).name] = head.grads[1]
+  grads[(lnF.bias as tf.Variable).name] = head.grads[2]
+  const headWte = head.grads[3]
+  last.dispose()
+
+  // Backward through the blocks: recompute block i from its input, then its gradients given dx.
+  for (let i = c.nLayer - 1; i >= 0; i--) {
+    const x = inputs[i]
+    const vars = blockVars(i)
+    const [dxi, ...dw] = gradients(() => forward(i, x), [x, ...vars], dx)
+    vars.forEach((v, j) => (grads[v.name] = dw[j]))
+    dx.dispose()
+    x.dispose()
+    dx = dxi as tf.Tensor2D
+  }
+
+  // The embedding: the tied wte's gradient is the head's plus the lookup's (in the order the whole-model tape adds them).
+  const [embWte, dWpe] = gradients(embed, [wte, wpe], dx)
+  dx.dispose()
+  grads[(wte as tf.Variable).name] = tf.add(headWte, embWte)
+  grads[(wpe as tf.Variable).name] = dWpe
+  tf.dispose([headWte, embWte])
+  return { value: head.value, grads }
+}

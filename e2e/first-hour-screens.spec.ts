@@ -208,11 +208,11 @@ test('one click trains Tiny on Moby Dick; the start screen then lists the run, i
     await page.goto(host.url)
     await page.getByTestId('start-train').click()
     // The run plays in Train, on the sample (tokenized on first use), with the Tiny preset's shape.
-    await expect(page.getByTestId('live-run')).toBeVisible()
+    await expect(page.getByTestId('live-run')).toBeVisible({ timeout: 60_000 }) // the sample is tokenized first
     await expect(page.getByTestId('live-run')).toContainText('on Moby Dick')
     await expect.poll(async () => Number(/at step (\d+)/.exec((await page.getByTestId('live-summary').textContent()) ?? '')?.[1] ?? 0), { timeout: 90_000 }).toBeGreaterThanOrEqual(6)
     await page.getByTestId('job-1').getByTestId('job-cancel').click()
-    await expect(page.getByTestId('job-1')).toHaveAttribute('data-state', /cancelled|done/)
+    await expect(page.getByTestId('job-1')).toHaveAttribute('data-state', /cancelled|done/, { timeout: 30_000 })
 
     // A short run that keeps a checkpoint, for the checkpoint list's next steps.
     await typeSmallConfig(page, { steps: 10, name: 'e2e first checkpoint', 'checkpoint.interval': 10 })

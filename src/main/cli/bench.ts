@@ -5,6 +5,7 @@
 //   eval        loglikelihood requests/s through the eval adapter
 // each on the chosen backend (auto: the fast path) and, as `<section>-stock`, on stock wasm;
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
+//   serve       the OpenAI-compatible API at 1, 4 and 16 concurrent clients: requests/s, tokens/s, p50 / p95 latency
 // PyTorch (Debian python3-torch) runs the same shapes when it is installed (tools/torch_train_bench.py,
 // tools/torch_infer_bench.py); ratios are ours / its.
 import { execFileSync } from 'node:child_process'
@@ -23,12 +24,13 @@ import { GPT } from '../../core/engine/model'
 import { Trainer } from '../../core/engine/trainer'
 import { benchRequests, evalBench } from '../../core/eval/bench'
 import { benchGeneration } from '../../core/generate/bench'
+import { benchServe } from '../../core/serve-api/bench'
 import { WORKER_ENV } from '../services/jobs/worker-env'
 import { intFlag } from './args'
 
 /** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
 const PEAK_GFLOPS = 157
-const SECTIONS = ['train', 'train-stock', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data'] as const
+const SECTIONS = ['train', 'train-stock', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data', 'serve'] as const
 type Section = (typeof SECTIONS)[number]
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each but the internal --section and --torch (test/cli-help.test.ts checks they agree). */
@@ -86,6 +88,8 @@ async function runSection(section: Section, o: { steps: number; backend: Backend
       return { ...(await evalBench(o.resourcesDir, { requests: 128, backend: o.backend })) }
     case 'data':
       return { ...(await benchDataPipeline()) }
+    case 'serve':
+      return { ...(await benchServe({ resourcesDir: o.resourcesDir, backend: o.backend })) }
   }
 }
 

@@ -6,10 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { EvalConfigInput } from '../src/shared/config/eval'
 import type { Job } from '../src/shared/jobs'
 import type { Workbench } from '../src/main/services/workbench'
-import { tempDir } from './helpers'
-import { closeWorkbenches, openWorkbench } from './workbench-fixture'
+import { tempDir, waitFor } from './helpers'
+import { closeWorkbench, closeWorkbenches, openWorkbench } from './workbench-fixture'
 import { startFixtureServer, type FixtureServer } from './eval/fixture-server'
 import { randomCheckpoint } from './eval/random-checkpoint'
+import { randomCheckpoint as generationCheckpoint } from './generate/fixtures'
 
 let server: FixtureServer
 beforeAll(async () => {
@@ -77,5 +78,32 @@ describe('honest eval job states', () => {
     expect(job.progressText).toMatch(/^done: 1 task run/)
     const old = w.supervisor.start({ kind: 'tokenize', params: { input: '/nonexistent/file.txt' } })
     expect((await w.supervisor.waitForExit(old.id)).outcome).toBeNull()
+  })
+})
+
+describe('a host restart', () => {
+  it('unloads a loaded model (done, not "failed: killed by SIGTERM") and says a stopped training was interrupted', async () => {
+    const root = tempDir('gptw-fh-restart-')
+    const w = openWorkbench(root)
+    const ckpt = await generationCheckpoint(tempDir('gptw-fh-gen-'), 'model', 1)
+    const loaded = await w.call('generate.load', { checkpoint: ckpt })
+    if (!loaded.ok) throw new Error(loaded.error.message)
+    await waitFor(() => w.generation.models().find((m) => m.state === 'ready'), 60_000, 'the model to load')
+    const train = await w.call('jobs.start', {
+      kind: 'train',
+      params: { config: { model: { nLayer: 1, nHead: 2, nEmbd: 32, nCtx: 16 }, batchSize: 2, steps: 100_000, eval: { interval: 0 }, backend: 'wasm' } }
+    })
+    if (!train.ok) throw new Error(train.error.message)
+    await waitFor(() => w.jobs.get(train.value.id)!.progress > 0, 60_000, 'training to start')
+    await closeWorkbench(w)
+    const after = openWorkbench(root)
+    const model = after.jobs.get(loaded.value.jobId)!
+    expect(model.state).toBe('done')
+    expect(model.error).toBeNull()
+    expect(model.progressText).toBe('Unloaded: the host stopped.')
+    const stopped = after.jobs.get(train.value.id)!
+    expect(stopped.state).toBe('failed')
+    expect(stopped.error).toBe('Interrupted: the host stopped while this job was running. Start it again (a run resumes from its last checkpoint).')
+    expect(stopped.error).not.toMatch(/SIGTERM/)
   })
 })

@@ -55,6 +55,8 @@ export type EvalWorkerEvent = { jobId: number; message: Extract<WorkerMessage, {
 interface Live {
   child: ChildProcess
   cancelRequested: boolean
+  /** The host is shutting down and stopped this worker: an ending, not the worker's failure. */
+  shuttingDown?: boolean
   killTimer?: NodeJS.Timeout
   stderrTail: string[]
   settled: boolean
@@ -209,10 +211,14 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     return [...this.live.keys()]
   }
 
-  /** Kills every worker (host shutdown); their jobs are marked failed by the exit handler. */
+  /**
+   * Stops every worker (host shutdown). A loaded generation model is unloaded (done: a restart is
+   * not its failure); any other job is interrupted, said so, without the signal's noise.
+   */
   shutdown(): Promise<void> {
     const exits = [...this.live.entries()].map(([id, live]) => {
       const done = this.waitForExit(id)
+      live.shuttingDown = true
       live.child.kill('SIGTERM')
       return done
     })
@@ -307,6 +313,16 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
     live.settled = true
     if (live.cancelRequested) {
       this.repo.finish(id, 'cancelled', null)
+    } else if (live.shuttingDown) {
+      const job = this.repo.get(id)!
+      if (job.kind === 'generate') {
+        this.repo.setProgress(id, 1, 'Unloaded: the host stopped.')
+        this.repo.finish(id, 'done', null)
+      } else {
+        const reason = `Interrupted: the host stopped while this job was ${job.state}. Start it again${job.kind === 'train' ? ' (a run resumes from its last checkpoint)' : ''}.`
+        this.repo.finish(id, 'failed', reason)
+        this.log(id, 'error', reason)
+      }
     } else {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
       const tail = live.stderrTail.length ? ` Last output: ${live.stderrTail.slice(-3).join(' | ')}` : ''

@@ -58,7 +58,8 @@ beforeAll(async () => {
 afterAll(() => model.dispose())
 
 describe('batched decoding', () => {
-  it('16 sequences decoded together give the tokens each gives alone with its seed (greedy and sampled)', async () => {
+  it.each(['wasm', 'native'] as const)('16 sequences decoded together give the tokens each gives alone with its seed (greedy and sampled), on %s', async (backend) => {
+    await initBackend(backend)
     const reqs = Array.from({ length: 16 }, (_, i) => request(i))
     const singles: SequenceResult[] = []
     for (const r of reqs) singles.push(await alone(r))
@@ -72,6 +73,7 @@ describe('batched decoding', () => {
     await g.close()
     for (const [i, b] of batched.entries()) expectSame(b, singles[i], `sequence ${i}`)
     for (const [i, b] of batched.entries()) expect(b.ids.length, `sequence ${i}`).toBe(reqs[i].maxTokens)
+    await initBackend('wasm')
   })
 
   it('sequences joining a running batch at different steps, with fewer slots than sequences, still match', async () => {

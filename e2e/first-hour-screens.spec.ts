@@ -160,8 +160,8 @@ test('start screen, themes, jobs pane, tabs, field errors, memory guard and layo
     await page.getByTestId('jobs-toggle').click()
     await page.getByTestId('nav-generate').click()
     await expect(page.getByTestId('gen-checkpoint')).toBeVisible()
-    expect((await box(page.getByTestId('gen-checkpoint'))).width).toBeGreaterThan(240)
-    expect((await box(page.getByTestId('gen-folder'))).width).toBeGreaterThan(240)
+    expect((await box(page.getByTestId('gen-checkpoint'))).width).toBeGreaterThan(400) // the sampling panel moved under the console
+    expect((await box(page.getByTestId('gen-folder'))).width).toBeGreaterThan(300)
     const regenerate = await box(page.getByTestId('gen-regenerate'))
     for (const label of await page.locator('.generate label').all()) if (await label.isVisible()) expect(overlaps(regenerate, await box(label))).toBe(false)
     const history = await box(page.locator('.generate .history'))

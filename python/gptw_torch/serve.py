@@ -74,6 +74,7 @@ class ModelServer:
             "nCtx": c.n_ctx,
             "vocabSize": c.vocab_size,
             "vocabPadded": c.vocab_padded,
+            "layerNormEps": c.layer_norm_eps,
         }
 
     # ---- forward passes ----------------------------------------------------------------------

@@ -14,6 +14,8 @@ import { CachedLanguageModel, type RequestType } from './cache/cached-model'
 import type { EvalCacheStore } from './cache/store'
 import { EvalDataStore } from './data/store'
 import { GPTLanguageModel } from './engine/gpt-model'
+import { TorchLanguageModel, resolveEvalEngine, startModelServers, torchPython } from './engine/torch-model'
+import type { LanguageModel } from './model'
 import { checkpointFingerprint } from './fingerprint'
 import { EvalProgress } from './progress'
 import { runTask } from './run'
@@ -82,8 +84,16 @@ export async function evalJob(
   load: (dir: string) => GPT = (dir) => loadTraining(dir, { modelOnly: true }).model
 ): Promise<EvalJobSummary> {
   const { config } = params
-  const backend = await initBackend(config.backend === 'auto' ? 'auto' : (config.backend as BackendName))
-  ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
+  const engine = await resolveEvalEngine(config)
+  let python: string | null = null
+  if (engine === 'pytorch') {
+    const report = await torchPython(config.python)
+    python = report.python
+    ctx.report({ type: 'backend', name: 'pytorch', detail: `torch ${report.torch} on ${config.devices.join(', ')}${config.devices.some((d) => d.startsWith('gpu:')) ? `, ${config.dtype}` : ''}` })
+  } else {
+    const backend = await initBackend(config.backend === 'auto' ? 'auto' : (config.backend as BackendName))
+    ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
+  }
   const summary: EvalJobSummary = { checkpoints: [], results: [], failures: [], outcome: { total: 0, failed: 0, unit: 'task runs', errors: [] } }
 
   const fingerprints: string[] = []
@@ -119,7 +129,8 @@ export async function evalJob(
   // with no task left to run, loading the checkpoints would only delay the verdict
   if (tasks.length) {
     for (const [k, ref] of params.checkpoints.entries()) {
-      summary.checkpoints.push(await evaluateCheckpoint(ref, fingerprints[k], `ckpt ${k + 1}/${params.checkpoints.length}`, tasks, params, ctx, cache, load, progress, summary))
+      const open = (): Promise<OpenedModel> => (python ? openTorch(ref.dir, fingerprints[k], config, python) : Promise.resolve(openEmbedded(load(ref.dir), fingerprints[k], config.batchSize)))
+      summary.checkpoints.push(await evaluateCheckpoint(ref, fingerprints[k], `ckpt ${k + 1}/${params.checkpoints.length}`, tasks, params, ctx, cache, open, progress, summary))
     }
   }
   summary.outcome = {
@@ -150,17 +161,17 @@ async function evaluateCheckpoint(
   params: EvalWorkerParams,
   ctx: JobContext,
   cache: EvalCacheStore | null,
-  load: (dir: string) => GPT,
+  open: () => Promise<OpenedModel>,
   progress: EvalProgress,
   summary: EvalJobSummary
 ): Promise<CheckpointSummary> {
   const { config } = params
   await ctx.pausePoint()
-  const gpt = load(ref.dir)
+  const opened = await open()
   let where = tag
   try {
-    ctx.log(`${ref.label}: ${gpt.config.nLayer} layers x ${gpt.config.nEmbd}, context ${gpt.config.nCtx}; fingerprint ${fingerprint.slice(0, 12)}.`)
-    const model = new CachedLanguageModel(new GPTLanguageModel(gpt, { id: fingerprint, batchSize: config.batchSize }), {
+    ctx.log(`${ref.label}: ${opened.description}; fingerprint ${fingerprint.slice(0, 12)}.`)
+    const model = new CachedLanguageModel(opened.model, {
       fingerprint,
       store: config.noCache ? null : cache,
       chunkSize: (type) => CHUNK[type] * config.batchSize,
@@ -197,6 +208,33 @@ async function evaluateCheckpoint(
     ctx.log(`${ref.label}: ${model.stats.cached} requests from the cache, ${model.stats.computed} computed${config.noCache ? ' (cache off)' : ''}.`)
     return { checkpoint: ref.dir, label: ref.label, fingerprint, cached: model.stats.cached, computed: model.stats.computed, requestsPerSecond: Number(progress.rate.toFixed(2)) }
   } finally {
-    gpt.dispose()
+    await opened.close()
+  }
+}
+
+/** A checkpoint's model on one engine, what to log about it, and how to let it go. */
+interface OpenedModel {
+  model: LanguageModel
+  description: string
+  close(): Promise<void>
+}
+
+function openEmbedded(gpt: GPT, fingerprint: string, batchSize: number): OpenedModel {
+  const c = gpt.config
+  return {
+    model: new GPTLanguageModel(gpt, { id: fingerprint, batchSize }),
+    description: `${c.nLayer} layers x ${c.nEmbd}, context ${c.nCtx}`,
+    close: async () => gpt.dispose()
+  }
+}
+
+async function openTorch(dir: string, fingerprint: string, config: EvalWorkerParams['config'], python: string): Promise<OpenedModel> {
+  const pool = await startModelServers(dir, { devices: config.devices, dtype: config.dtype, batchSize: config.batchSize, python })
+  const i = pool.info
+  try {
+    return { model: new TorchLanguageModel(pool, fingerprint), description: `${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine on ${pool.describe()}`, close: () => pool.close() }
+  } catch (e) {
+    await pool.close()
+    throw e
   }
 }

@@ -22,7 +22,8 @@ export interface GenerateCallbacks {
 }
 
 export interface GeneratorOptions {
-  decoder?: 'kv-cache' | 'recompute'
+  /** A Decoder object runs elsewhere (the PyTorch engine's model server: torch-decoder.ts). */
+  decoder?: 'kv-cache' | 'recompute' | Decoder
   /** Alternatives reported per token (0 skips the per-token probabilities entirely). */
   alternatives?: number
 }
@@ -35,15 +36,19 @@ export interface GenerationOutput extends GenerationResult {
 /** A prompt as text (GPT-2 BPE; end-of-text is put before it as a document start) or as ids, used as they are. */
 export type Prompt = { text: string } | { ids: number[] }
 
-export class Generator {
+/** What generation needs of the model itself: its shape (the decoder does the computing). */
+export type ModelShape = Pick<GPT, 'config'>
+
+export class Generator<M extends ModelShape = GPT> {
   private readonly decoder: Decoder
   private readonly alternatives: number
 
   constructor(
-    readonly model: GPT,
+    readonly model: M,
     options: GeneratorOptions = {}
   ) {
-    this.decoder = options.decoder === 'recompute' ? new RecomputeDecoder(model) : new KVCacheDecoder(model)
+    const d = options.decoder
+    this.decoder = typeof d === 'object' ? d : d === 'recompute' ? new RecomputeDecoder(model as ModelShape as GPT) : new KVCacheDecoder(model as ModelShape as GPT)
     this.alternatives = options.alternatives ?? 5
   }
 

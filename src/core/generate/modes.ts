@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import type { GenerationResult, SamplingParams } from '../../shared/generate'
 import { END_OF_TEXT } from '../data/gpt2-tokenizer'
-import type { Generator } from './generator'
+import type { Generator, ModelShape } from './generator'
 import { readPromptFile } from './prompt-file'
 
 export interface ModeHooks {
@@ -33,7 +33,7 @@ export interface OutputLine extends Omit<GenerationResult, 'stopReason' | 'promp
   parameters: SamplingParams
 }
 
-export async function generateUnconditional(generator: Generator, params: SamplingParams, numSamples: number, outputFile: string, hooks: ModeHooks = {}): Promise<ModeSummary> {
+export async function generateUnconditional(generator: Generator<ModelShape>, params: SamplingParams, numSamples: number, outputFile: string, hooks: ModeHooks = {}): Promise<ModeSummary> {
   const vocab = generator.model.config.vocabSize
   // A GPT-2 vocabulary starts documents with end-of-text; another starts from its last token.
   const start = vocab > END_OF_TEXT ? END_OF_TEXT : vocab - 1
@@ -45,7 +45,7 @@ export async function generateUnconditional(generator: Generator, params: Sampli
   })
 }
 
-export async function generateFromFile(generator: Generator, params: SamplingParams, inputFile: string, outputFile: string, hooks: ModeHooks = {}): Promise<ModeSummary> {
+export async function generateFromFile(generator: Generator<ModelShape>, params: SamplingParams, inputFile: string, outputFile: string, hooks: ModeHooks = {}): Promise<ModeSummary> {
   const file = readPromptFile(inputFile)
   const skipped = [...file.bad]
   for (const b of file.bad) hooks.log?.(`${inputFile} line ${b.line}: ${b.reason}; skipped.`, 'warn')

@@ -6,20 +6,23 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { MatrixColumn } from '../../shared/eval-export'
 import { toJson, toMarkdown } from '../../shared/eval-export'
-import type { EvalWorkerParams } from '../../shared/config/eval'
+import { describeZodError } from '../../shared/api'
+import { EvalConfig, type EvalWorkerParams } from '../../shared/config/eval'
 import type { Workbench } from '../services/workbench'
 import { UsageError } from './args'
 import { readEvalConfig } from './eval-config'
 import { createProgressBar } from './progress-bar'
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
-export const OPTIONS = { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } as const
+export const OPTIONS = { config: { type: 'string' }, engine: { type: 'string' }, devices: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } as const
 
 export async function evalCommand(argv: string[], workbench: Workbench): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS })
   if (!values.config) throw new UsageError('eval needs --config FILE (JSON or YAML with checkpoints and tasks).')
   const file = path.resolve(values.config)
-  const { config, output, ignored } = readEvalConfig(file)
+  const read = readEvalConfig(file)
+  const { output, ignored } = read
+  const config = withEngineFlags(read.config, values.engine, values.devices)
   if (ignored.length) console.error(`Ignored ${ignored.join(', ')}: each checkpoint's config.json describes its model.`)
 
   const reply = await workbench.call('jobs.start', { kind: 'eval', params: config })
@@ -59,4 +62,16 @@ export async function evalCommand(argv: string[], workbench: Workbench): Promise
     console.error(`${ended.state === 'done' ? 'Done' : `Eval job ${jobId} ${ended.state}${ended.error ? `: ${ended.error}` : ''}`}. Results written to ${outFile}`)
   }
   return ended.state === 'done' ? 0 : 1
+}
+
+/** --engine and --devices over the file's engine and devices, checked by the config's own schema. */
+function withEngineFlags(config: EvalConfig, engine: string | undefined, devices: string | undefined): EvalConfig {
+  if (engine === undefined && devices === undefined) return config
+  const parsed = EvalConfig.safeParse({
+    ...config,
+    ...(engine === undefined ? {} : { engine }),
+    ...(devices === undefined ? {} : { devices: devices.split(',').map((d) => d.trim()) })
+  })
+  if (!parsed.success) throw new UsageError(`--engine / --devices: ${describeZodError(parsed.error)}`)
+  return parsed.data
 }

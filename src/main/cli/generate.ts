@@ -5,6 +5,7 @@
 //   --checkpoint DIR --input FILE        input-file mode (one output line per prompt)
 //   --checkpoint DIR --samples N         unconditional mode
 //   --checkpoint DIR                     an interactive console on a terminal
+//   --engine pytorch [--device gpu:0]    any of these on the PyTorch engine (a model server process)
 // Flags given beside --config override the file. Ctrl+C stops the generation in progress.
 import path from 'node:path'
 import readline from 'node:readline'
@@ -12,9 +13,12 @@ import { parseArgs } from 'node:util'
 import { describeZodError } from '../../shared/api'
 import { GenerateConfig, normalizeGenerateConfig } from '../../shared/generate'
 import { describeBackend, initBackend } from '../../core/engine/backend'
-import { type GenerationOutput, Generator } from '../../core/generate/generator'
+import { resolveEvalEngine, torchPython } from '../../core/eval/engine/torch-model'
+import { type GenerationOutput, Generator, type ModelShape } from '../../core/generate/generator'
 import { loadForGeneration } from '../../core/generate/load'
 import { generateFromFile, generateUnconditional } from '../../core/generate/modes'
+import { startTorchGenerator } from '../../core/generate/torch-decoder'
+import { DeviceId, EngineChoice } from '../../shared/config/train'
 import { UsageError, intFlag, numberFlag } from './args'
 import { readConfigFile } from './config-file'
 
@@ -35,6 +39,8 @@ export const OPTIONS = {
   seed: { type: 'string' },
   stop: { type: 'string', multiple: true },
   backend: { type: 'string' },
+  engine: { type: 'string' },
+  device: { type: 'string' },
   json: { type: 'boolean' }
 } as const
 
@@ -43,18 +49,36 @@ type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTI
 export async function generate(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS })
   const config = buildConfig(values)
+  const engine = EngineChoice.safeParse(values.engine ?? 'embedded')
+  if (!engine.success) throw new UsageError(`--engine is embedded, pytorch or auto, not ${values.engine}.`)
+  const device = DeviceId.safeParse(values.device ?? 'cpu:0')
+  if (!device.success) throw new UsageError(`--device looks like cpu:0 or gpu:1, not ${values.device}.`)
+  if ((await resolveEvalEngine({ engine: engine.data, devices: [device.data] })) === 'pytorch') {
+    const torch = await startTorchGenerator(config.checkpoint, { device: device.data, python: (await torchPython()).python })
+    const i = torch.server.info
+    if (!values.json) console.error(`${config.checkpoint}: ${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine (torch ${i.torch}) on ${i.device}, ${i.dtype}`)
+    try {
+      return await run(torch.generator, config, values)
+    } finally {
+      await torch.close()
+    }
+  }
   const backend = await initBackend(config.backend)
   const model = loadForGeneration(config.checkpoint)
   const generator = new Generator(model)
   if (!values.json) console.error(`${config.checkpoint}: ${model.config.nLayer} layers x ${model.config.nEmbd}, context ${model.config.nCtx}; ${describeBackend(backend)}`)
   try {
-    if (values.prompt !== undefined) return await oneShot(generator, config, values.prompt, !!values.json)
-    if (config.mode === 'interactive') return await interactive(generator, config)
-    return await batch(generator, config, !!values.json)
+    return await run(generator, config, values)
   } finally {
     generator.dispose()
     model.dispose()
   }
+}
+
+function run(generator: Generator<ModelShape>, config: GenerateConfig, values: Values): Promise<number> {
+  if (values.prompt !== undefined) return oneShot(generator, config, values.prompt, !!values.json)
+  if (config.mode === 'interactive') return interactive(generator, config)
+  return batch(generator, config, !!values.json)
 }
 
 function buildConfig(values: Values): GenerateConfig {
@@ -90,7 +114,7 @@ function buildConfig(values: Values): GenerateConfig {
 }
 
 /** Streams one continuation to stdout; Ctrl+C stops it and keeps what was made. */
-async function oneShot(generator: Generator, config: GenerateConfig, prompt: string, json: boolean): Promise<number> {
+async function oneShot(generator: Generator<ModelShape>, config: GenerateConfig, prompt: string, json: boolean): Promise<number> {
   let stop = false
   const onSignal = (): void => {
     stop = true
@@ -113,7 +137,7 @@ async function oneShot(generator: Generator, config: GenerateConfig, prompt: str
   }
 }
 
-async function batch(generator: Generator, config: GenerateConfig, json: boolean): Promise<number> {
+async function batch(generator: Generator<ModelShape>, config: GenerateConfig, json: boolean): Promise<number> {
   const input = config.inputFile
   if (config.mode === 'input-file' && !input) throw new UsageError('input-file mode needs an input file (--input FILE or inputFile in the config).')
   const output = config.outputFile ?? (config.mode === 'input-file' ? `${input}.output.jsonl` : path.resolve('samples.jsonl'))
@@ -142,7 +166,7 @@ async function batch(generator: Generator, config: GenerateConfig, json: boolean
 }
 
 /** A console: each line typed is a prompt; its continuation streams back. Ctrl+C stops a generation, or leaves at the prompt. */
-async function interactive(generator: Generator, config: GenerateConfig): Promise<number> {
+async function interactive(generator: Generator<ModelShape>, config: GenerateConfig): Promise<number> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: '> ' })
   let busy = false
   let stop = false

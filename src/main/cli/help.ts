@@ -113,7 +113,8 @@ export const COMMANDS: CommandHelp[] = [
     usage: [
       'generate --checkpoint DIR --prompt "..." [--greedy] [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop TEXT]... [--json]',
       'generate --checkpoint DIR [--input FILE [--output FILE] | --samples N [--output FILE]]',
-      'generate --config FILE'
+      'generate --config FILE',
+      'generate ... --engine pytorch [--device cpu:0|gpu:N]'
     ],
     summary:
       'Continue a prompt with a run\'s checkpoint or a Hugging Face GPT-2 folder, streaming to stdout (greedy unless a temperature is given); input-file mode (a .txt line or {"text"} JSONL line per prompt, JSONL out), N unconditional samples, or without either an interactive console. --config takes the seed\'s generate_configs keys.',
@@ -133,15 +134,23 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'seed', arg: 'S', description: 'Seed for sampling.' },
       { name: 'stop', arg: 'TEXT', description: 'Stop at this text (repeatable).' },
       { name: 'backend', arg: 'NAME', description: 'auto (default), native, wasm, cpu, tensorflow...' },
+      { name: 'engine', arg: 'NAME', description: 'embedded (default), pytorch (a model server process; GPTW_PYTHON) or auto (pytorch on a GPU device).' },
+      { name: 'device', arg: 'ID', description: "The PyTorch engine's device: cpu:0 (default) or gpu:N." },
       JSON_OPTION
     ]
   },
   {
     name: 'eval',
-    usage: ['eval --config FILE [--out FILE] [--json]'],
+    usage: ['eval --config FILE [--engine embedded|pytorch|auto] [--devices LIST] [--out FILE] [--json]'],
     summary:
       "Evaluate checkpoints on lm-evaluation-harness tasks: a results table and JSON (--out, else the file's output key, else the workspace's evals/). FILE names checkpoints, tasks, numFewshot, limit, noCache, batchSize and sources; the seed's eval.py keys work too.",
-    options: [{ name: 'config', arg: 'FILE', description: 'The eval config, JSON or YAML.' }, { name: 'out', arg: 'FILE', description: 'Where to write the results JSON.' }, JSON_OPTION]
+    options: [
+      { name: 'config', arg: 'FILE', description: 'The eval config, JSON or YAML.' },
+      { name: 'engine', arg: 'NAME', description: "Overrides the file's engine: embedded, pytorch (model servers; GPTW_PYTHON) or auto." },
+      { name: 'devices', arg: 'LIST', description: "The PyTorch engine's devices, one model server each: e.g. gpu:0,gpu:1 or cpu:0,cpu:1." },
+      { name: 'out', arg: 'FILE', description: 'Where to write the results JSON.' },
+      JSON_OPTION
+    ]
   },
   {
     name: 'serve-model',

@@ -34,6 +34,7 @@ export interface ServerInfo {
   nCtx: number
   vocabSize: number
   vocabPadded: number
+  layerNormEps: number
   loadSeconds: number
 }
 

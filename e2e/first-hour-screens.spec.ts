@@ -219,6 +219,14 @@ test('one click trains Tiny on Moby Dick; the start screen then lists the run, i
     await page.getByTestId('train-start').click()
     await expect(page.locator('[data-testid^="job-"][data-state="done"]')).toHaveCount(1, { timeout: 90_000 })
 
+    // Its chart in the dark theme: ticks and grid drawn light on dark.
+    await page.getByTestId('theme-picker').selectOption('dark')
+    await page.getByTestId('nav-runs').click()
+    await page.getByTestId('run-row-2').click()
+    await expect(page.locator('.chart').first()).toBeVisible()
+    await page.screenshot({ path: `${SHOTS}/first-hour-run-chart-dark-1440.png` })
+    await page.getByTestId('theme-picker').selectOption('light')
+
     await page.getByTestId('nav-start').click()
     await expect(page.getByTestId('start-run-1')).toContainText('on Moby Dick')
     await expect(page.getByTestId('start-run-2')).toContainText('e2e first checkpoint')

@@ -14,6 +14,7 @@ import type { PytorchReport } from '../../../shared/devices'
 import type { TrainWorkerParams } from '../../../shared/jobs'
 import { type TorchLaunch, commandLine, sshLaunch, torchrunLaunch } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
+import { writeInitialWeights } from './initial-weights'
 import { pytorchReport } from './probe'
 import { slurmTrainJob } from './slurm'
 import { requireSshHosts } from './ssh'
@@ -36,6 +37,8 @@ export type PauseRequests = (listener: () => void) => () => void
 
 /** How long a cancelled run's processes get after SIGTERM before SIGKILL (under the supervisor's own 5 s). */
 const CANCEL_GRACE_MS = 3000
+/** Inside the run folder: a fresh local run's first weights, removed when the job ends. */
+const INITIAL_WEIGHTS_DIR = 'initial-weights'
 const STDERR_KEPT = 200
 
 /** The folder holding the gptw_torch package: GPTW_TORCH_PACKAGE_DIR, else the first `python/` above this file with it. */
@@ -128,15 +131,32 @@ export async function pytorchTrainJob(params: TrainWorkerParams, ctx: JobContext
     await requireSshHosts({ hosts: l.hosts, sshOptions: l.sshOptions, python: config.python ?? report.python, packageDir: torchPackageDir(), datasetDir: params.datasetDir }, (t) => ctx.log(t))
   }
   let resumeDir = params.resumeDir
-  for (;;) {
-    const launch = buildLaunch({ config, python: report.python, configFile, datasetDir: params.datasetDir, runDir: params.runDir, resumeDir, initDir: config.init })
-    ctx.log(`${resumeDir ? `Resuming from ${resumeDir}` : 'Starting'} on the PyTorch engine: ${commandLine(launch)}`)
-    const outcome = await runLaunch(launch, config, ctx, pauses)
-    if (outcome.kind === 'done') return { runId: params.runId, steps: outcome.steps, tokens: outcome.tokens, seconds: outcome.seconds, backend: 'pytorch' }
-    ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); no process of the run is left. Resume relaunches from it.`)
-    await ctx.pausePoint() // waits while paused; throws JobCancelled on cancel
-    resumeDir = outcome.dir
+  const initDir = config.init ?? (resumeDir || config.launcher.kind !== 'local' ? undefined : await drawInitialWeights(config, params.runDir, ctx))
+  try {
+    for (;;) {
+      const launch = buildLaunch({ config, python: report.python, configFile, datasetDir: params.datasetDir, runDir: params.runDir, resumeDir, initDir })
+      ctx.log(`${resumeDir ? `Resuming from ${resumeDir}` : 'Starting'} on the PyTorch engine: ${commandLine(launch)}`)
+      const outcome = await runLaunch(launch, config, ctx, pauses)
+      if (outcome.kind === 'done') return { runId: params.runId, steps: outcome.steps, tokens: outcome.tokens, seconds: outcome.seconds, backend: 'pytorch' }
+      ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); no process of the run is left. Resume relaunches from it.`)
+      await ctx.pausePoint() // waits while paused; throws JobCancelled on cancel
+      resumeDir = outcome.dir
+    }
+  } finally {
+    if (initDir && initDir !== config.init) fs.rmSync(initDir, { recursive: true, force: true })
   }
+}
+
+/**
+ * A fresh local run starts from weights drawn here (initial-weights.ts: seconds, where Python's
+ * exact replica takes minutes at GPT-2 sizes); the folder goes when the job ends. SSH and Slurm
+ * hosts may not see this machine's run folder, so their ranks draw the weights themselves.
+ */
+async function drawInitialWeights(config: TrainConfig, runDir: string, ctx: JobContext): Promise<string> {
+  const started = Date.now()
+  const dir = await writeInitialWeights(config, path.join(runDir, INITIAL_WEIGHTS_DIR))
+  ctx.log(`Drew the initial weights as the embedded engine does (seed ${config.seed}) in ${((Date.now() - started) / 1000).toFixed(1)}s: ${dir}`)
+  return dir
 }
 
 /** One torchrun launch, followed to its end: done, paused at a checkpoint, cancelled (throws JobCancelled) or failed (throws naming the rank). */

@@ -7,8 +7,10 @@
 # random ids, which measure speed only). First measures the bf16 matmul peak, which the engine's
 # MFU is computed against. Writes under $OUT: peak.json, steps.jsonl (the engine's JSON lines:
 # tokens/s, mfu, memoryBytes per step), stderr.log, summary.json, and with KEEP_CHECKPOINT=1 the
-# final model (model.safetensors + config.json, ~500 MB) to score on the CPU afterwards.
-# Overrides: STEPS (300), BATCH (16), PRESET (gpt2-small), DEVICE (cuda), COMPILE (--compile or empty).
+# final model (model.safetensors + config.json, ~500 MB) to score on the CPU afterwards; then
+# eval.json: that model served for eval in float32 and bfloat16 (requests/s, metric differences).
+# Overrides: STEPS (300), BATCH (16), PRESET (gpt2-small), DEVICE (cuda), COMPILE (--compile or empty),
+# EVAL_REQUESTS (1000; 0 skips the eval), EVAL_BATCH (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${GPTW_PYTHON:-python3}
@@ -87,6 +89,54 @@ if "memoryBytes" in steps[-1]:
 print(json.dumps(out, indent=2))
 PYEOF
 cat "$OUT/summary.json"
+
+# Eval on the model server (python/gptw_torch/serve.py, as `gptw eval --engine pytorch` runs it):
+# EVAL_REQUESTS lambada-shaped requests (a 60-300 token passage from the data's val split, a 1-2
+# token last word) scored by the trained checkpoint in float32 and in bfloat16, each timed after a
+# warm-up batch; eval.json has requests/s, acc (every continuation token the argmax), ppl and the
+# differences between the two dtypes. EVAL_REQUESTS=0 skips it; EVAL_BATCH sequences per forward.
+if [ "${EVAL_REQUESTS:-1000}" -gt 0 ]; then
+  last=$(ls -d "$RUN"/run/checkpoints/step-* | sort -t- -k2 -n | tail -1)
+  (cd python && "$PY" - "$last" "$(realpath "$DATA")/val.bin" "$DEVICE" "${EVAL_REQUESTS:-1000}" "${EVAL_BATCH:-32}") > "$OUT/eval.json" 2>> "$OUT/stderr.log" <<'PYEOF' || { tail -20 "$OUT/stderr.log"; exit 1; }
+import json, math, sys, time
+import numpy as np
+import torch
+from gptw_torch.serve import ModelServer
+ckpt, val, device, n, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+ids = np.fromfile(val, dtype="<u2").astype(np.int64)
+n_ctx = json.load(open(f"{ckpt}/config.json"))["n_positions"]
+rng = np.random.default_rng(0)
+items = []
+for _ in range(n):
+    ctx, cont = int(rng.integers(60, 300)), int(rng.integers(1, 3))
+    s = int(rng.integers(0, len(ids) - ctx - cont - 1))
+    # the harness's input: context + continuation less its last token, left-truncated to the model's
+    # context; its last `cont` positions predict the continuation
+    items.append({"input": ids[s:s + ctx + cont - 1][-n_ctx:].tolist(), "continuation": ids[s + ctx:s + ctx + cont].tolist()})
+runs, logprobs = {}, {}
+for dtype in ("float32", "bfloat16"):
+    server = ModelServer(ckpt, device, dtype, batch)
+    server.score(items[:batch])  # warm-up: kernels chosen, memory allocated
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    got = server.score(items)
+    seconds = time.perf_counter() - t
+    lp = np.array([r["logprob"] for r in got])
+    logprobs[dtype] = lp
+    runs[dtype] = {"ran": server.ready()["dtype"], "device": server.ready()["device"], "seconds": round(seconds, 3), "requestsPerSec": round(n / seconds, 1),
+                   "acc": float(np.mean([r["isGreedy"] for r in got])), "ppl": math.exp(-float(lp.mean())), "meanLogprob": float(lp.mean())}
+    del server
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+f, b = runs["float32"], runs["bfloat16"]
+d = np.abs(logprobs["bfloat16"] - logprobs["float32"])
+print(json.dumps({"checkpoint": ckpt, "requests": n, "batchSize": batch, "runs": runs,
+                  "difference": {"accAbs": abs(b["acc"] - f["acc"]), "pplRel": abs(b["ppl"] - f["ppl"]) / f["ppl"],
+                                 "logprobMeanAbs": float(d.mean()), "logprobMaxAbs": float(d.max()), "logprobMaxRel": float((d / np.abs(logprobs["float32"])).max())}}, indent=2))
+PYEOF
+  cat "$OUT/eval.json"
+fi
 if [ "${KEEP_CHECKPOINT:-0}" = 1 ]; then
   last=$(ls -d "$RUN"/run/checkpoints/step-* | sort -t- -k2 -n | tail -1)
   mkdir -p "$OUT/checkpoint" && cp "$last/model.safetensors" "$last/config.json" "$OUT/checkpoint/"

@@ -158,7 +158,7 @@ test('watch a run: the checkpoints it saves are evaluated and join the matrix; s
     await page.getByTestId('nav-evaluate').click()
     await expect(page.getByTestId('eval-checkpoint-chip')).toHaveText(/run 1 step 6/, { timeout: 60_000 })
     await expect(page.getByTestId('eval-cell-copa-acc-0')).toHaveText(/^\s*\d\.\d{4}/, { timeout: 60_000 })
-    await expect(item.getByTestId('eval-watch-status')).toContainText(/last: step 6 \(job #\d+, done\)/, { timeout: 30_000 })
+    await expect(item.getByTestId('eval-watch-status')).toContainText(/last: step 6 \(job \d+, done\)/, { timeout: 30_000 })
     await page.getByTestId('eval-watch').screenshot({ path: 'test-results/screens/evaluate-watch.png' })
 
     await item.getByTestId('eval-watch-stop').click()

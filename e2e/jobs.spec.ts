@@ -55,6 +55,7 @@ test('start, watch, cancel and survive a restart', async ({ page }) => {
     await expect(second).toHaveAttribute('data-state', 'running')
     await expect.poll(async () => Number(await second.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0)
     await second.getByTestId('job-cancel').click()
+    await page.getByTestId('stop-confirm').click() // Stop asks first
     await expect(second).toHaveAttribute('data-state', 'cancelled', { timeout: 15_000 })
     const secondId = await second.getAttribute('data-testid')
 

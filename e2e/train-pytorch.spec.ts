@@ -26,7 +26,7 @@ test('train on the PyTorch engine with 2 CPU processes: chart, pause, resume, st
     await page.getByTestId('train-start').click()
 
     const live = page.getByTestId('live-run')
-    await expect(live).toContainText('Run #1 e2e pytorch')
+    await expect(live).toContainText('Run 1 e2e pytorch')
     const summary = page.getByTestId('live-summary')
     const early = await waitForStep(summary, 2, 120_000)
     await expect.poll(() => rawPoints(page), { timeout: 60_000 }).toBeGreaterThan(early.step)
@@ -39,6 +39,7 @@ test('train on the PyTorch engine with 2 CPU processes: chart, pause, resume, st
     const after = await waitForStep(summary, early.step + 4, 120_000)
     expect(after.step).toBeGreaterThan(early.step)
     await live.getByTestId('run-stop').click()
+    await page.getByTestId('stop-confirm').click() // Stop asks first
     await expect(live.getByTestId('run-state')).toHaveText('cancelled', { timeout: 20_000 })
   } finally {
     await host.stop()

@@ -36,7 +36,7 @@ test('train, pause, resume, stop, survive a restart, resume from a checkpoint', 
 
     // The run plays live in the Train view: the chart fills and the loss falls.
     const live = page.getByTestId('live-run')
-    await expect(live).toContainText('Run #1 e2e small')
+    await expect(live).toContainText('Run 1 e2e small')
     const summary = page.getByTestId('live-summary')
     const early = await waitForStep(summary, 3)
     const grown = await waitForStep(summary, 12)
@@ -65,6 +65,7 @@ test('train, pause, resume, stop, survive a restart, resume from a checkpoint', 
     // Stop after the step-20 checkpoint.
     await waitForStep(summary, 22)
     await live.getByTestId('run-stop').click()
+    await page.getByTestId('stop-confirm').click() // Stop asks first (a checkpoint at the current step ticked)
     await expect(live.getByTestId('run-state')).toHaveText('cancelled', { timeout: 20_000 })
     const stopped = (await lossSummary(summary))!
 
@@ -104,7 +105,7 @@ test('train, pause, resume, stop, survive a restart, resume from a checkpoint', 
     expect(done.last).toBeLessThan(stopped.first - 1.5)
     await expect(page.getByTestId('checkpoint-50')).toBeVisible()
     expect(await rawPoints(page)).toBe(50)
-    await expect(page.getByTestId('run-page').getByRole('button', { name: /#\d+ \(done\)/ })).toBeVisible() // the second job's log
+    await expect(page.getByTestId('run-page').getByRole('button', { name: /job \d+ \(done\)/ })).toBeVisible() // the second job's log
     // The socket dropped during the restart; anything else logged as an error is a fault.
     expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))).toEqual([])
   } finally {
@@ -132,8 +133,8 @@ test('compare two runs on one chart', async ({ page }) => {
     await page.getByTestId('compare-1').check()
     const legend = page.getByTestId('chart-legend-item')
     await expect(legend).toHaveCount(2)
-    await expect(legend.nth(0)).toContainText('#2 slow lr')
-    await expect(legend.nth(1)).toContainText('#1 fast lr')
+    await expect(legend.nth(0)).toContainText('run 2 slow lr')
+    await expect(legend.nth(1)).toContainText('run 1 fast lr')
     await expect(page.getByTestId('run-charts')).toHaveAttribute('data-raw-points', '24')
     // Both runs on the loss chart: smoothed and raw train lines plus validation, for each run.
     await expect.poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-drawn'))).toBeGreaterThanOrEqual(2 * (12 + 12 + 2))

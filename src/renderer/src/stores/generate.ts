@@ -15,6 +15,8 @@ export interface CheckpointChoice {
 }
 
 const HISTORY_LIMIT = 50
+/** Pushed events are taken once, whichever of init (the Generate view) and watchModels (the Loaded models list) runs first. */
+let subscribed = false
 
 export const useGenerateStore = defineStore('generate', {
   state: () => ({
@@ -51,10 +53,33 @@ export const useGenerateStore = defineStore('generate', {
   },
   actions: {
     async init() {
+      this.subscribe()
+      await Promise.all([this.refresh(), this.search()])
+    },
+    subscribe() {
+      if (subscribed) return
+      subscribed = true
       api.onEvent((e) => {
         if (e.event === 'generation') this.onEvent(e.data)
       })
-      await Promise.all([this.refresh(), this.search()])
+      api.onConnection((connected) => {
+        if (connected) void this.refreshModels()
+      })
+    },
+    /** Keeps the loaded models current without the rest of the Generate view (the Jobs pane's Loaded models list). */
+    async watchModels() {
+      this.subscribe()
+      await this.refreshModels()
+    },
+    async refreshModels() {
+      try {
+        const live = await api.call('generate.models')
+        // a model not listed any more (the host restarted, or it was unloaded elsewhere) is gone
+        for (const m of Object.values(this.models)) if (!live.some((l) => l.checkpoint === m.checkpoint) && m.state !== 'failed') m.state = 'unloaded'
+        for (const m of live) this.models[m.checkpoint] = m
+      } catch (err) {
+        this.error = (err as Error).message
+      }
     },
     async refresh() {
       try {

@@ -15,9 +15,9 @@ const GREEDY: BatchSampling = { temperature: 0, topP: 1, topK: 0, repetitionPena
 
 let model: GPT
 
-/** Request i of a varied set: prompt lengths 1..16, greedy or sampled with filters and penalties, its own seed. */
+/** Request i of a varied set: prompt lengths 1..8 (two of each, so some sequences attend as a group), greedy or sampled with filters and penalties, its own seed. */
 function request(i: number): SequenceRequest {
-  const ids = Array.from({ length: 1 + ((i * 5) % 16) }, (_, j) => (i * 7919 + j * 104729) % CONFIG.vocabSize)
+  const ids = Array.from({ length: 1 + ((i * 5) % 8) }, (_, j) => (i * 7919 + j * 104729) % CONFIG.vocabSize)
   const sampled = i % 2 === 1
   const sampling: BatchSampling = sampled
     ? {
@@ -70,6 +70,8 @@ describe('batched decoding', () => {
     const batched = await Promise.all(reqs.map((r) => g.submit(r).result))
     // Lengths differ, so sequences left the batch at different steps; the mean batch was well above 1.
     expect(g.stats.stepRows / g.stats.steps).toBeGreaterThan(4)
+    // Equal lengths attended as groups: fewer attention groups than rows.
+    expect(g.stats.stepGroups).toBeLessThan(g.stats.stepRows)
     await g.close()
     for (const [i, b] of batched.entries()) expectSame(b, singles[i], `sequence ${i}`)
     for (const [i, b] of batched.entries()) expect(b.ids.length, `sequence ${i}`).toBe(reqs[i].maxTokens)

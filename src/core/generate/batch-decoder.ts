@@ -3,7 +3,8 @@
 // after that, every decode step feeds one new token for each of B sequences through the model
 // together: the embeddings, LayerNorms, MLPs, projections and the lm head run on [B, C] rows, and
 // only attention is done per sequence, against that sequence's own cache and position. Sequences
-// can join (prefill) and leave (dispose) between steps; none sees another's positions.
+// can join (prefill) and leave (dispose) between steps; none sees another's positions. Sequences
+// with the same number of cached positions attend in one batched set of ops.
 import * as tf from '@tensorflow/tfjs'
 import { type GPT, type LayerKV, block, causalSelfAttention } from '../engine/model'
 import { kernels } from '../engine/ops'
@@ -31,6 +32,8 @@ export interface PrefillResult {
 
 export class BatchDecoder {
   readonly vocabPadded: number
+  /** Attention groups formed over all steps (sequences of equal length attend as one). */
+  attentionGroups = 0
 
   constructor(readonly model: GPT) {
     this.vocabPadded = model.vocabPadded
@@ -70,41 +73,50 @@ export class BatchDecoder {
     const c = this.model.config
     for (const s of caches) if (s.length + 1 > c.nCtx) throw new Error(`A sequence of ${s.length + 1} tokens does not fit the model's context of ${c.nCtx}.`)
     const positions = caches.map((s) => s.length)
+    // Sequences with as many positions cached attend together (one set of ops for the group, each
+    // batch entry its own sequence's cache; no padding, so nothing differs from attending alone).
+    const groups = new Map<number, number[]>()
+    for (const [b, P] of positions.entries()) groups.set(P, [...(groups.get(P) ?? []), b])
+    const order = [...groups.values()].flat()
+    this.attentionGroups += groups.size
     const next: LayerKV[][] = caches.map(() => [])
     const logits = tf.tidy(() => {
       const k = kernels()
       const tok = tf.gather(this.model.wte, tf.tensor1d(ids, 'int32'))
       const pos = tf.gather(this.model.wpe, tf.tensor1d(positions, 'int32'))
       let x = tf.add(tok, pos) as tf.Tensor2D // [B, C]
+      // Group outputs come back in `order`; this puts them back in batch order.
+      const inverse = tf.tensor1d(
+        order.map((_, b) => order.indexOf(b)),
+        'int32'
+      )
       for (const [i, p] of this.model.blocks.entries()) {
-        x = block(
-          k,
-          x,
-          p,
-          (qkv) => {
-            // Attention is the only per-sequence part: each row attends to its own cache.
-            const rows = B === 1 ? [qkv] : tf.split(qkv, B, 0)
-            const outs = rows.map((row, b) =>
-              causalSelfAttention(
-                row as tf.Tensor2D,
-                1,
-                1,
-                c.nHead,
-                null,
-                (key, value) => {
-                  const prev = caches[b].layers[i]
-                  const kv = prev ? { k: tf.concat([prev.k, key], 1), v: tf.concat([prev.v, value], 1) } : { k: key, v: value }
-                  next[b][i] = kv
-                  return [kv.k, kv.v]
-                },
-                k
-              )
+        const attend = (qkv: tf.Tensor2D): tf.Tensor2D => {
+          const outs = [...groups.values()].map((members) => {
+            const rows = members.length === B ? qkv : (tf.gather(qkv, tf.tensor1d(members, 'int32')) as tf.Tensor2D)
+            return causalSelfAttention(
+              rows,
+              members.length,
+              1,
+              c.nHead,
+              null,
+              (key, value) => {
+                // key, value: [G*H, 1, hd]; each member's cache [H, P, hd], stacked in member order.
+                const past = members.map((b) => caches[b].layers[i])
+                const kAll = past[0] ? tf.concat([past.length === 1 ? past[0].k : tf.concat(past.map((l) => l.k)), key], 1) : key
+                const vAll = past[0] ? tf.concat([past.length === 1 ? past[0].v : tf.concat(past.map((l) => l.v)), value], 1) : value
+                const ks = members.length === 1 ? [kAll] : tf.split(kAll, members.length, 0)
+                const vs = members.length === 1 ? [vAll] : tf.split(vAll, members.length, 0)
+                for (const [g, b] of members.entries()) next[b][i] = { k: ks[g] as tf.Tensor3D, v: vs[g] as tf.Tensor3D }
+                return [kAll as tf.Tensor3D, vAll as tf.Tensor3D]
+              },
+              k
             )
-            return B === 1 ? outs[0] : (tf.concat(outs, 0) as tf.Tensor2D)
-          },
-          c.layerNormEps,
-          (t) => t
-        )
+          })
+          if (outs.length === 1) return outs[0]
+          return tf.gather(tf.concat(outs, 0), inverse) as tf.Tensor2D
+        }
+        x = block(k, x, p, attend, c.layerNormEps, (t) => t)
       }
       const h = k.layerNorm(x, this.model.lnF, c.layerNormEps)
       const out = this.model.lmHead(h, { frozen: true })

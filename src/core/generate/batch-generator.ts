@@ -95,6 +95,8 @@ export interface BatchStats {
   /** Decode steps run and the sequences they carried (their ratio is the mean batch). */
   steps: number
   stepRows: number
+  /** Attention groups over those steps (stepRows / stepGroups sequences attended together, on average). */
+  stepGroups: number
 }
 
 interface Sequence {
@@ -122,7 +124,7 @@ interface Sequence {
 export class BatchGenerator {
   readonly maxBatch: number
   readonly maxQueue: number
-  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, steps: 0, stepRows: 0 }
+  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, steps: 0, stepRows: 0, stepGroups: 0 }
   private readonly decoder: BatchDecoder
   private readonly vocab: number
   private waiting: Sequence[] = []
@@ -229,6 +231,7 @@ export class BatchGenerator {
             )
             this.stats.steps++
             this.stats.stepRows += batch.length
+            this.stats.stepGroups = this.decoder.attentionGroups
             for (const [b, s] of batch.entries()) this.advance(s, rows[b])
           } catch (err) {
             for (const s of batch) this.fail(s, err as Error)

@@ -51,9 +51,19 @@ describe('the Python subset', () => {
     expect(m.assignments.get('X')!.value).toEqual({ kind: 'opaque', text: 'torch.half * 2' })
   })
 
+  it('keeps a name that is neither assigned nor imported as an opaque symbol, with one warning per name', () => {
+    const m = parsePythonConfig('A = 1\nmodel = dict(type=GPTLMModel, n=A)\nB = UNDEFINED + 1\nC = GPTLMModel.sub\n')
+    expect(m.assignments.get('model')!.value).toEqual({ kind: 'dict', entries: { type: { kind: 'ref', name: 'GPTLMModel', module: null, unknown: true }, n: 1 } })
+    expect(m.assignments.get('B')!.value).toEqual({ kind: 'opaque', text: 'UNDEFINED + 1' })
+    expect(m.assignments.get('C')!.value).toEqual({ kind: 'ref', name: 'GPTLMModel.sub', module: null, unknown: true })
+    expect(m.warnings).toEqual([
+      'line 2: "GPTLMModel" is neither assigned nor imported before it is used; it is kept as an opaque symbol (its value is not known here).',
+      'line 3: "UNDEFINED" is neither assigned nor imported before it is used; it is kept as an opaque symbol (its value is not known here).'
+    ])
+  })
+
   it.each([
     ['if True:\n    A = 1\n', 1, '"if" statements are not read'],
-    ['A = 1\nB = UNDEFINED + 1\n', 2, 'name "UNDEFINED" is not defined'],
     ['from torch import *\n', 1, 'import *'],
     ["A = f'{1}'\n", 1, 'f-strings'],
     ["A = 'open\n", 1, 'not closed'],
@@ -90,6 +100,47 @@ describe('mapping the seed configs', () => {
     expect(item(r, 'optimizer.lr')).toMatchObject({ status: 'mapped', target: 'optimizer.lr', value: '0.00015', line: 11 })
     expect(item(r, 'parallel.tensor').status).toBe('mapped')
     expect(item(r, 'BATCH_SIZE')).toMatchObject({ line: 7, target: 'batchSize' })
+  })
+
+  it('a config that uses a builder it never imports imports with a warning; the shape constants set the model', () => {
+    const text = [
+      'from colossalai.amp import AMP_TYPE',
+      'BATCH_SIZE = 4',
+      'SEQ_LEN = 512',
+      'HIDDEN_SIZE = 256',
+      'NUM_ATTENTION_HEADS = 8',
+      'NUM_LAYERS = 6',
+      'VOCAB_SIZE = 50304',
+      'fp16 = dict(mode=AMP_TYPE.NAIVE)',
+      'model = dict(type=GPTLMModel, hidden_size=HIDDEN_SIZE, num_attention_heads=NUM_ATTENTION_HEADS, checkpoint=False)',
+      ''
+    ].join('\n')
+    const r = importSeedConfig(text, 'custom.py', { presets })
+    expect(r.warnings).toEqual(['line 9: "GPTLMModel" is neither assigned nor imported before it is used; it is kept as an opaque symbol (its value is not known here).'])
+    const c = TrainConfig.parse(r.config)
+    expect(c.model).toMatchObject({ nEmbd: 256, nHead: 8, nLayer: 6, vocabSize: 50304, nCtx: 512 })
+    expect(item(r, 'HIDDEN_SIZE')).toMatchObject({ status: 'mapped', target: 'model.nEmbd', value: '256' })
+    expect(item(r, 'HIDDEN_SIZE').note).toContain('The model dict sets nEmbd itself')
+    expect(item(r, 'NUM_LAYERS')).toMatchObject({ status: 'mapped', target: 'model.nLayer', value: '6', note: 'Model shape constant.' })
+    expect(item(r, 'VOCAB_SIZE')).toMatchObject({ status: 'mapped', target: 'model.vocabSize', value: '50304' })
+    expect(item(r, 'SEQ_LEN')).toMatchObject({ target: 'model.nCtx', value: '512' })
+    expect(item(r, 'model.type')).toMatchObject({ status: 'unsupported', seed: 'GPTLMModel' })
+    expect(item(r, 'model.type').note).toContain("The seed's constants set part of it: NUM_LAYERS -> nLayer, VOCAB_SIZE -> vocabSize.")
+  })
+
+  it('DEPTH is a layer count, except where it is the depth of a 2.5D tensor layout (gpt2_2p5d)', () => {
+    const layers = importSeedConfig('DEPTH = 4\nNUM_HEADS = 2\n', 'depth.py', { presets })
+    expect(TrainConfig.parse(layers.config).model).toMatchObject({ nLayer: 4, nHead: 2 })
+    expect(item(layers, 'DEPTH')).toMatchObject({ status: 'mapped', target: 'model.nLayer' })
+    const tensor = load('gpt2_2p5d.py')
+    expect(item(tensor, 'DEPTH')).toMatchObject({ status: 'ignored', target: null })
+    expect(TrainConfig.parse(tensor.config).model.nLayer).toBe(12)
+  })
+
+  it('gpt2_pp: HIDDEN_SIZE = 768 sets the width (mapped, not ignored)', () => {
+    const r = load('gpt2_pp.py')
+    expect(item(r, 'HIDDEN_SIZE')).toMatchObject({ status: 'mapped', target: 'model.nEmbd', value: '768' })
+    expect(r.config.model.nEmbd).toBe(768)
   })
 
   it('without a dataset size, NUM_EPOCHS keeps the preset steps and says what is needed', () => {

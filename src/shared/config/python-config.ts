@@ -1,7 +1,8 @@
 // Reads the subset of Python that Colossal-AI config files are written in, without running
 // Python: imports, top-level `NAME = expression` assignments, literals, dict(...) calls,
-// arithmetic on numbers, and references to imported names (kept as symbols, never resolved).
-// Anything else (def, if, loops, lambdas) is refused with the line it is on.
+// arithmetic on numbers, and references to imported names (kept as symbols, never resolved). A
+// name neither assigned nor imported (a class the config forgot to import) is kept as an opaque
+// symbol with a warning. Anything else (def, if, loops, lambdas) is refused with the line it is on.
 
 import { PythonConfigError, STATEMENT_KEYWORDS, type Token, tokenize } from './python-tokenize'
 
@@ -18,6 +19,8 @@ export interface PyRef {
   kind: 'ref'
   name: string
   module: string | null
+  /** Neither assigned nor imported before its use: an opaque symbol (a warning says so). */
+  unknown?: true
 }
 /** A call of something other than dict(), e.g. `TensorShardStrategy()`. */
 export interface PyCall {
@@ -53,6 +56,7 @@ const pyMod = (a: number, b: number): number => a - b * Math.floor(a / b)
 class Parser {
   private pos = 0
   readonly module: PyModule = { assignments: new Map(), imports: new Map(), warnings: [] }
+  private readonly unknownNames = new Set<string>()
 
   constructor(
     private readonly tokens: Token[],
@@ -240,7 +244,7 @@ class Parser {
       if (this.isOp('.')) {
         this.next()
         const attr = this.expectName('an attribute name')
-        value = isRef(value) ? { kind: 'ref', name: `${value.name}.${attr}`, module: value.module } : OPAQUE
+        value = isRef(value) ? { kind: 'ref', name: `${value.name}.${attr}`, module: value.module, ...(value.unknown ? { unknown: true as const } : {}) } : OPAQUE
       } else if (this.isOp('(')) {
         value = this.call(value)
       } else if (this.isOp('[')) {
@@ -300,7 +304,12 @@ class Parser {
       if (assigned) return assigned.value
       const origin = this.module.imports.get(t.value)
       if (origin !== undefined) return { kind: 'ref', name: t.value, module: origin.includes('.') ? origin.slice(0, origin.lastIndexOf('.')) : null }
-      throw new PythonConfigError(t.line, `name "${t.value}" is not defined (assign or import it before this line).`)
+      // Configs name classes they never import (model = dict(type=GPTLMModel, ...)): Python would fail, but what they mean is plain.
+      if (!this.unknownNames.has(t.value)) {
+        this.unknownNames.add(t.value)
+        this.module.warnings.push(`line ${t.line}: "${t.value}" is neither assigned nor imported before it is used; it is kept as an opaque symbol (its value is not known here).`)
+      }
+      return { kind: 'ref', name: t.value, module: null, unknown: true }
     }
     if (t.type === 'op' && t.value === '(') return this.sequence(')', 'tuple')
     if (t.type === 'op' && t.value === '[') return this.sequence(']', 'list')

@@ -60,6 +60,15 @@ const MODEL_KWARGS: Record<string, string> = {
   embed_drop_rate: 'dropout',
   layernorm_epsilon: 'layerNormEps'
 }
+/** The seed's module-level shape constants (its configs pass them to the model builder) and the model field each sets. */
+const SHAPE_CONSTANTS: Record<string, string> = {
+  HIDDEN_SIZE: 'nEmbd',
+  NUM_ATTENTION_HEADS: 'nHead',
+  NUM_HEADS: 'nHead',
+  DEPTH: 'nLayer',
+  NUM_LAYERS: 'nLayer',
+  VOCAB_SIZE: 'vocabSize'
+}
 /** Adam-family optimizers whose update this engine's AdamW reproduces. */
 const ADAM_TYPES = new Set(['Adam', 'AdamW', 'HybridAdam', 'CPUAdam', 'FusedAdam', 'DeepSpeedCPUAdam'])
 /** Constants the seed's configs define only to build other values (parallel sizes, pipeline shapes). */
@@ -90,6 +99,7 @@ class SeedMapper {
 
   run(): SeedImportResult {
     const { draft, presetName } = this.model()
+    this.shapeConstants(draft)
     this.batch(draft)
     this.optimizer(draft)
     this.epochs(draft)
@@ -211,6 +221,41 @@ class SeedMapper {
       }
     }
     return { draft, presetName }
+  }
+
+  /**
+   * HIDDEN_SIZE, NUM_ATTENTION_HEADS, DEPTH / NUM_LAYERS and VOCAB_SIZE set the model's shape where
+   * the model dict does not set the same field itself. DEPTH next to a 2.5D tensor layout whose
+   * depth it is stays that layout's depth (the 2.5D cube), not a layer count.
+   */
+  private shapeConstants(draft: Draft): void {
+    const model = this.get('model')
+    const fromKwargs = new Set(isDict(model) ? Object.entries(model.entries).flatMap(([k, v]) => (MODEL_KWARGS[k] && typeof v === 'number' ? [MODEL_KWARGS[k]] : [])) : [])
+    const parallel = this.get('parallel')
+    const tensor = isDict(parallel) ? parallel.entries.tensor : undefined
+    const mapped: string[] = []
+    for (const [name, target] of Object.entries(SHAPE_CONSTANTS)) {
+      const value = this.get(name)
+      if (typeof value !== 'number') continue
+      if (name === 'DEPTH' && isDict(tensor) && tensor.entries.mode === '2.5d' && tensor.entries.depth === value) continue // rest(): a helper constant
+      if (fromKwargs.has(target)) {
+        this.add(
+          name,
+          value,
+          'mapped',
+          `model.${target}`,
+          (draft.model as Record<string, number>)[target],
+          `The model dict sets ${target} itself (to ${(draft.model as Record<string, number>)[target]}); that value is used.`
+        )
+        continue
+      }
+      ;(draft.model as Record<string, number>)[target] = value
+      this.add(name, value, 'mapped', `model.${target}`, value, 'Model shape constant.')
+      mapped.push(`${name} -> ${target}`)
+    }
+    // an unknown builder's shape is no longer only the preset's guess
+    const type = this.items.find((i) => i.key === 'model.type' && i.status === 'unsupported')
+    if (type && mapped.length) type.note += ` The seed's constants set part of it: ${mapped.join(', ')}.`
   }
 
   private batch(draft: Draft): void {

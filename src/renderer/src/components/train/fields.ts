@@ -137,7 +137,8 @@ export function formIssues(issues: Record<string, string>, values: (path: string
     for (const message of messages) {
       const rule = CROSS_RULES.find((r) => r.at === path && r.match.test(message))
       if (!rule) {
-        add(out, path, { text: `${labelOf(path)} ${message}`, withRange: true })
+        // issueMessage's phrases continue the label ("Steps must be ..."); a rule's own sentence follows a colon.
+        add(out, path, { text: /^(must|is |needs|takes|has )/.test(message) ? `${labelOf(path)} ${message}` : `${labelOf(path)}: ${message}`, withRange: true })
         continue
       }
       // One cause, one error: when a field the rule reads has a problem of its own, that one is shown alone.

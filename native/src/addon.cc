@@ -200,6 +200,36 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+// causalSoftmaxForward(s, batch, t, scale, p) / causalSoftmaxBackward(p, dp, batch, t, scale, ds): s, p, dp, ds [batch, t, t]
+napi_value CausalSoftmaxForward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int batch = a.integer(1, "batch"), t = a.integer(2, "t");
+  const float scale = static_cast<float>(a.num(3, "scale"));
+  if (batch < 1 || t < 1) a.fail("batch and t must be at least 1");
+  if (a.failed) return nullptr;
+  const size_t n = static_cast<size_t>(batch) * t * t;
+  const float* s = a.f32(0, "s", n);
+  float* p = a.f32(4, "p", n);
+  if (a.failed) return nullptr;
+  gptw::causal_softmax_forward(s, batch, t, scale, p);
+  return a.undefined();
+}
+
+napi_value CausalSoftmaxBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int batch = a.integer(2, "batch"), t = a.integer(3, "t");
+  const float scale = static_cast<float>(a.num(4, "scale"));
+  if (batch < 1 || t < 1) a.fail("batch and t must be at least 1");
+  if (a.failed) return nullptr;
+  const size_t n = static_cast<size_t>(batch) * t * t;
+  const float* p = a.f32(0, "p", n);
+  const float* dp = a.f32(1, "dp", n);
+  float* ds = a.f32(5, "ds", n);
+  if (a.failed) return nullptr;
+  gptw::causal_softmax_backward(p, dp, batch, t, scale, ds);
+  return a.undefined();
+}
+
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -238,6 +268,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"geluForward", nullptr, GeluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"geluBackward", nullptr, GeluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalSoftmaxForward", nullptr, CausalSoftmaxForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalSoftmaxBackward", nullptr, CausalSoftmaxBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

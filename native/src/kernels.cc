@@ -80,6 +80,37 @@ __attribute__((target_clones("avx2", "default"))) void adamw_range(const float* 
   }
 }
 
+__attribute__((target_clones("avx2", "default"))) float scaled_row_max(const float* x, int n, float scale) {
+  float m = -INFINITY;
+  for (int j = 0; j < n; ++j) m = std::max(m, x[j] * scale);
+  return m;
+}
+
+// p[j] = exp(scale * s[j] - shift) for j < n; returns their sum.
+__attribute__((target_clones("avx2", "default"))) float row_exp(const float* s, int n, float scale, float shift, float* p) {
+  float sum = 0.f;
+  for (int j = 0; j < n; ++j) {
+    const float e = fast_exp(s[j] * scale - shift);
+    p[j] = e;
+    sum += e;
+  }
+  return sum;
+}
+
+__attribute__((target_clones("avx2", "default"))) void row_scale(float* p, int n, float f) {
+  for (int j = 0; j < n; ++j) p[j] *= f;
+}
+
+__attribute__((target_clones("avx2", "default"))) float row_dot(const float* a, const float* b, int n) {
+  float s = 0.f;
+  for (int j = 0; j < n; ++j) s += a[j] * b[j];
+  return s;
+}
+
+__attribute__((target_clones("avx2", "default"))) void row_softmax_backward(const float* p, const float* dp, int n, float dot, float scale, float* ds) {
+  for (int j = 0; j < n; ++j) ds[j] = scale * p[j] * (dp[j] - dot);
+}
+
 // Splits [0, n) over the pool in blocks of at least `grain` elements.
 template <typename F>
 void for_blocks(size_t n, size_t grain, F f) {
@@ -190,6 +221,36 @@ void gelu_backward(const float* x, const float* dy, size_t n, float* dx) {
 void adamw(const float* p, const float* g, float* m, float* v, float* p_out, size_t n, float lr, float beta1, float beta2, float eps, float wd, float step_size,
            float v_correction) {
   for_blocks(n, 1 << 15, [&](size_t b, size_t e) { adamw_range(p, g, m, v, p_out, b, e, lr, beta1, beta2, eps, wd, step_size, v_correction); });
+}
+
+void causal_softmax_forward(const float* s, int batch, int t, float scale, float* p) {
+  const size_t rows = static_cast<size_t>(batch) * t;
+  for_blocks(rows, 8, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const int n = static_cast<int>(r % t) + 1;  // query i sees keys 0..i
+      const float* sr = s + r * t;
+      float* pr = p + r * t;
+      const float m = scaled_row_max(sr, n, scale);
+      const float sum = row_exp(sr, n, scale, m, pr);
+      row_scale(pr, n, 1.0f / sum);
+      std::fill(pr + n, pr + t, 0.f);
+    }
+  });
+}
+
+void causal_softmax_backward(const float* p, const float* dp, int batch, int t, float scale, float* ds) {
+  const size_t rows = static_cast<size_t>(batch) * t;
+  for_blocks(rows, 8, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const int n = static_cast<int>(r % t) + 1;
+      const float* pr = p + r * t;
+      const float* dpr = dp + r * t;
+      float* dsr = ds + r * t;
+      const float dot = row_dot(pr, dpr, n);
+      row_softmax_backward(pr, dpr, n, dot, scale, dsr);
+      std::fill(dsr + n, dsr + t, 0.f);
+    }
+  });
 }
 
 double sum_squares(const float* x, size_t n) {

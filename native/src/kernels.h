@@ -1,5 +1,5 @@
 // Fused kernels for the GPT training step on the CPU: cross-entropy over the vocabulary,
-// LayerNorm, tanh-GELU, AdamW and a sum of squares. Row-parallel through the pool.
+// LayerNorm, tanh-GELU, causal softmax, AdamW and a sum of squares. Row-parallel through the pool.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +21,11 @@ void gelu_backward(const float* x, const float* dy, size_t n, float* dx);
 // m, v updated in place; p_out = p - lr*wd*p (when wd > 0) - step_size * m / (sqrt(v * v_correction) + eps).
 void adamw(const float* p, const float* g, float* m, float* v, float* p_out, size_t n, float lr, float beta1, float beta2, float eps, float wd, float step_size,
            float v_correction);
+
+// Attention probabilities from scores s [batch, t, t]: row i of each matrix is softmax(scale * s[i, 0..i]) with 0 past i (causal). p may be s.
+void causal_softmax_forward(const float* s, int batch, int t, float scale, float* p);
+// Its backward: ds = scale * p * (dp - sum_j p dp) on j <= i, 0 past i. ds may be dp.
+void causal_softmax_backward(const float* p, const float* dp, int batch, int t, float scale, float* ds);
 
 double sum_squares(const float* x, size_t n);
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src/core/engine/backend'
 import { loadNative } from '../../src/core/engine/native'
 import { causalSelfAttention } from '../../src/core/engine/model'
-import { causalMask, crossEntropy, gelu, layerNorm, linear, tiedHead } from '../../src/core/engine/ops'
+import { causalMask, crossEntropy, gelu, kernels, layerNorm, linear, tiedHead } from '../../src/core/engine/ops'
 
 type Case = { name: string; shapes: number[][]; f: (xs: tf.Tensor[], targets: tf.Tensor1D) => tf.Scalar }
 
@@ -23,6 +23,12 @@ const CASES: Case[] = [
   { name: 'layerNorm', shapes: [[6, 8], [8], [8]], f: ([x, g, b]) => tf.sum(tf.sin(layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5))) },
   { name: 'gelu', shapes: [[6, 8]], f: ([x]) => tf.sum(tf.sin(gelu(x))) },
   { name: 'causal attention', shapes: [[8, 12]], f: ([x]) => tf.sum(tf.sin(causalSelfAttention(x as tf.Tensor2D, 2, 4, 2, causalMask(4)))) },
+  {
+    // The kernel set's own attention where it has one (native: probabilities in place, scale and mask folded into the softmax); 2 sequences of 5, 3 heads of 4.
+    name: "causal attention, the kernels' own",
+    shapes: [[10, 36]],
+    f: ([x]) => tf.sum(tf.sin(kernels().causalAttention?.(x as tf.Tensor2D, 2, 5, 3) ?? causalSelfAttention(x as tf.Tensor2D, 2, 5, 3, causalMask(5))))
+  },
   { name: 'cross-entropy (padded vocab)', shapes: [[6, 64]], f: ([x], t) => crossEntropy(x as tf.Tensor2D, t, 60) },
   { name: 'embedding gather (UnsortedSegmentSum)', shapes: [[7, 3]], f: ([x]) => tf.sum(tf.sin(tf.gather(x, tf.tensor1d([1, 2, 1, 0, 5], 'int32')))) },
   {

@@ -1,11 +1,15 @@
 // Activation checkpointing per block (activation-checkpoint.ts): the gradients with the blocks'
 // forwards recomputed inside the backward are those of the whole-model tape, bit for bit, on each
 // kernel set (native when the addon is built, wasm, stock cpu); with dropout the recomputation
-// drops what the first forward dropped; and a Trainer with the config key on takes the same steps.
+// drops what the first forward dropped; a Trainer with the config key on takes the same steps; and
+// with it on, the committed tiny checkpoint's loss and gradients match the PyTorch goldens
+// (tools/torch_reference.py, float64) within 1e-4 relative on native (its own attention) and wasm.
+import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { checkpointedLossAndGrads } from '../../src/core/engine/activation-checkpoint'
 import { initBackend } from '../../src/core/engine/backend'
+import { gradients } from '../../src/core/engine/backprop'
 import { sampleBatch } from '../../src/core/engine/batches'
 import { GPT, block, initParams } from '../../src/core/engine/model'
 import { loadNative } from '../../src/core/engine/native'
@@ -14,7 +18,10 @@ import { computeGradients } from '../../src/core/engine/train-step'
 import { type StepMetrics, Trainer } from '../../src/core/engine/trainer'
 import { inlineContext } from '../../src/core/job-context'
 import { Rng } from '../../src/core/rng'
+import { loadTraining } from '../../src/core/engine/checkpoint-tf'
+import { readSafetensors } from '../../src/core/engine/safetensors'
 import { TrainConfig } from '../../src/shared/config/train'
+import { ROOT } from '../helpers'
 
 const MODEL = { nLayer: 3, nHead: 2, nEmbd: 32, nCtx: 16, vocabSize: 100, dropout: 0, layerNormEps: 1e-5 }
 const tokens = Uint16Array.from({ length: 2000 }, (_, i) => (i * 37 + (i >> 3) + ((i * i) % 11)) % 100)
@@ -53,6 +60,28 @@ describe.each(backends)('activation checkpointing on %s', (backend) => {
     // Nothing left behind: the kept block inputs and the recomputed activations are all freed.
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose([...off.grads.values()])
+    model.dispose()
+  })
+})
+
+describe('the freeing backward (backprop.ts)', () => {
+  it.each(backends)("gives tfjs's own gradients bit for bit on %s and leaves no tensor behind", async (backend) => {
+    if (backend === 'native' && !loadNative().kernels) return
+    await initBackend(backend)
+    const model = new GPT(MODEL, initParams(MODEL, 7))
+    const batch = sampleBatch(tokens, 2, MODEL.nCtx, new Rng(2))
+    const x = tf.tensor2d(batch.inputs, [2, MODEL.nCtx], 'int32')
+    const y = tf.tensor2d(batch.targets, [2, MODEL.nCtx], 'int32')
+    const vars = [...model.params.values()]
+    const reference = tf.variableGrads(() => model.loss(x, y), vars)
+    const before = tf.memory().numTensors
+    const ours = gradients(() => model.loss(x, y), vars)
+    expect(ours.value.dataSync()[0]).toBe(reference.value.dataSync()[0])
+    const byName = new Map(vars.map((v, i) => [v.name, ours.grads[i]]))
+    expect(maxDifference(new Map(vars.map((v) => [v.name, reference.grads[v.name]])), byName)).toEqual({ diff: 0, count: vars.length })
+    tf.dispose([ours.value, ...ours.grads])
+    expect(tf.memory().numTensors).toBe(before)
+    tf.dispose([x, y, reference.value, ...Object.values(reference.grads)])
     model.dispose()
   })
 })
@@ -103,5 +132,38 @@ describe('the activationCheckpointing config key', () => {
     const on = await run(true)
     expect(on.map((m) => [m.loss, m.gradNorm])).toEqual(off.map((m) => [m.loss, m.gradNorm]))
     expect(on[2].loss).toBeLessThan(on[0].loss)
+  })
+})
+
+describe('activation checkpointing against the PyTorch goldens', () => {
+  const golden = readSafetensors(path.join(ROOT, 'test', 'goldens', 'tiny-gpt.golden.safetensors'))
+  const gradNames = golden.metadata.grads.split(',')
+  /** max |ours - torch| / max |torch|, as test/torch-reference.test.ts measures it. */
+  const relativeError = (got: ArrayLike<number>, want: ArrayLike<number>): number => {
+    let diff = 0
+    let scale = 0
+    for (let i = 0; i < want.length; i++) {
+      diff = Math.max(diff, Math.abs(got[i] - want[i]))
+      scale = Math.max(scale, Math.abs(want[i]))
+    }
+    return diff / scale
+  }
+  it.each(['native', 'wasm'] as const)('matches the loss and the named gradients on %s', async (backend) => {
+    if (backend === 'native' && !loadNative().kernels) return
+    await initBackend(backend)
+    const { model } = loadTraining(path.join(ROOT, 'test', 'goldens', 'tiny-gpt-hf'))
+    const [B, T] = golden.tensors.get('inputs')!.shape
+    const x = tf.tensor2d(Int32Array.from(golden.tensors.get('inputs')!.data), [B, T], 'int32')
+    const y = tf.tensor2d(Int32Array.from(golden.tensors.get('targets')!.data), [B, T], 'int32')
+    const { value, grads } = checkpointedLossAndGrads(model, x, y, false)
+    const errors: Record<string, number> = { loss: relativeError(value.dataSync(), golden.tensors.get('loss')!.data) }
+    for (const n of gradNames) errors[`grad ${n}`] = relativeError(grads[model.p(n).name].dataSync(), golden.tensors.get(`grad.${n}`)!.data)
+    expect(gradNames.length).toBeGreaterThan(3)
+    expect(
+      Object.entries(errors).filter(([, e]) => !(e < 1e-4)),
+      JSON.stringify(errors)
+    ).toEqual([])
+    tf.dispose([x, y, value, ...Object.values(grads)])
+    model.dispose()
   })
 })

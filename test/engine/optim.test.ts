@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { AdamW } from '../../src/core/engine/adamw'
 import { initBackend } from '../../src/core/engine/backend'
 import { GPT } from '../../src/core/engine/model'
+import { loadNative } from '../../src/core/engine/native'
 import { joinRing, listen } from '../../src/core/engine/parallel/ring'
 import { Rng } from '../../src/core/rng'
 import { learningRate } from '../../src/core/engine/schedule'
@@ -61,6 +62,40 @@ describe('AdamW', () => {
     w.forEach((x, j) => expect(x).toBeCloseTo(ref.w[j], 6))
     b.forEach((x, j) => expect(x).toBeCloseTo(ref.b[j], 6))
     expect(opt.state.step).toBe(2)
+  })
+})
+
+describe('AdamW on the native kernels', () => {
+  it.skipIf(!loadNative().kernels)('updates parameters in place as the tfjs update does, and leaves a live clone its values', async () => {
+    const settings = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }
+    const run = async (backend: 'cpu' | 'native', keepClone: boolean) => {
+      await initBackend(backend)
+      const initial = tf.tensor2d([[1, -2, 0.25]])
+      const params = new Map<string, tf.Variable>([['h.0.mlp.c_fc.weight', tf.variable(initial)]])
+      initial.dispose() // the variable shares its storage until then
+      const p = params.get('h.0.mlp.c_fc.weight')!
+      const storage = p.dataId
+      const clone = keepClone ? tf.clone(p) : null
+      const opt = new AdamW(settings, params)
+      for (const g of [
+        [0.1, -0.3, 2],
+        [-0.2, 0.4, 1]
+      ])
+        opt.apply(params, new Map([['h.0.mlp.c_fc.weight', tf.tensor2d([g])]]), 0.01)
+      const out = { values: Array.from(p.dataSync()), inPlace: p.dataId === storage, clone: clone ? Array.from(clone.dataSync()) : null }
+      opt.dispose()
+      tf.dispose([p, ...(clone ? [clone] : [])])
+      return out
+    }
+    const reference = await run('cpu', false)
+    const native = await run('native', false)
+    expect(native.inPlace).toBe(true)
+    native.values.forEach((x, j) => expect(x).toBeCloseTo(reference.values[j], 6))
+    const shared = await run('native', true)
+    expect(shared.inPlace).toBe(false)
+    expect(shared.clone).toEqual([1, -2, 0.25])
+    shared.values.forEach((x, j) => expect(x).toBeCloseTo(reference.values[j], 6))
+    await initBackend('cpu')
   })
 })
 

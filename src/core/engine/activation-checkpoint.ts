@@ -7,12 +7,13 @@
 // are alive at a time instead of every block's; the cost is a second forward of each block.
 // Gradients are those of model.loss under tf.variableGrads, bit for bit (test/engine/checkpointing.test.ts).
 import * as tf from '@tensorflow/tfjs'
+import { gradients } from './backprop'
 import { block, type GPT } from './model'
 import { kernels } from './ops'
 
-/** The gradient of `f` at `xs` given the gradient `dy` of its output (the ones of a scalar loss when absent); the output is disposed. */
-function gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor): tf.Tensor[] {
-  const { value, grads } = tf.engine().gradients(f, xs, dy)
+/** The gradient of `f` at `xs` given the gradient `dy` of its output; the output is disposed. */
+function gradientsOf(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
+  const { value, grads } = gradients(f, xs, dy)
   value.dispose()
   return grads
 }
@@ -47,7 +48,7 @@ export function checkpointedLossAndGrads(
   const { wte, wpe, lnF } = model
   // The head: ln_f, the tied lm head and the loss, with the gradient of the last block's output.
   const last = inputs[c.nLayer]
-  const head = tf.engine().gradients(() => model.headLoss(last, targets), [last, lnF.gain, lnF.bias, wte])
+  const head = gradients(() => model.headLoss(last, targets), [last, lnF.gain, lnF.bias, wte])
   let dx = head.grads[0] as tf.Tensor2D
   grads[(lnF.gain as tf.Variable).name] = head.grads[1]
   grads[(lnF.bias as tf.Variable).name] = head.grads[2]
@@ -58,7 +59,7 @@ export function checkpointedLossAndGrads(
   for (let i = c.nLayer - 1; i >= 0; i--) {
     const x = inputs[i]
     const vars = blockVars(i)
-    const [dxi, ...dw] = gradients(() => forward(i, x), [x, ...vars], dx)
+    const [dxi, ...dw] = gradientsOf(() => forward(i, x), [x, ...vars], dx)
     vars.forEach((v, j) => (grads[v.name] = dw[j]))
     dx.dispose()
     x.dispose()
@@ -66,7 +67,7 @@ export function checkpointedLossAndGrads(
   }
 
   // The embedding: the tied wte's gradient is the head's plus the lookup's (in the order the whole-model tape adds them).
-  const [embWte, dWpe] = gradients(embed, [wte, wpe], dx)
+  const [embWte, dWpe] = gradientsOf(embed, [wte, wpe], dx)
   dx.dispose()
   grads[(wte as tf.Variable).name] = tf.add(headWte, embWte)
   grads[(wpe as tf.Variable).name] = dWpe

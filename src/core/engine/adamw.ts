@@ -1,7 +1,7 @@
 // AdamW (Loshchilov & Hutter): Adam moments with bias correction and decoupled weight decay,
 // applied only to the parameters decays() names (matrices and embeddings, not biases or norms).
 import * as tf from '@tensorflow/tfjs'
-import { values, wrap } from './cpu-memory'
+import { soleOwner, values, wrap } from './cpu-memory'
 import { nativeKernels } from './kernels'
 import { decays } from './param-names'
 
@@ -44,12 +44,17 @@ export class AdamW {
       if (native) {
         const g = grads.get(name)
         if (!g) continue
-        // One fused pass: the moments are updated in place, the parameter gets new storage.
-        const out = new Float32Array(p.size)
+        // One fused pass with the moments and the parameter updated in place: no step allocates
+        // (the kernel reads each element before writing it). A parameter whose storage another
+        // tensor shares (a clone still alive) gets new storage instead, so that tensor keeps its values.
+        const shared = !soleOwner(p)
+        const out = shared ? new Float32Array(p.size) : values(p)
         native.adamw(values(p), values(g), values(this.state.m.get(name)!), values(this.state.v.get(name)!), out, lr, beta1, beta2, eps, decays(name) ? weightDecay : 0, stepSize, vCorrection)
-        const next = wrap(out, p.shape)
-        p.assign(next)
-        next.dispose()
+        if (shared) {
+          const next = wrap(out, p.shape)
+          p.assign(next)
+          next.dispose()
+        }
         continue
       }
       const g = grads.get(name)

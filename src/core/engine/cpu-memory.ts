@@ -1,9 +1,16 @@
 // Direct access to tensor storage on tfjs's cpu backend, where the native kernels work in place.
 import * as tf from '@tensorflow/tfjs'
 
+type CpuData<T> = { data: { get(id: unknown): { values: T; refCount: number } } }
+
 /** A tensor's own storage on the cpu backend (no copy). Only valid while the backend is `cpu`. */
 export function values<T extends Float32Array | Int32Array = Float32Array>(t: tf.Tensor): T {
-  return (tf.backend() as unknown as { data: { get(id: unknown): { values: T } } }).data.get(t.dataId).values
+  return (tf.backend() as unknown as CpuData<T>).data.get(t.dataId).values
+}
+
+/** Whether no other tensor shares t's storage (clones share it), so it may be written in place. Only valid while the backend is `cpu`. */
+export function soleOwner(t: tf.Tensor): boolean {
+  return (tf.backend() as unknown as CpuData<Float32Array>).data.get(t.dataId).refCount === 1
 }
 
 /** Wraps freshly computed values as a tensor (the cpu backend keeps the array as it is). */

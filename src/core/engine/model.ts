@@ -193,8 +193,10 @@ export class GPT implements GPTParams {
   /** Training and scoring: each position of each sequence attends to itself and the positions before it. */
   causalAttention(B: number, T: number): Attention {
     const k = kernels()
+    const H = this.config.nHead
+    if (k.causalAttention) return (qkv) => k.causalAttention!(qkv, B, T, H)
     const mask = this.mask(T)
-    return (qkv) => causalSelfAttention(qkv, B, T, this.config.nHead, mask, undefined, k)
+    return (qkv) => causalSelfAttention(qkv, B, T, H, mask, undefined, k)
   }
 
   /**
@@ -253,7 +255,7 @@ export class GPT implements GPTParams {
     return m
   }
 
-  /** The frozen head for the current weights (training assigns wte new storage) and kernels, made again when either changed. */
+  /** The frozen head for the current weights and kernels, made again when either changed (the native AdamW updates wte in place, but the native frozen head copies nothing). */
   private frozenHead(k: Kernels): FrozenHead {
     const backend = tf.getBackend()
     const f = this.frozen

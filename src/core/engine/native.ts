@@ -50,6 +50,8 @@ export interface NativeKernels {
     stepSize: number,
     vCorrection: number
   ): void
+  causalSoftmaxForward(s: Float32Array, batch: number, t: number, scale: number, p: Float32Array): void
+  causalSoftmaxBackward(p: Float32Array, dp: Float32Array, batch: number, t: number, scale: number, ds: Float32Array): void
   sumSquares(x: Float32Array): number
   info(): { avx2: boolean; threads: number }
   setThreads(n: number): void

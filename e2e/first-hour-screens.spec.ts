@@ -212,7 +212,7 @@ test('one click trains Tiny on Moby Dick; the start screen then lists the run, i
     await expect(page.getByTestId('live-run')).toContainText('on Moby Dick')
     await expect.poll(async () => Number(/at step (\d+)/.exec((await page.getByTestId('live-summary').textContent()) ?? '')?.[1] ?? 0), { timeout: 90_000 }).toBeGreaterThanOrEqual(6)
     await page.getByTestId('job-1').getByTestId('job-cancel').click()
-    await page.getByTestId('stop-confirm').click() // Stop asks first (FIRSTHOUR-A)
+    await page.getByRole('dialog').getByTestId('stop-confirm').click() // Stop asks first (FIRSTHOUR-A)
     await expect(page.getByTestId('job-1')).toHaveAttribute('data-state', /cancelled|done/, { timeout: 30_000 })
 
     // A short run that keeps a checkpoint, for the checkpoint list's next steps.

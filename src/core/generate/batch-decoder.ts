@@ -1,5 +1,5 @@
-// Next-token logits for many sequences of one GPT at once. A sequence is prefilled alone (its
-// prompt in one forward, batch 1, keeping each layer's keys and values as KVCacheDecoder does);
+// Next-token logits for many sequences of one GPT at once. A sequence is prefilled alone, or with
+// others of its prompt length (the prompt in one forward, keeping each layer's keys and values);
 // after that, every decode step feeds one new token for each of B sequences through the model
 // together: the embeddings, LayerNorms, MLPs, projections and the lm head run on [B, C] rows, and
 // only attention is done per sequence, against that sequence's own cache and position. Sequences
@@ -7,7 +7,7 @@
 // with the same number of cached positions attend in one batched set of ops.
 import * as tf from '@tensorflow/tfjs'
 import { type GPT, type LayerKV, block, causalSelfAttention } from '../engine/model'
-import { kernels } from '../engine/ops'
+import { causalMask, kernels } from '../engine/ops'
 
 /** One sequence's cache: each layer's keys and values for its `length` positions so far. */
 export class SequenceCache {
@@ -41,22 +41,53 @@ export class BatchDecoder {
 
   /** A new sequence's prompt through the model alone; its cache is the caller's to dispose. */
   async prefill(ids: number[], allRows = false): Promise<PrefillResult> {
+    return (await this.prefillGroup([ids], allRows))[0]
+  }
+
+  /**
+   * Prompts of one length through the model together ([G, T], the causal mask within each), each
+   * keeping its own cache; rows as for prefill, per prompt. The caches are the caller's to dispose.
+   */
+  async prefillGroup(prompts: number[][], allRows = false): Promise<PrefillResult[]> {
     const c = this.model.config
-    const T = ids.length
+    const G = prompts.length
+    const T = prompts[0]?.length ?? 0
     if (!T) throw new Error('A sequence needs at least one token.')
+    if (prompts.some((p) => p.length !== T)) throw new Error('prefillGroup takes prompts of one length.')
     if (T > c.nCtx) throw new Error(`${T} tokens do not fit the model's context of ${c.nCtx}.`)
-    const { logits, layers } = tf.tidy(() => {
-      const next: LayerKV[] = []
-      const attention = this.model.kvCacheAttention([], 0, T, next)
-      const h = this.model.hidden(tf.tensor2d(ids, [1, T], 'int32'), { past: 0, attention })
-      const rows = allRows ? undefined : [T - 1]
-      return { logits: this.model.lmHead(h, { rows, frozen: true }), layers: next }
+    const layers: LayerKV[][] = prompts.map(() => [])
+    const logits = tf.tidy(() => {
+      const k = kernels()
+      const mask = causalMask(T)
+      const attention = (qkv: tf.Tensor2D, i: number): tf.Tensor2D =>
+        causalSelfAttention(
+          qkv,
+          G,
+          T,
+          c.nHead,
+          mask,
+          (key, value) => {
+            // key, value: [G*H, T, hd], prompt after prompt: each prompt's [H, T, hd] is its cache.
+            const ks = G === 1 ? [key] : tf.split(key, G, 0)
+            const vs = G === 1 ? [value] : tf.split(value, G, 0)
+            for (let g = 0; g < G; g++) layers[g][i] = { k: tf.keep(ks[g] as tf.Tensor3D), v: tf.keep(vs[g] as tf.Tensor3D) }
+            return [key, value]
+          },
+          k
+        )
+      const h = this.model.hidden(tf.tensor2d(prompts.flat(), [G, T], 'int32'), { past: 0, attention })
+      const rows = allRows ? undefined : prompts.map((_, g) => g * T + T - 1)
+      return this.model.lmHead(h, { rows, frozen: true })
     })
-    const cache = new SequenceCache()
-    cache.layers = layers
-    cache.length = T
     try {
-      return { cache, rows: splitRows((await logits.data()) as Float32Array, this.vocabPadded) }
+      const all = splitRows((await logits.data()) as Float32Array, this.vocabPadded)
+      const per = allRows ? T : 1
+      return prompts.map((_, g) => {
+        const cache = new SequenceCache()
+        cache.layers = layers[g]
+        cache.length = T
+        return { cache, rows: all.slice(g * per, (g + 1) * per) }
+      })
     } finally {
       logits.dispose()
     }

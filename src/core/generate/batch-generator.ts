@@ -1,8 +1,9 @@
 // Continuous batching over one loaded GPT: sequences are submitted at any time, wait in a bounded
-// queue, join the running batch (up to maxBatch) after a prefill of their own, and are decoded
-// together, one batched forward per step (BatchDecoder), each with its own seeded RNG, penalties,
-// stop sequences and token limit; they leave as they finish or are cancelled (a client went away),
-// and the next waiting one takes the slot. What a sequence gets never depends on its neighbours:
+// queue, join the running batch (up to maxBatch) after a prefill (together with the others joining
+// then whose prompts have the same length), and are decoded together, one batched forward per step
+// (BatchDecoder), each with its own seeded RNG, penalties, stop sequences and token limit; they
+// leave as they finish or are cancelled (a client went away), and the next waiting one takes the
+// slot. What a sequence gets never depends on its neighbours:
 // decoded in a batch of 16 or alone, with its seed it gives the same tokens.
 import { END_OF_TEXT, decodeTokens } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
@@ -90,8 +91,9 @@ export interface BatchStats {
   sequences: number
   /** Tokens generated. */
   tokens: number
-  /** Prompt tokens read. */
+  /** Prompt tokens read, and the prefill forwards that read them (prompts of one length joining together share one). */
   promptTokens: number
+  prefills: number
   /** Decode steps run and the sequences they carried (their ratio is the mean batch). */
   steps: number
   stepRows: number
@@ -124,7 +126,7 @@ interface Sequence {
 export class BatchGenerator {
   readonly maxBatch: number
   readonly maxQueue: number
-  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, steps: 0, stepRows: 0, stepGroups: 0 }
+  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, prefills: 0, steps: 0, stepRows: 0, stepGroups: 0 }
   private readonly decoder: BatchDecoder
   private readonly vocab: number
   private waiting: Sequence[] = []
@@ -211,13 +213,19 @@ export class BatchGenerator {
     this.running = true
     try {
       while (this.waiting.length || this.active.length) {
-        while (this.active.length < this.maxBatch && this.waiting.length) {
-          const s = this.waiting.shift()!
-          this.active.push(s)
+        // Waiting sequences take the free slots; those of one prompt length are prefilled together.
+        const joining = this.waiting.splice(0, Math.max(0, this.maxBatch - this.active.length))
+        this.active.push(...joining)
+        const byLength = new Map<number, Sequence[]>()
+        for (const s of joining) {
+          if (s.cancelled) this.finish(s, 'cancelled')
+          else byLength.set(s.req.ids.length, [...(byLength.get(s.req.ids.length) ?? []), s])
+        }
+        for (const group of byLength.values()) {
           try {
-            await this.start(s)
+            await this.start(group)
           } catch (err) {
-            this.fail(s, err as Error)
+            for (const s of group) this.fail(s, err as Error)
           }
         }
         const live = this.active.filter((s) => !s.done)
@@ -246,18 +254,24 @@ export class BatchGenerator {
     }
   }
 
-  /** Prefill alone, then the first token from the prompt's last logits. */
-  private async start(s: Sequence): Promise<void> {
-    if (s.cancelled) return this.finish(s, 'cancelled')
-    const { cache, rows } = await this.decoder.prefill(s.req.ids, s.req.promptLogprobs)
-    s.cache = cache
-    this.stats.promptTokens += s.req.ids.length
-    if (s.req.promptLogprobs) {
-      const k = s.req.logprobs ?? 0
-      s.promptLogprobs = s.req.ids.map((id, i) => (i === 0 ? null : this.logprobOf(rows[i - 1], id, k)))
+  /** Prefill (prompts of one length together), then each one's first token from its prompt's last logits. */
+  private async start(group: Sequence[]): Promise<void> {
+    const results = await this.decoder.prefillGroup(
+      group.map((s) => s.req.ids),
+      group.some((s) => s.req.promptLogprobs)
+    )
+    this.stats.prefills++
+    for (const [g, s] of group.entries()) {
+      const { cache, rows } = results[g]
+      s.cache = cache
+      this.stats.promptTokens += s.req.ids.length
+      if (s.req.promptLogprobs) {
+        const k = s.req.logprobs ?? 0
+        s.promptLogprobs = s.req.ids.map((id, i) => (i === 0 ? null : this.logprobOf(rows[i - 1], id, k)))
+      }
+      if (s.req.maxTokens <= 0) this.finish(s, 'length')
+      else this.advance(s, rows[rows.length - 1])
     }
-    if (s.req.maxTokens <= 0) return this.finish(s, 'length')
-    this.advance(s, rows[rows.length - 1])
   }
 
   /** Chooses the sequence's next token from its logits and decides whether it goes on. */

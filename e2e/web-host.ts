@@ -1,4 +1,4 @@
-// Starts `gptw serve --port 0` as a real child process over a given workspace and reads its URL.
+// Starts `gptw serve --port 0` (or a given port) as a real child process over a given workspace and reads its URL.
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 
@@ -11,8 +11,8 @@ export interface RunningHost {
 
 const ROOT = path.join(__dirname, '..')
 
-export function startHost(workspace: string): Promise<RunningHost> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gptw.js'), 'serve', '--port', '0'], {
+export function startHost(workspace: string, port = 0): Promise<RunningHost> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gptw.js'), 'serve', '--port', String(port)], {
     env: { ...process.env, GPTW_HOME: workspace },
     stdio: ['ignore', 'pipe', 'pipe']
   })

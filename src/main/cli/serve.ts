@@ -1,5 +1,8 @@
 // gptw serve: the web host (UI and API) on 127.0.0.1 until Ctrl+C; prints the URL with its token.
 // The host reads and writes inside the workspace only; --allow approves more folders (issue 13).
+// With a fixed --port the access token is kept in the workspace (web-token, owner-only), so a
+// restarted host has the same address and token and an open tab reconnects by itself.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,7 +18,9 @@ export async function serve(argv: string[], env: CliEnv): Promise<void> {
   const allowed = (values.allow ?? []).map((dir) => approvedFolder(dir))
   const workbench = openWorkbench(env)
   for (const dir of allowed) workbench.paths.allow(dir)
-  const host = await startWebHost({ workbench, rendererDir: path.join(env.outDir, '../renderer'), port: intFlag(values.port, 'port', 0, 0, 65535) })
+  const port = intFlag(values.port, 'port', 0, 0, 65535)
+  const token = port ? keptToken(path.join(workbench.workspace.root, 'web-token')) : undefined
+  const host = await startWebHost({ workbench, rendererDir: path.join(env.outDir, '../renderer'), port, token })
   console.log(`GPT Workbench is serving at ${host.url}`)
   console.log(`Workspace: ${workbench.workspace.root}  (Ctrl+C stops)`)
   if (allowed.length) console.log(`Also approved for reading and writing: ${allowed.join(', ')}`)
@@ -26,6 +31,19 @@ export async function serve(argv: string[], env: CliEnv): Promise<void> {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/** The access token a fixed-port host keeps across restarts: read from its file, or made and written there (mode 600). */
+function keptToken(file: string): string {
+  try {
+    const kept = fs.readFileSync(file, 'utf8').trim()
+    if (/^[A-Za-z0-9_-]{32,}$/.test(kept)) return kept
+  } catch {
+    // none yet
+  }
+  const token = crypto.randomBytes(24).toString('base64url')
+  fs.writeFileSync(file, token + '\n', { mode: 0o600 })
+  return token
 }
 
 /** An --allow folder as an absolute path; one that is missing or not a folder is refused before the host starts. */

@@ -5,10 +5,25 @@ import type { ApiMethod } from '../../../shared/api-methods'
 import { unwrap } from './envelope'
 import { connectSocket } from './socket'
 
+/**
+ * Where the link to the host stands: connected; reconnecting (a drop, retried at once); lost (the
+ * host has not answered for a while: it stopped, or came back elsewhere); refused (a host answers
+ * at this address but not to this tab's access token: it was restarted with a new one).
+ */
+export interface ConnectionStatus {
+  state: 'connected' | 'reconnecting' | 'lost' | 'refused'
+  /** Where this tab connects (host:port). */
+  address: string
+  /** When the link went down (ms since the epoch); null while connected. */
+  since: number | null
+}
+
 export interface WorkbenchClient {
   call<M extends ApiMethod>(method: M, params?: ApiInput<M>): Promise<ApiReply<M>>
   onEvent(listener: (event: ApiEvent) => void): () => void
   onConnection(listener: (connected: boolean) => void): void
+  /** Called with the current status at once and on every change. */
+  onStatus(listener: (status: ConnectionStatus) => void): void
   transport: 'ipc' | 'websocket'
 }
 
@@ -25,11 +40,12 @@ function ipcClient(preload: PreloadApi): WorkbenchClient {
       return unwrap(await preload[domain][verb](params)) as never
     },
     onEvent: (listener) => preload.onEvent(listener),
-    onConnection: (listener) => listener(true)
+    onConnection: (listener) => listener(true),
+    onStatus: (listener) => listener({ state: 'connected', address: 'ipc', since: null })
   }
 }
 
 export function createClient(): WorkbenchClient {
   const preload = (window as unknown as { workbench?: PreloadApi }).workbench
-  return preload ? ipcClient(preload) : connectSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`)
+  return preload ? ipcClient(preload) : connectSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, `${location.origin}/api/app.info`)
 }

@@ -88,11 +88,20 @@ def setup_distributed(device_type: str) -> Dist:
 
 def emit(record: dict) -> None:
     """One JSON object per line on stdout: what the app and `gptw train --json` read."""
-    print(json.dumps(record), flush=True)
+    _write("stdout", json.dumps(record))
 
 
 def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    _write("stderr", text)
+
+
+def _write(stream: str, text: str) -> None:
+    try:
+        print(text, file=getattr(sys, stream), flush=True)
+    except BrokenPipeError:
+        # Nobody reads this run any more (the app's worker was killed, and with_parent has set off
+        # the pause): write on into nothing and go on to the checkpoint the pause saves.
+        setattr(sys, stream, open(os.devnull, "w"))
 
 
 def make_optimizer(model: GPT, c: TrainConfig, device_type: str) -> tuple[torch.optim.AdamW, list[str]]:

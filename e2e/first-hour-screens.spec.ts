@@ -237,6 +237,11 @@ test('one click trains Tiny on Moby Dick; the start screen then lists the run, i
     const checkpoint = page.getByTestId('start-checkpoint-2-10')
     await expect(checkpoint).toContainText('e2e first checkpoint · step 10')
     await page.screenshot({ path: `${SHOTS}/first-hour-start-runs-light-1440.png` })
+    // The Train view's preset picker says what Tiny took here, from the same measurement.
+    await page.getByTestId('nav-train').click()
+    await page.getByTestId('preset-picker').selectOption('preset:tiny-cpu')
+    await expect(page.getByTestId('preset-picker').locator('option[value="preset:tiny-cpu"]')).toHaveText(/^Tiny \(2 layers × 128, for a CPU\) · about [\d.]+ (min|h|s) here$/)
+    await page.getByTestId('nav-start').click()
     await checkpoint.getByTestId('start-generate').click()
     await expect(page.getByTestId('gen-checkpoint')).toHaveValue(/checkpoint|step|10/)
     await page.getByTestId('nav-start').click()

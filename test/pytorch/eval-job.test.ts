@@ -2,12 +2,14 @@
 // cache in the workspace's SQLite, task data from the local stand-in for the download hosts): the
 // cache is keyed by checkpoint content and request, not by engine, so whichever engine answers
 // first, a second run on the other engine asks its model nothing and records the same values.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { EvalConfigInput } from '../../src/shared/config/eval'
 import type { EvalJobSummary } from '../../src/core/eval/job'
 import { Workbench } from '../../src/main/services/workbench'
-import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
+import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from '../helpers'
 import { type FixtureServer, startFixtureServer } from '../eval/fixture-server'
 import { randomCheckpoint } from '../eval/random-checkpoint'
 import { PACKAGE_DIR, PYTHON, describeTorch } from './helpers'
@@ -75,6 +77,28 @@ describeTorch('eval jobs on the PyTorch engine', () => {
     expect(fresh.summary.checkpoints[0]).toMatchObject({ computed: 4, cached: 0 })
     for (const [k, v] of Object.entries(embeddedB.values)) expect(Math.abs(fresh.values[k] - v) / Math.max(Math.abs(v), 1e-12), k).toBeLessThanOrEqual(1e-4)
   })
+
+  it('gptw eval --engine pytorch --devices cpu:0,cpu:1 over a config that names neither', async () => {
+    const work = tempDir('gptw-torch-eval-cli-')
+    const ckpt = path.join(work, 'ckpt')
+    randomCheckpoint(ckpt, { seed: 24, nCtx: 64 })
+    fs.writeFileSync(path.join(work, 'eval.json'), JSON.stringify({ checkpoints: [ckpt], tasks: ['copa'], limit: 1, bootstrapIters: 100, sources: server.sources }))
+    const args = ['eval', '--config', path.join(work, 'eval.json'), '--engine', 'pytorch', '--devices', 'cpu:0,cpu:1', '--json']
+    // a separate process (the fixture server lives in this one)
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gptw.js'), ...args], { env: { ...process.env, GPTW_HOME: tempDir('gptw-torch-eval-home-') } })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      child.on('exit', (code) => resolve({ code, stdout, stderr }))
+    })
+    expect(run.code, run.stderr).toBe(0)
+    const doc = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { state: string; config: { engine: string; devices: string[] }; job: EvalJobSummary }
+    expect(doc.state).toBe('done')
+    expect(doc.config).toMatchObject({ engine: 'pytorch', devices: ['cpu:0', 'cpu:1'] })
+    expect(doc.job.checkpoints[0]).toMatchObject({ computed: 2, cached: 0 })
+  }, 300_000)
 
   it('a PyTorch eval on an interpreter without torch fails saying what to set', async () => {
     const a = path.join(tempDir('gptw-torch-eval-ckpt-'), 'step-3')

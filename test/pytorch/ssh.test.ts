@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import type { Job } from '../../src/shared/jobs'
 import { checkSshHosts } from '../../src/core/engine/pytorch/ssh'
+import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
 import { PACKAGE_DIR, PYTHON, SLOW, describeTorch, makeDataset } from './helpers'
@@ -180,5 +181,32 @@ describeTorch('the SSH launcher', () => {
     expect(ended.state).toBe('cancelled')
     await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the run left on any host')
     console.log(`cancel over ssh: ${before.length} processes (${before.map((p) => p.pid).join(', ')}) all gone`)
+  })
+
+  it.skipIf(!haveSshd && !ci)('pause checkpoints on every host and stops every process; resume relaunches over ssh from that checkpoint', async () => {
+    const wb = workbench()
+    const job = await start(wb, { config: config({ steps: 8, checkpoint: { interval: 0, keepLast: 5 } }, tempDir(), await freePort()), dataset })
+    const run = wb.runs.byJob(job.id)!
+    const steps = (): number[] =>
+      wb.runs
+        .metrics(run.id)
+        .filter((m) => m.name === 'loss')
+        .map((m) => m.step)
+    const logs = (): string[] => wb.jobs.logs(job.id, 0, 5000).map((l) => l.text)
+    await waitFor(() => steps().length > 0, SLOW, 'a first step over ssh')
+    await wb.call('jobs.pause', { id: job.id })
+    await waitFor(() => logs().includes(PAUSED_LOG_LINE), SLOW, 'the pause to take hold on both hosts')
+    const pausedAt = wb.runs.checkpoints(run.id).at(-1)!
+    expect(pausedAt.step).toBeLessThan(8)
+    expect(fs.existsSync(path.join(pausedAt.path, 'optimizer.safetensors'))).toBe(true)
+    expect(wb.jobs.get(job.id)!.state).toBe('paused')
+    await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left on any host')
+    expect(steps().at(-1)).toBe(pausedAt.step)
+    await wb.call('jobs.resume', { id: job.id })
+    const ended = await wb.supervisor.waitForExit(job.id)
+    expect(ended.state, `${ended.error}\n${logs().join('\n')}`).toBe('done')
+    expect(logs().some((l) => l.startsWith(`Resuming from ${pausedAt.path}`))).toBe(true)
+    expect(steps()).toEqual(Array.from({ length: 8 }, (_, i) => i + 1))
+    console.log(`ssh: paused at step ${pausedAt.step} on 2 nodes, resumed to 8`)
   })
 })

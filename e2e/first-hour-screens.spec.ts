@@ -187,7 +187,7 @@ test('start screen, themes, jobs pane, tabs, field errors, memory guard and layo
     await page.setViewportSize({ width: 1440, height: 900 })
     for (const theme of ['dark', 'light'] as const) {
       await page.getByTestId('theme-picker').selectOption(theme)
-      for (const view of ['start', 'train', 'generate'] as const) {
+      for (const view of VIEWS) {
         await page.getByTestId(`nav-${view}`).click()
         await page.screenshot({ path: `${SHOTS}/first-hour-${view}-${theme}-1440.png` })
       }

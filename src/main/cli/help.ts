@@ -27,7 +27,12 @@ export const COMMANDS: CommandHelp[] = [
     usage: ['serve [--port N] [--allow DIR ...]'],
     summary: 'Serve the workbench UI and API on 127.0.0.1 and print its URL with the access token.',
     options: [
-      { name: 'port', arg: 'N', description: 'Port to listen on (0, the default, picks a free one).' },
+      {
+        name: 'port',
+        arg: 'N',
+        description:
+          'Port to listen on (0, the default, picks a free one). A fixed port keeps its access token in the workspace (web-token), so after a restart the URL is the same and an open tab reconnects by itself.'
+      },
       { name: 'allow', arg: 'DIR', description: 'Also let the UI and API read and write this folder (repeatable); by default only the workspace and the bundled samples.' }
     ]
   },

@@ -4,13 +4,16 @@
 // throughput & memory panel while the run trains; the batch of step 5 decoded, hovered and
 // compared with `gptw batch --json`; the run page's reproducing command; the Generate view's
 // command. Screenshots go to test-results/screens.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import YAML from 'yaml'
+import type { EvalResultRow } from '../src/shared/eval'
 import type { RunSeries } from '../src/shared/run-series'
+import { startFixtureServer } from '../test/eval/fixture-server'
+import { randomCheckpoint } from '../test/eval/random-checkpoint'
 import { typeSmallConfig, waitForStep } from './train-helpers'
 import { type RunningHost, startHost } from './web-host'
 
@@ -211,5 +214,59 @@ test('batch inspector: end-of-text boundaries of a multi-document dataset, token
     await expect.poll(async () => (await api<{ state: string }>(host, 'jobs.get', { id: job.id })).state, { timeout: 120_000 }).toBe('done')
   } finally {
     await host.stop()
+  }
+})
+
+test("eval command: the Evaluate view's gptw eval, run as a CLI command, scores what the view scores", async ({ page }) => {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gptw-e2e-runpage-eval-'))
+  const cliHome = fs.mkdtempSync(path.join(os.tmpdir(), 'gptw-e2e-runpage-eval-cli-'))
+  const cliDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptw-e2e-runpage-eval-cwd-'))
+  const checkpoint = path.join(workspace, 'outside', 'ckpt', 'step-100')
+  randomCheckpoint(checkpoint, { seed: 3, nCtx: 64 })
+  const server = await startFixtureServer()
+  const host = await startHost(workspace)
+  try {
+    await page.goto(host.url)
+    await page.getByTestId('nav-evaluate').click()
+    await page.getByTestId('eval-folder').fill(checkpoint)
+    await page.getByTestId('eval-folder-add').click()
+    await expect(page.getByTestId('eval-checkpoint-chip')).toHaveCount(1)
+    await page.getByTestId('eval-task-copa').check()
+    await page.getByTestId('eval-limit').fill('12')
+    await page.getByText('Data source').click()
+    await page.getByTestId('eval-hf-base').fill(server.sources.huggingfaceBase)
+    await page.getByTestId('eval-mirrors').fill(JSON.stringify(server.sources.mirrors))
+    await page.getByTestId('eval-verify').uncheck()
+
+    const preview = page.getByTestId('eval-command')
+    await preview.locator('summary').click()
+    await expect(preview.getByTestId('command-text')).toHaveText('gptw eval --config eval.yaml')
+    const yamlText = (await preview.getByTestId('command-file').textContent())!
+    expect(YAML.parse(yamlText)).toMatchObject({ checkpoints: [checkpoint], tasks: ['copa'], limit: 12, sources: { verifyChecksums: false } })
+    await preview.screenshot({ path: `${SCREENS}/runpage-eval-command.png` })
+
+    // The view runs it...
+    await page.getByTestId('eval-run').click()
+    await expect(page.getByTestId('eval-cell-copa-acc-0')).toHaveText(/\d\.\d{4}/, { timeout: 120_000 })
+    const rows = (await api<{ rows: EvalResultRow[] }>(host, 'evals.results', { checkpoints: [checkpoint] })).rows
+    const inView = rows.find((r) => r.task === 'copa' && r.metric === 'acc')!
+
+    // ...and so does the copied command, in a workspace of its own.
+    fs.writeFileSync(path.join(cliDir, 'eval.yaml'), yamlText)
+    // Not spawnSync: the fixture server answering the CLI's downloads lives in this process.
+    const cli = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [GPTW, 'eval', '--config', 'eval.yaml', '--json'], { cwd: cliDir, env: { ...process.env, GPTW_HOME: cliHome }, timeout: 180_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr })
+      )
+    )
+    expect(cli.code, cli.stderr).toBe(0)
+    const doc = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as { state: string; results: { task: string; metric: string; values: Record<string, { value: number; documents: number }> }[] }
+    expect(doc.state).toBe('done')
+    const byCli = doc.results.find((r) => r.task === 'copa' && r.metric === 'acc')!.values[checkpoint]
+    expect(byCli.documents).toBe(inView.documents) // the fixture's copa has fewer documents than the limit
+    expect(byCli.value).toBe(inView.value)
+  } finally {
+    await host.stop()
+    await server.close()
   }
 })

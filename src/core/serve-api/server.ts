@@ -227,10 +227,12 @@ class Api {
         null,
         'rate_limit_exceeded'
       )
-    let handles: SequenceHandle[]
+    const handles: SequenceHandle[] = []
     try {
-      handles = reqs.map((r, i) => g.submit(r, { onText: (delta, tokens) => onText(i, delta, tokens) }))
+      for (const [i, r] of reqs.entries()) handles.push(g.submit(r, { onText: (delta, tokens) => onText(i, delta, tokens) }))
     } catch (err) {
+      // None of the request's sequences runs when one of them is refused.
+      for (const h of handles) h.cancel()
       if (err instanceof QueueFullError) throw new ApiRequestError(429, err.message, null, 'rate_limit_exceeded')
       throw new ApiRequestError(400, (err as Error).message, 'prompt', 'invalid_value')
     }

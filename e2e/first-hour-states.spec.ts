@@ -164,3 +164,47 @@ test('a loaded model is listed under Loaded models with its memory and Unload, n
     if (!process.env.GPTW_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true })
   }
 })
+
+test('seed import: a builder the config never imports becomes a warning, and its shape constants fill the form', async ({ page }) => {
+  const root = workspace('fh-seed')
+  const file = path.join(root, 'gpt2_custom.py')
+  fs.writeFileSync(
+    file,
+    [
+      'from colossalai.amp import AMP_TYPE',
+      'BATCH_SIZE = 4',
+      'SEQ_LEN = 256',
+      'HIDDEN_SIZE = 384',
+      'NUM_ATTENTION_HEADS = 6',
+      'DEPTH = 4',
+      'NUM_EPOCHS = 1',
+      'optimizer = dict(type=Adam, lr=0.0003)',
+      'model = dict(type=GPTLMModel, checkpoint=False)',
+      ''
+    ].join('\n')
+  )
+  const host = await startHost(root)
+  try {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await page.goto(host.url)
+    await page.getByTestId('nav-train').click()
+    await page.getByTestId('seed-file').setInputFiles(file)
+    const mapping = page.getByTestId('seed-mapping')
+    await expect(mapping).toContainText('Imported gpt2_custom.py')
+    await expect(mapping).toContainText('"GPTLMModel" is neither assigned nor imported before it is used; it is kept as an opaque symbol')
+    await expect(mapping).toContainText('"Adam" is neither assigned nor imported')
+    const mapped = mapping.locator('[data-testid="seed-item"][data-status="mapped"]')
+    await expect(mapped.filter({ hasText: 'HIDDEN_SIZE' })).toContainText('model.nEmbd')
+    await expect(mapped.filter({ hasText: 'DEPTH' })).toContainText('model.nLayer')
+    await expect(page.getByTestId('field-model.nEmbd')).toHaveValue('384')
+    await expect(page.getByTestId('field-model.nHead')).toHaveValue('6')
+    await expect(page.getByTestId('field-model.nLayer')).toHaveValue('4')
+    await expect(page.getByTestId('field-model.nCtx')).toHaveValue('256')
+    await expect(page.getByTestId('seed-error')).toHaveCount(0)
+    await mapping.scrollIntoViewIfNeeded()
+    await shoot(page, 'seed-import')
+  } finally {
+    await host.stop()
+    if (!process.env.GPTW_KEEP_TEMP) fs.rmSync(root, { recursive: true, force: true })
+  }
+})

@@ -126,6 +126,7 @@ describe('mapping the seed configs', () => {
     expect(item(r, 'SEQ_LEN')).toMatchObject({ target: 'model.nCtx', value: '512' })
     expect(item(r, 'model.type')).toMatchObject({ status: 'unsupported', seed: 'GPTLMModel' })
     expect(item(r, 'model.type').note).toContain("The seed's constants set part of it: NUM_LAYERS -> nLayer, VOCAB_SIZE -> vocabSize.")
+    expect(JSON.parse(item(r, 'model.type').value!)).toEqual({ nLayer: 6, nHead: 8, nEmbd: 256 })
   })
 
   it('DEPTH is a layer count, except where it is the depth of a 2.5D tensor layout (gpt2_2p5d)', () => {

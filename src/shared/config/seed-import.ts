@@ -255,7 +255,10 @@ class SeedMapper {
     }
     // an unknown builder's shape is no longer only the preset's guess
     const type = this.items.find((i) => i.key === 'model.type' && i.status === 'unsupported')
-    if (type && mapped.length) type.note += ` The seed's constants set part of it: ${mapped.join(', ')}.`
+    if (type && mapped.length) {
+      type.note += ` The seed's constants set part of it: ${mapped.join(', ')}.`
+      type.value = JSON.stringify({ nLayer: draft.model.nLayer, nHead: draft.model.nHead, nEmbd: draft.model.nEmbd })
+    }
   }
 
   private batch(draft: Draft): void {

@@ -142,6 +142,24 @@ describe('serving API with the openai client', () => {
     expect(mlp.text_offset![encodeText(text).length]).toBe(text.length)
   })
 
+  it('stop cuts the text before the stop string (finish_reason stop); penalties change the draw; streamed logprobs cover every token', async () => {
+    const base = { model: 'moby-step-40', prompt: 'The sea', max_tokens: 16, seed: 9 }
+    const free = await client.completions.create(base)
+    const stop = free.choices[0].text.slice(4, 7)
+    const cut = await client.completions.create({ ...base, stop: [stop, 'never-there'] })
+    expect(cut.choices[0].finish_reason).toBe('stop')
+    expect(cut.choices[0].text).toBe(free.choices[0].text.slice(0, free.choices[0].text.indexOf(stop)))
+    // A large presence penalty on a near-uniform model: some drawn token is pushed out, so the text differs.
+    const penalised = await client.completions.create({ ...base, presence_penalty: 2, frequency_penalty: 2, temperature: 0.05 })
+    const plain = await client.completions.create({ ...base, temperature: 0.05 })
+    expect(penalised.choices[0].text).not.toBe(plain.choices[0].text)
+    const stream = await client.completions.create({ ...base, logprobs: 2, stream: true })
+    const tokens: string[] = []
+    for await (const c of stream) for (const ch of c.choices) tokens.push(...(ch.logprobs?.tokens ?? []))
+    expect(tokens.join('')).toBe(free.choices[0].text)
+    expect(tokens.length).toBe(free.usage!.completion_tokens)
+  })
+
   it('chat completion with the plain-text template; streaming joined is the same reply', async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'system', content: 'You are a sailor.' },
@@ -175,6 +193,7 @@ describe('serving API with the openai client', () => {
     expect(await status(client.completions.create({ ...base, best_of: 3 }))).toMatchObject({ status: 400, param: 'best_of' })
     expect(await status(client.completions.create({ ...base, logit_bias: { '5': 10 } }))).toMatchObject({ status: 400, param: 'logit_bias' })
     expect(await status(client.completions.create({ ...base, model: 'nope' }))).toMatchObject({ status: 404, param: 'model' })
+    expect(await status(client.models.retrieve('nope'))).toMatchObject({ status: 404 })
     expect(await status(client.completions.create({ ...base, prompt: 'whale '.repeat(100) }))).toMatchObject({ status: 413, param: 'prompt' })
     expect(await status(client.chat.completions.create({ model: 'moby-step-40', messages: [] }))).toMatchObject({ status: 400, param: 'messages' })
     const nokey = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'wrong', maxRetries: 0 })

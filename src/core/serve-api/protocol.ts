@@ -30,7 +30,11 @@ export const MAX_LOGPROBS = 5
 const opt = <T extends z.ZodType>(t: T) => t.nullish()
 const penalty = opt(z.number().min(-2).max(2))
 
-const Stop = opt(z.union([z.string().min(1).max(MAX_STOP_LENGTH), z.array(z.string().min(1).max(MAX_STOP_LENGTH)).max(MAX_STOPS, `at most ${MAX_STOPS} stop sequences`)]))
+const Stop = opt(
+  z.union([z.string().min(1).max(MAX_STOP_LENGTH), z.array(z.string().min(1).max(MAX_STOP_LENGTH)).max(MAX_STOPS)], {
+    error: `stop is a string or an array of at most ${MAX_STOPS} strings, each 1 to ${MAX_STOP_LENGTH} characters`
+  })
+)
 
 const Common = {
   model: z.string({ error: 'model is required (GET /v1/models lists them)' }).min(1),

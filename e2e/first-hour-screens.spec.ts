@@ -11,6 +11,8 @@ import { typeSmallConfig } from './train-helpers'
 import { startHost } from './web-host'
 
 const SHOTS = 'test-results/screens'
+/** The page's background colour, evaluated in the page (a string: this project's node tsconfig has no DOM lib). */
+const PAGE_BACKGROUND = 'getComputedStyle(document.documentElement).backgroundColor'
 const VIEWS = ['start', 'data', 'train', 'evaluate', 'generate', 'runs'] as const
 
 function watchErrors(page: Page): string[] {
@@ -48,7 +50,7 @@ test('start screen, themes, jobs pane, tabs, field errors, memory guard and layo
     await expect(page.getByTestId('nav-start')).toHaveAttribute('aria-current', 'page')
     await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
     await expect(page.getByTestId('theme-picker')).toHaveValue('system')
-    const bodyColour = await page.locator('html').evaluate((el) => getComputedStyle(el).backgroundColor)
+    const bodyColour = await page.evaluate(PAGE_BACKGROUND)
     expect(bodyColour).toBe('rgb(20, 23, 29)')
     await expect(page.getByTestId('start-estimate')).toContainText('No run of this shape was measured on this machine yet')
     await expect(page.getByTestId('start-runs')).toContainText('None yet')
@@ -65,7 +67,7 @@ test('start screen, themes, jobs pane, tabs, field errors, memory guard and layo
     await page.reload()
     await expect(page.getByTestId('theme-picker')).toHaveValue('light')
     await expect(page.locator('html')).toHaveAttribute('data-theme', 'light')
-    expect(await page.locator('html').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(246, 247, 249)')
+    expect(await page.evaluate(PAGE_BACKGROUND)).toBe('rgb(246, 247, 249)')
     await page.screenshot({ path: `${SHOTS}/first-hour-start-light-1024.png` })
 
     // The Jobs pane opens and folds; the choice is kept.

@@ -69,7 +69,12 @@ describe('runs.overlay', () => {
     }
     expect(Object.values(branch).reduce((n, s) => n + s.step.length, 0)).toBe(before.length)
     // The line itself holds steps 1-6 once each: the resumed job's 4-6 replaced the old ones.
-    expect(wb.runs.metrics(run.id).filter((m) => m.name === 'loss').map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(
+      wb.runs
+        .metrics(run.id)
+        .filter((m) => m.name === 'loss')
+        .map((m) => m.step)
+    ).toEqual([1, 2, 3, 4, 5, 6])
     expect(wb.runs.metrics(run.id).find((m) => m.name === 'elapsed' && m.step === 6)!.ts).toBeGreaterThanOrEqual(r.loadedAt!)
 
     // A resume whose checkpoint fails to load resumed nothing: no event, no branch, the line kept.

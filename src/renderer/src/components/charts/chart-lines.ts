@@ -1,6 +1,10 @@
 // Builds the lines a run chart draws from runs' series: x by step, tokens or training time,
-// smoothing, and decimation to about one bucket per horizontal pixel.
+// smoothing, and decimation to about one bucket per horizontal pixel. A resumed run's line is
+// broken at each resume (one dataset per piece), the rows a resume took off it are drawn apart
+// as its superseded branch, resumes are vertical markers, and eval scores points on a second axis.
+import { evalBranch, evalKey, evalLine, lineBreaks, resumeLines, splitAtBreaks } from '../../../../shared/charts/resumes'
 import { type XY, decimate, mapSteps, smooth } from '../../../../shared/charts/series'
+import type { RunOverlay } from '../../../../shared/run-series'
 import type { Series, XAxis } from '../../stores/runs'
 import type { ChartLine } from './MetricChart.vue'
 
@@ -13,6 +17,9 @@ export interface ChartRun {
   series: Series | undefined
   /** Changes whenever the run's series change. */
   version: number
+  /** Resumes, superseded branches and eval scores (runs.overlay); changes with overlayVersion. */
+  overlay?: RunOverlay
+  overlayVersion?: number
 }
 
 export interface LineOptions {
@@ -34,19 +41,96 @@ export interface LineStyle {
   suffix?: string
 }
 
-/** One run's lines for one metric; a smoothed metric gets a faint raw line under the smoothed one. */
+/** One piece of a line (between resumes): smoothed on its own, so the average does not run across a resume. */
+function pieceLines(label: string, color: string, xs: ArrayLike<number>, values: ArrayLike<number>, buckets: number, o: LineOptions, style: LineStyle, branch: boolean): ChartLine[] {
+  if (style.smoothed && o.smoothing > 0) {
+    const smoothed: ChartLine = { label, color, points: decimate(xs, smooth(values, o.smoothing), buckets), dashed: style.dashed, branch }
+    // A branch draws its smoothed line only: a faint raw line under a pale dotted one reads as noise.
+    return branch ? [smoothed] : [{ label: `${label} (raw)`, color, points: decimate(xs, values, buckets), faint: true }, smoothed]
+  }
+  return [{ label, color, points: decimate(xs, values, buckets), dashed: style.dashed, dots: style.dots && values.length <= 60, branch }]
+}
+
+/** A series cut at the breaks, each piece its own lines with a share of the buckets. */
+function brokenLines(label: string, color: string, series: Series, s: { step: number[]; value: number[] }, breaks: number[], o: LineOptions, style: LineStyle, branch: boolean): ChartLine[] {
+  const xs = xsFor(series, s.step, o.xAxis)
+  const n = s.step.length
+  return splitAtBreaks(s.step, breaks).flatMap(([a, b]) =>
+    pieceLines(label, color, Array.prototype.slice.call(xs, a, b) as number[], s.value.slice(a, b), Math.max(8, Math.round((o.buckets * (b - a)) / n)), o, style, branch)
+  )
+}
+
+/**
+ * One run's lines for one metric; a smoothed metric gets a faint raw line under the smoothed one.
+ * Broken at each resume still on the line; each superseded branch follows, dotted and pale.
+ */
 export function runLines(run: ChartRun, metric: string, o: LineOptions, style: LineStyle): ChartLine[] {
   const s = run.series?.[metric]
-  if (!s || !s.step.length) return []
-  const xs = xsFor(run.series!, s.step, o.xAxis)
   const label = `${run.label}${style.suffix ?? ''}`
-  if (style.smoothed && o.smoothing > 0) {
-    return [
-      { label: `${label} (raw)`, color: run.color, points: decimate(xs, s.value, o.buckets), faint: true },
-      { label, color: run.color, points: decimate(xs, smooth(s.value, o.smoothing), o.buckets), dashed: style.dashed }
-    ]
+  const resumes = run.overlay?.resumes ?? []
+  const out = s && s.step.length ? brokenLines(label, run.color, run.series!, s, lineBreaks(resumes), o, style, false) : []
+  for (const b of run.overlay?.branches ?? []) {
+    const bs = b.series[metric]
+    const from = resumes.find((r) => r.id === b.resumeId)?.fromStep
+    if (bs?.step.length) out.push(...brokenLines(`${label} (superseded by the resume from step ${from})`, run.color, b.series, bs, lineBreaks(resumes, b.resumeId), o, style, true))
   }
-  return [{ label, color: run.color, points: decimate(xs, s.value, o.buckets), dashed: style.dashed, dots: style.dots && s.step.length <= 60 }]
+  return out
+}
+
+/** x of a step on the chosen axis, from the run's current series (tokens or elapsed at that step). */
+function xOfStep(run: ChartRun, step: number, axis: XAxis): number {
+  return run.series ? xsFor(run.series, [step], axis)[0] : step
+}
+
+/** A vertical marker per resume of the run, hover text saying from where and on what. */
+export function resumeMarkers(run: ChartRun, axis: XAxis): ChartLine[] {
+  return (run.overlay?.resumes ?? []).map((r) => {
+    const x = xOfStep(run, r.fromStep, axis)
+    const tip = [run.label, ...resumeLines(r)]
+    return {
+      label: `${run.label} resume from step ${r.fromStep}`,
+      color: run.color,
+      axis: 'marker',
+      points: [
+        { x, y: 0 },
+        { x, y: 1 }
+      ],
+      tips: [tip, tip]
+    }
+  })
+}
+
+/** Key of an eval point for a click: the run, its step and the checkpoint folder. */
+export interface EvalTarget {
+  runId: number
+  step: number
+  checkpoint: string
+}
+export const targetKey = (t: EvalTarget): string => JSON.stringify(t)
+
+/**
+ * The run's scores for one task/metric as points on the second axis at their checkpoint's step:
+ * those of its current line, then (hollow) those of checkpoints a resume trained again.
+ */
+export function evalLines(run: ChartRun, key: string, axis: XAxis): ChartLine[] {
+  const resumes = run.overlay?.resumes ?? []
+  const points = (run.overlay?.evals ?? []).filter((p) => evalKey(p) === key).sort((a, b) => a.step - b.step || a.createdAt - b.createdAt)
+  const line = (branch: boolean): ChartLine | null => {
+    const ps = points.filter((p) => (evalBranch(p, resumes) !== null) === branch)
+    if (!ps.length) return null
+    return {
+      label: `${run.label} ${key}${branch ? ' (superseded)' : ''}`,
+      color: run.color,
+      axis: 'y2',
+      pointsOnly: true,
+      branch,
+      points: ps.map((p) => ({ x: xOfStep(run, p.step, axis), y: p.value })),
+      tips: ps.map((p) => [run.label, evalLine(p), branch ? 'of a checkpoint trained again after a resume' : 'click: open the eval matrix at this checkpoint']),
+      // A superseded score's folder now holds the checkpoint trained again: nothing to open.
+      ...(branch ? {} : { keys: ps.map((p) => targetKey({ runId: run.id, step: p.step, checkpoint: p.checkpoint })) })
+    }
+  }
+  return [line(false), line(true)].filter((l): l is ChartLine => l !== null)
 }
 
 /**
@@ -58,7 +142,7 @@ export class LineCache {
   private readonly used = new Set<string>()
 
   get(run: ChartRun, metric: string, o: LineOptions, style: LineStyle): ChartLine[] {
-    const key = [run.id, run.version, run.label, run.color, metric, o.xAxis, style.smoothed ? o.smoothing : 0, o.buckets].join('|')
+    const key = [run.id, run.version, run.overlayVersion ?? 0, run.label, run.color, metric, o.xAxis, style.smoothed ? o.smoothing : 0, o.buckets].join('|')
     this.used.add(key)
     let found = this.lines.get(key)
     if (!found) {

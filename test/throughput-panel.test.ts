@@ -49,6 +49,12 @@ describe('throughput figures', () => {
     expect(torch.split).toEqual([])
     expect(torch.stepMs).toBeNull()
     expect(torch.mfu).toBeNull()
+    expect(torch.tflops).toBeNull()
+    // Given the run's shape, TFLOP/s from tokens/s: GPT-2 small's 855,383,040 FLOPs per token x 550 tokens/s.
+    const small = throughputFigures({ tokensPerSec: cols([500, 600]) }, 10, { nLayer: 12, nEmbd: 768, nCtx: 1024, vocabSize: 50257 })!
+    expect(small.tflops).toBeCloseTo((855_383_040 * 550) / 1e12, 9)
+    expect(small.tflopsDerived).toBe(true)
+    expect(throughputFigures(series, 3)!.tflopsDerived).toBe(false)
   })
 
   it("the peak's derivation from the train job's log, or what the log says when there is none", () => {

@@ -5,6 +5,8 @@
 // derived (the train job's "MFU against ..." log line), and the chart lines. Pure: tested alone.
 import type { SeriesColumns } from '../../../../shared/run-series'
 import { type XY, decimate } from '../../../../shared/charts/series'
+import type { ModelConfig } from '../../../../shared/config/model'
+import { modelTflops } from '../../../../shared/throughput'
 import type { ChartLine } from '../charts/MetricChart.vue'
 
 type Series = Record<string, SeriesColumns>
@@ -22,6 +24,8 @@ export interface ThroughputFigures {
   /** Medians over the last `window` steps. */
   tokensPerSec: number | null
   tflops: number | null
+  /** Whether TFLOP/s was worked out here from tokens/s (the PyTorch engine reports none). */
+  tflopsDerived: boolean
   /** 0..1. */
   mfu: number | null
   peakTflops: number | null
@@ -55,17 +59,22 @@ function max(s: SeriesColumns | undefined): number | null {
   return Number.isFinite(m) ? m : null
 }
 
-export function throughputFigures(series: Series | undefined, window = 10): ThroughputFigures | null {
+/** `model`: the run's shape, to work out TFLOP/s from tokens/s where the engine stored none. */
+export function throughputFigures(series: Series | undefined, window = 10, model?: Pick<ModelConfig, 'nLayer' | 'nEmbd' | 'nCtx' | 'vocabSize'>): ThroughputFigures | null {
   if (!series?.tokensPerSec?.step.length) return null
   const split = SPLIT_PARTS.flatMap((p) => {
     const ms = last(series[p.key])
     return ms === null || lastStep(series[p.key]) !== lastStep(series.tokensPerSec) ? [] : [{ ...p, ms }]
   })
   const gpu = max(series.memoryBytes)
+  const tokensPerSec = median(series.tokensPerSec, window)
+  const stored = median(series.tflops, window)
+  const tflops = stored ?? (model && tokensPerSec !== null ? modelTflops(model, tokensPerSec) : null)
   return {
     step: lastStep(series.tokensPerSec),
-    tokensPerSec: median(series.tokensPerSec, window),
-    tflops: median(series.tflops, window),
+    tokensPerSec,
+    tflops,
+    tflopsDerived: stored === null && tflops !== null,
     mfu: median(series.mfu, window),
     peakTflops: last(series.peakTflops),
     split,

@@ -240,7 +240,9 @@ export class ModelServerPool {
   }
 
   private async sharded<T, R>(items: readonly T[], length: (x: T) => number, ask: (server: ModelServer, part: T[]) => Promise<R[]>): Promise<R[]> {
-    const shards = shardByLength(items.map(length), this.servers.length, this.batchSize)
+    // A call smaller than a batch per server (greedy decoding's steps) is still spread over all of them.
+    const bucket = Math.max(1, Math.min(this.batchSize, Math.ceil(items.length / this.servers.length)))
+    const shards = shardByLength(items.map(length), this.servers.length, bucket)
     const out = new Array<R>(items.length)
     await Promise.all(
       shards.map(async (idx, k) => {

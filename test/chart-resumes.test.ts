@@ -90,11 +90,11 @@ describe('evalBranch', () => {
 
 describe('hover text', () => {
   it('says from which step, on which engine, backend and devices, and when', () => {
-    expect(resumeLines(resume(1, 4))).toEqual(['resumed from step 4 (job #11)', 'engine embedded, backend wasm (tfjs-backend-wasm, SIMD)', 'devices cpu', '2026-12-02 04:30:00 UTC'])
+    expect(resumeLines(resume(1, 4))).toEqual(['resumed from step 4 (job #11)', 'engine embedded, devices cpu', 'backend wasm (tfjs-backend-wasm, SIMD)', '2026-12-02 04:30:00 UTC'])
     expect(resumeLines({ ...resume(1, 4, null), backend: null, jobId: null })).toEqual([
       'resumed from step 4',
-      'engine embedded, backend not reported yet',
-      'devices cpu',
+      'engine embedded, devices cpu',
+      'backend not reported yet',
       '2026-12-02 04:30:00 UTC (checkpoint not loaded yet)'
     ])
   })

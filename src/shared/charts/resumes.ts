@@ -58,8 +58,8 @@ export function evalBranch(point: Pick<EvalPoint, 'step' | 'createdAt'>, resumes
 export function resumeLines(r: ResumeEvent): string[] {
   return [
     `resumed from step ${r.fromStep}${r.jobId === null ? '' : ` (job #${r.jobId})`}`,
-    `engine ${r.engine}, backend ${r.backend ?? 'not reported yet'}`,
-    `devices ${r.devices.join(', ') || '–'}`,
+    `engine ${r.engine}, devices ${r.devices.join(', ') || '–'}`,
+    `backend ${r.backend ?? 'not reported yet'}`,
     `${new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC${r.loadedAt === null ? ' (checkpoint not loaded yet)' : ''}`
   ]
 }

@@ -6,6 +6,8 @@
 // each on the chosen backend (auto: the fast path) and, as `<section>-stock`, on stock wasm;
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
 //   serve       the OpenAI-compatible API at 1, 4 and 16 concurrent clients: requests/s, tokens/s, p50 / p95 latency
+//   train-gpt2-small  GPT-2 small's shape (12 x 768, context 1024, batch 1, random tokens): tokens/s,
+//               first step and peak RSS without and with activation checkpointing (a process each)
 // PyTorch (Debian python3-torch) runs the same shapes when it is installed (tools/torch_train_bench.py,
 // tools/torch_infer_bench.py); ratios are ours / its.
 import { execFileSync } from 'node:child_process'
@@ -30,8 +32,12 @@ import { intFlag } from './args'
 
 /** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
 const PEAK_GFLOPS = 157
-const SECTIONS = ['train', 'train-stock', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data', 'serve'] as const
+const SECTIONS = ['train', 'train-stock', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data', 'serve', 'train-gpt2-small'] as const
 type Section = (typeof SECTIONS)[number]
+/** The processes a section runs in: train-gpt2-small measures each checkpointing setting in its own, so each peak RSS is its own. */
+const PARTS: Partial<Record<Section, Record<string, string>>> = { 'train-gpt2-small': { off: 'train-gpt2-small', checkpointed: 'train-gpt2-small-checkpointed' } }
+/** GPT-2 small at batch 1: few steps (each takes seconds), the first one untimed but reported. */
+const GPT2_SMALL = { model: { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024 }, batchSize: 1, maxSteps: 3 }
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each but the internal --section and --torch (test/cli-help.test.ts checks they agree). */
 export const OPTIONS = {
@@ -48,7 +54,7 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
   const steps = intFlag(values.steps, 'steps', 6, 1, 1000)
   const backend = (values.backend as BackendName | undefined) ?? 'auto'
   if (values.section) {
-    const out = await runSection(values.section as Section, { steps, backend, resourcesDir })
+    const out = await runSection(values.section as Section | 'train-gpt2-small-checkpointed', { steps, backend, resourcesDir })
     console.log(JSON.stringify({ ...out, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }))
     return 0
   }
@@ -57,22 +63,29 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
   for (const section of wanted) {
     if (!SECTIONS.includes(section)) throw new Error(`Unknown bench section "${section}" (sections: ${SECTIONS.join(', ')}).`)
     process.stderr.write(`bench: ${section}...\n`)
-    const args = [cliFile, 'bench', '--section', section, '--steps', String(steps), '--backend', section.endsWith('-stock') ? 'wasm' : backend]
-    const env = { ...process.env, ...WORKER_ENV }
-    result[section] = JSON.parse(
-      execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
-        .trim()
-        .split('\n')
-        .at(-1)!
-    )
+    const run = (name: string): unknown => {
+      const args = [cliFile, 'bench', '--section', name, '--steps', String(steps), '--backend', section.endsWith('-stock') ? 'wasm' : backend]
+      const env = { ...process.env, ...WORKER_ENV }
+      return JSON.parse(
+        execFileSync(process.execPath, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
+          .trim()
+          .split('\n')
+          .at(-1)!
+      )
+    }
+    const parts = PARTS[section]
+    result[section] = parts ? Object.fromEntries(Object.entries(parts).map(([key, name]) => [key, run(name)])) : run(section)
   }
   if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', 'tools', 'torch_train_bench.py'), resourcesDir, steps, wanted)
   console.log(JSON.stringify(result, null, 2))
   return 0
 }
 
-async function runSection(section: Section, o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string }): Promise<Record<string, unknown>> {
+async function runSection(section: Section | 'train-gpt2-small-checkpointed', o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string }): Promise<Record<string, unknown>> {
   switch (section) {
+    case 'train-gpt2-small':
+    case 'train-gpt2-small-checkpointed':
+      return trainGpt2Small(Math.min(o.steps, GPT2_SMALL.maxSteps), o.backend, section === 'train-gpt2-small-checkpointed')
     case 'train':
     case 'train-stock':
       return trainSpeed(o.resourcesDir, o.steps, o.backend)
@@ -133,6 +146,46 @@ async function trainSpeed(resourcesDir: string, steps: number, backendChoice: Ba
   }
 }
 
+/** GPT-2 small's shape at batch 1 on random tokens: the median of `steps` timed steps after an untimed first one (reported as first_step_s). */
+async function trainGpt2Small(steps: number, backendChoice: BackendName | 'auto', activationCheckpointing: boolean): Promise<Record<string, unknown>> {
+  const config = TrainConfig.parse({
+    model: GPT2_SMALL.model,
+    batchSize: GPT2_SMALL.batchSize,
+    steps: steps + 1,
+    optimizer: { lr: 3e-4, weightDecay: 0.1, gradClip: 0 },
+    eval: { interval: 0 },
+    activationCheckpointing
+  })
+  const backend = await initBackend(backendChoice)
+  const model = new GPT(config.model)
+  const tokens = new Uint16Array(1 << 20)
+  let seed = 1
+  for (let i = 0; i < tokens.length; i++) tokens[i] = (seed = (seed * 1103515245 + 12345) >>> 0) % config.model.vocabSize
+  const trainer = new Trainer({ config, model, train: tokens, val: null, ctx: inlineContext() })
+  const times: number[] = []
+  for (let s = 0; s < steps + 1; s++) {
+    const t0 = process.hrtime.bigint()
+    await trainer.step()
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9)
+  }
+  trainer.optimizer.dispose()
+  model.dispose()
+  const first = times[0]
+  const timed = times.slice(1).sort((a, b) => a - b)
+  const stepS = timed[Math.floor(timed.length / 2)]
+  const tokensPerStep = config.batchSize * config.model.nCtx
+  return {
+    backend: backend.name,
+    activation_checkpointing: activationCheckpointing,
+    params: parameterCount(config.model),
+    tokens_per_step: tokensPerStep,
+    steps,
+    first_step_s: round(first, 2),
+    step_s: round(stepS, 3),
+    tokens_per_s: round(tokensPerStep / stepS, 1)
+  }
+}
+
 function addPyTorch(result: Record<string, unknown>, trainScript: string, resourcesDir: string, steps: number, wanted: Section[]): void {
   const torch: Record<string, unknown> = {}
   const python = '/usr/bin/python3'
@@ -155,6 +208,27 @@ function addPyTorch(result: Record<string, unknown>, trainScript: string, resour
       result.ratio_train_vs_pytorch = round(ours.tokens_per_s / out.tokens_per_s, 3)
       torch.train_mfu = round(out.model_gflops / PEAK_GFLOPS, 3)
     } else torch.train = `skipped: ${trainScript} not found (pass --torch FILE)`
+  }
+  if (wanted.includes('train-gpt2-small')) {
+    const ours = result['train-gpt2-small'] as Record<'off' | 'checkpointed', { tokens_per_s: number; peak_rss_mb: number }>
+    if (fs.existsSync(trainScript)) {
+      const { nLayer, nHead, nEmbd, nCtx } = GPT2_SMALL.model
+      const shape = ['--vocab', '50304', '--ctx', String(nCtx), '--layers', String(nLayer), '--heads', String(nHead), '--embd', String(nEmbd), '--batch', String(GPT2_SMALL.batchSize)]
+      const n = String(Math.min(steps, GPT2_SMALL.maxSteps))
+      const out = JSON.parse(
+        execFileSync(python, [trainScript, ...shape, '--steps', n, '--warmup', '1'], { encoding: 'utf8', timeout: 900_000 })
+          .trim()
+          .split('\n')
+          .at(-1)!
+      ) as { tokens_per_s: number; peak_rss_mb: number }
+      torch.train_gpt2_small = out
+      result.ratios_train_gpt2_small_vs_pytorch = {
+        tokens_per_s: round(ours.off.tokens_per_s / out.tokens_per_s, 3),
+        tokens_per_s_checkpointed: round(ours.checkpointed.tokens_per_s / out.tokens_per_s, 3),
+        peak_rss: round(ours.off.peak_rss_mb / out.peak_rss_mb, 3),
+        peak_rss_checkpointed: round(ours.checkpointed.peak_rss_mb / out.peak_rss_mb, 3)
+      }
+    } else torch.train_gpt2_small = `skipped: ${trainScript} not found (pass --torch FILE)`
   }
   if (wanted.includes('generation') || wanted.includes('eval')) {
     const infer = path.resolve(resourcesDir, '..', 'tools', 'torch_infer_bench.py')

@@ -176,7 +176,7 @@ export const COMMANDS: CommandHelp[] = [
     name: 'bench',
     usage: ['bench [--steps N] [--backend NAME] [--only train,generation,eval,data,...] [--no-torch]'],
     summary:
-      'Speed of the bench preset as JSON: training tokens/s on the chosen and on the stock backend, generation tokens/s, eval requests/s, data MB/s, beside PyTorch on the same shapes when python3-torch is installed (npm run bench).',
+      'Speed of the bench preset as JSON: training tokens/s on the chosen and on the stock backend, generation tokens/s, eval requests/s, data MB/s, and GPT-2 small (batch 1, context 1024) with and without activation checkpointing (tokens/s, peak RSS), beside PyTorch on the same shapes when python3-torch is installed (npm run bench).',
     options: [
       { name: 'steps', arg: 'N', description: 'Training steps per measurement (default 6).' },
       { name: 'backend', arg: 'NAME', description: 'The backend to measure (default auto).' },

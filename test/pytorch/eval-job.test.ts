@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { EvalConfigInput } from '../../src/shared/config/eval'
 import type { EvalJobSummary } from '../../src/core/eval/job'
 import { Workbench } from '../../src/main/services/workbench'
-import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from '../helpers'
+import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir, waitFor } from '../helpers'
 import { type FixtureServer, startFixtureServer } from '../eval/fixture-server'
 import { randomCheckpoint } from '../eval/random-checkpoint'
 import { PACKAGE_DIR, PYTHON, describeTorch } from './helpers'
@@ -99,6 +99,42 @@ describeTorch('eval jobs on the PyTorch engine', () => {
     expect(doc.config).toMatchObject({ engine: 'pytorch', devices: ['cpu:0', 'cpu:1'] })
     expect(doc.job.checkpoints[0]).toMatchObject({ computed: 2, cached: 0 })
   }, 300_000)
+
+  it('a cancelled PyTorch eval leaves no model server running', async () => {
+    const ckpt = path.join(tempDir('gptw-torch-eval-ckpt-'), 'step-5')
+    randomCheckpoint(ckpt, { seed: 25, nCtx: 64 })
+    /** Processes whose command line names this checkpoint (the model servers), from /proc. */
+    const servers = (): number[] =>
+      fs.readdirSync('/proc').flatMap((e) => {
+        if (!/^\d+$/.test(e)) return []
+        try {
+          const args = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0')
+          return args.includes('gptw_torch.serve') && args.includes(ckpt) ? [Number(e)] : []
+        } catch {
+          return [] // gone meanwhile
+        }
+      })
+    const before = w.evals.cache.count() // the workspace's cache holds the other tests' answers too
+    const reply = await w.call('jobs.start', {
+      kind: 'eval',
+      params: {
+        checkpoints: [ckpt],
+        tasks: ['copa', 'hellaswag', 'piqa', 'arc_challenge', 'math_algebra'],
+        batchSize: 1,
+        bootstrapIters: 100,
+        sources: server.sources,
+        engine: 'pytorch',
+        devices: ['cpu:0', 'cpu:1']
+      }
+    })
+    if (!reply.ok) throw new Error(reply.error.message)
+    await waitFor(() => servers().length === 2, 120_000, 'two model servers')
+    await waitFor(() => w.evals.cache.count() >= before + 2, 120_000, 'the first answers in the cache')
+    w.supervisor.cancel(reply.value.id)
+    const job = await w.supervisor.waitForExit(reply.value.id)
+    expect(job.state).toBe('cancelled')
+    await waitFor(() => servers().length === 0, 30_000, 'the model servers to exit')
+  })
 
   it('a PyTorch eval on an interpreter without torch fails saying what to set', async () => {
     const a = path.join(tempDir('gptw-torch-eval-ckpt-'), 'step-3')

@@ -3,7 +3,8 @@
 // command (its own workspace) that trains the same config to the same first losses; the
 // throughput & memory panel while the run trains; the batch of step 5 decoded, hovered and
 // compared with `gptw batch --json`; the run page's reproducing command; the Generate view's
-// command. Screenshots go to test-results/screens.
+// command run by the CLI to the view's greedy text; the Evaluate view's command run by the CLI to
+// the view's score. Screenshots go to test-results/screens.
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -153,6 +154,19 @@ test('command preview run as a CLI command, throughput panel live, batch of step
     await gen.locator('summary').click()
     await expect(gen.getByTestId('command-text')).toContainText(/gptw generate --checkpoint \S+ --prompt 'Call me '\\''Ishmael'\\''' --max-new-tokens \d+/)
     await gen.screenshot({ path: `${SCREENS}/runpage-generate-command.png` })
+    // The view generates (greedy by default); the command, split by bash as a shell would, prints the same text.
+    await page.getByTestId('gen-start').click()
+    await expect(page.locator('[data-testid^="gen-output-"]').getByTestId('gen-state')).toHaveText('done', { timeout: 60_000 })
+    const [record] = await api<{ text: string; prompt: string }[]>(host, 'generate.history', { limit: 1 })
+    expect(record.prompt).toBe("Call me 'Ishmael'")
+    const genWords = execFileSync('bash', ['-c', `words() { printf '%s\\0' "$@"; }; words ${(await gen.getByTestId('command-text').textContent())!.trim()}`], { encoding: 'utf8' })
+      .split('\0')
+      .slice(0, -1)
+    const printedGen = execFileSync(process.execPath, [GPTW, ...genWords.slice(1), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')
+      .at(-1)!
+    expect((JSON.parse(printedGen) as { text: string }).text).toBe(record.text)
 
     expect(errors).toEqual([])
   } finally {

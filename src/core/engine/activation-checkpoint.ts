@@ -8,6 +8,7 @@
 // Gradients are those of model.loss under tf.variableGrads, bit for bit (test/engine/checkpointing.test.ts).
 import * as tf from '@tensorflow/tfjs'
 import { gradients } from './backprop'
+import { soleOwner, values } from './cpu-memory'
 import { block, type GPT } from './model'
 import { kernels } from './ops'
 
@@ -16,6 +17,20 @@ function gradientsOf(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Ten
   const { value, grads } = gradients(f, xs, dy)
   value.dispose()
   return grads
+}
+
+/** a + b, consuming both: in place into a on the cpu backend (the same bits as tf.add), so the tied embedding's two gradients need no third buffer. */
+function sum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (tf.getBackend() === 'cpu' && soleOwner(a) && a.size === b.size) {
+    const x = values(a)
+    const y = values(b)
+    for (let i = 0; i < x.length; i++) x[i] += y[i]
+    b.dispose()
+    return a
+  }
+  const out = tf.add(a, b)
+  tf.dispose([a, b])
+  return out
 }
 
 /**
@@ -69,8 +84,7 @@ export function checkpointedLossAndGrads(
   // The embedding: the tied wte's gradient is the head's plus the lookup's (in the order the whole-model tape adds them).
   const [embWte, dWpe] = gradientsOf(embed, [wte, wpe], dx)
   dx.dispose()
-  grads[(wte as tf.Variable).name] = tf.add(headWte, embWte)
+  grads[(wte as tf.Variable).name] = sum(headWte, embWte)
   grads[(wpe as tf.Variable).name] = dWpe
-  tf.dispose([headWte, embWte])
   return { value: head.value, grads }
 }

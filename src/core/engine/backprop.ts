@@ -3,9 +3,10 @@
 // gradient, until the whole backward pass is over, so its peak is all activations plus all their
 // gradients. This walks the same tape in the same order with the same accumulation (so the
 // gradients are identical, bit for bit) but disposes a node's saved tensors and its outputs'
-// gradients as soon as the node is done: the peak is the forward's activations, shrinking as the
-// backward passes them.
+// gradients as soon as the node is done, and on the cpu backend sums a tensor's gradients in
+// place: the peak is the forward's activations, shrinking as the backward passes them.
 import * as tf from '@tensorflow/tfjs'
+import { soleOwner, values } from './cpu-memory'
 
 interface TapeNode {
   id: number
@@ -23,6 +24,19 @@ interface EngineInternals {
   endTape(): void
   scopedRun<T>(start: () => void, end: () => void, f: () => T): T
   tidy<T extends tf.TensorContainer>(name: string, f: () => T): T
+}
+
+/**
+ * acc += dx in place on the cpu backend when acc's storage is its own (not the caller's dy, no
+ * clone sharing it): no third tensor while two gradients are summed. Float32 sums computed in
+ * doubles and rounded once are the float32 sums tf.add gives, so the result is the same bits.
+ */
+function addInPlace(acc: tf.Tensor, dx: tf.Tensor, dy: tf.Tensor | undefined): boolean {
+  if (tf.getBackend() !== 'cpu' || acc === dy || acc.dtype !== 'float32' || dx.dtype !== 'float32' || acc.size !== dx.size || !soleOwner(acc)) return false
+  const a = values(acc)
+  const b = values(dx)
+  for (let i = 0; i < a.length; i++) a[i] += b[i]
+  return true
 }
 
 /**
@@ -73,8 +87,10 @@ export function gradients<T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?:
             const current = acc.get(x.id)
             if (!current) acc.set(x.id, dx)
             else {
-              acc.set(x.id, tf.add(current, dx))
-              current.dispose()
+              if (!addInPlace(current, dx, dy)) {
+                acc.set(x.id, tf.add(current, dx))
+                current.dispose()
+              }
               dx.dispose()
             }
           }

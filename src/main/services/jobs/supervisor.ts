@@ -187,7 +187,7 @@ export class JobSupervisor extends EventEmitter<SupervisorEvents> {
       this.send(live, { type: 'cancel', checkpoint })
       this.send(live, { type: 'resume' })
       live.killTimer = setTimeout(() => live.child.kill('SIGKILL'), checkpoint ? (this.options.checkpointGraceMs ?? 120_000) : (this.options.cancelGraceMs ?? 5000))
-      this.log(id, 'info', checkpoint ? 'Stop requested: saving a checkpoint at the current step first.' : 'Stop requested.')
+      this.log(id, 'info', checkpoint ? 'Stop requested, with a checkpoint at the current step (the worker says what it kept).' : 'Stop requested.')
     }
     return this.emitJob(id)
   }

@@ -3,8 +3,10 @@
 The worker starts torchrun in its own process group, so that pause and cancel reach every rank.
 If the worker itself is killed (SIGKILL, an out-of-memory kill), nothing would stop that group:
 the ranks would train on with nobody reading their output. On Linux the kernel can send a
-signal when the parent dies (prctl PR_SET_PDEATHSIG); SIGTERM is the engine's pause, so the ranks
-save a checkpoint and exit, and the run resumes from it.
+signal when the parent dies (prctl PR_SET_PDEATHSIG). That signal is SIGUSR1, handled here by
+sending each rank (this process's children) one SIGTERM, the engine's pause: the ranks save a
+checkpoint and exit 0, and torchrun ends as after any finished run. Not SIGTERM to torchrun itself:
+its shutdown can signal a rank twice, and a second signal stops a rank before its checkpoint.
 
     python -m gptw_torch.with_parent -m torch.distributed.run --standalone ...
 
@@ -27,12 +29,31 @@ def stop_with_parent() -> None:
     if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+    signal.signal(signal.SIGUSR1, _pause_ranks)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGUSR1, 0, 0, 0) != 0:
         print(f"gptw_torch.with_parent: prctl failed (errno {ctypes.get_errno()}); the ranks will not stop with the app's worker.", file=sys.stderr)
         return
     expected = os.environ.get("GPTW_LAUNCHER_PID")
     if expected and os.getppid() != int(expected):
         sys.exit(f"gptw_torch.with_parent: the app's train worker (pid {expected}) is gone; not starting.")
+
+
+def _pause_ranks(signum: int, frame: object) -> None:
+    """The app's worker is gone: one SIGTERM to each child of this process (torchrun's ranks)."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == me:
+            try:
+                os.kill(int(entry), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
 
 def main() -> None:

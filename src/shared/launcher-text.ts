@@ -2,7 +2,7 @@
 // machine per line ("HOST GPUS WORKDIR", as people keep hostfiles), and back; and the launch a
 // config would make, shown before it starts (the torchrun line per host, or the sbatch script).
 import type { LauncherConfig, SshHost } from './config/train'
-import { commandLine, nodeLaunch, slurmScript, torchrunLaunch } from './torchrun'
+import { commandLine, nodeLaunch, slurmScript, slurmSettings, torchrunLaunch } from './torchrun'
 
 export interface ParsedHosts {
   hosts: SshHost[]
@@ -57,17 +57,7 @@ export function launchPreview(input: LaunchPreviewInput): string {
   const l = input.launcher
   if (l.kind === 'local') return commandLine(torchrunLaunch({ ...common, devices: input.devices }))
   if (l.kind === 'slurm') {
-    return slurmScript({
-      ...common,
-      nodes: l.nodes,
-      gpusPerNode: l.gpusPerNode,
-      time: l.time,
-      partition: l.partition,
-      account: l.account,
-      cpuProcesses: l.cpuProcesses,
-      port: l.rdzvPort,
-      logFile: 'RUN_DIR/slurm-%j.log'
-    })
+    return slurmScript({ ...common, ...slurmSettings(l), logFile: 'RUN_DIR/slurm-%j.log' })
   }
   const endpoint = `${l.hosts[0].host.replace(/^.*@/, '')}:${l.rdzvPort}`
   return l.hosts

@@ -1,6 +1,7 @@
 // The PyTorch engine's local launch line, pure (no Node): the train worker runs it, `gptw train
 // --dry-run` prints it and the Train view shows it before launch. One process per device: all
 // GPUs (CUDA_VISIBLE_DEVICES) or all CPU processes (gloo).
+import type { LauncherConfig } from './config/train'
 
 /** The command the job runs: the interpreter, its arguments and the environment it adds. */
 export interface TorchLaunch {
@@ -85,6 +86,11 @@ export interface SlurmInput extends Omit<TorchrunInput, 'devices'> {
   /** The job's log file (sbatch --output; %j is the job id). */
   logFile: string
   port?: number
+}
+
+/** A Slurm launcher's settings as slurmScript takes them. */
+export function slurmSettings(l: Extract<LauncherConfig, { kind: 'slurm' }>): Pick<SlurmInput, 'nodes' | 'gpusPerNode' | 'time' | 'partition' | 'account' | 'cpuProcesses' | 'port'> {
+  return { nodes: l.nodes, gpusPerNode: l.gpusPerNode, time: l.time, partition: l.partition, account: l.account, cpuProcesses: l.cpuProcesses, port: l.rdzvPort }
 }
 
 /** The sbatch script: one srun task per node, each a torchrun joining a c10d rendezvous at the job's first node. */

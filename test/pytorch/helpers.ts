@@ -120,3 +120,40 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   }
   return diff / scale
 }
+
+/** Every descendant of a pid, from /proc (the job's process tree). */
+export function descendants(pid: number): { pid: number; args: string; env: string }[] {
+  const children = new Map<number, number[]>()
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: { pid: number; args: string; env: string }[] = []
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      try {
+        out.push({ pid: c, args: fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' '), env: fs.readFileSync(`/proc/${c}/environ`, 'utf8') })
+      } catch {
+        continue
+      }
+      walk(c)
+    }
+  }
+  walk(pid)
+  return out
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -14,7 +14,7 @@ import { resolveEngine } from '../../src/core/engine/pytorch/launch'
 import { pytorchReport } from '../../src/core/engine/pytorch/probe'
 import { Workbench } from '../../src/main/services/workbench'
 import { MOBY_DICK, RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PYTHON, SLOW, describeTorch, makeDataset } from './helpers'
+import { PYTHON, SLOW, alive, descendants, describeTorch, makeDataset } from './helpers'
 
 const open: Workbench[] = []
 afterEach(async () => {
@@ -57,43 +57,6 @@ function workerPid(wb: Workbench, jobId: number): number {
   const row = wb.db.prepare('SELECT pid FROM jobs WHERE id = ?').get(jobId) as { pid: number | null }
   if (!row.pid) throw new Error(`job ${jobId} has no live worker`)
   return row.pid
-}
-
-/** Every descendant of a pid, from /proc (the job's process tree). */
-function descendants(pid: number): { pid: number; args: string; env: string }[] {
-  const children = new Map<number, number[]>()
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: { pid: number; args: string; env: string }[] = []
-  const walk = (p: number): void => {
-    for (const c of children.get(p) ?? []) {
-      try {
-        out.push({ pid: c, args: fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' '), env: fs.readFileSync(`/proc/${c}/environ`, 'utf8') })
-      } catch {
-        continue
-      }
-      walk(c)
-    }
-  }
-  walk(pid)
-  return out
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describeTorch('the PyTorch engine launched by the app', () => {

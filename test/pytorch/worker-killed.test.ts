@@ -1,15 +1,16 @@
 // The app's train worker killed outright (SIGKILL, as an out-of-memory kill would) while the
 // PyTorch engine trains: torchrun runs in its own process group, so nothing of the app is left
-// to stop it, but gptw_torch.with_parent has the kernel send it SIGTERM when its parent dies. The
-// ranks then pause as on the app's Pause: a checkpoint at the current step, and no process of the
-// job left. The next start of the workspace registers that checkpoint, and the run resumes from it.
+// to stop it, but gptw_torch.with_parent has the kernel signal it when its parent dies, and sends
+// each rank the pause's SIGTERM. The ranks then pause as on the app's Pause: a checkpoint at the
+// current step, and no process of the job left. The next start of the workspace registers that
+// checkpoint, and the run resumes from it.
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PYTHON, SLOW, describeTorch, makeDataset } from './helpers'
+import { PYTHON, SLOW, alive, descendants, describeTorch, makeDataset } from './helpers'
 
 const open: Workbench[] = []
 afterEach(async () => {
@@ -22,39 +23,6 @@ function workbench(root: string): Workbench {
   const wb = new Workbench({ workspaceRoot: root, workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
   open.push(wb)
   return wb
-}
-
-/** The pids of every descendant of `pid`, from /proc. */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>()
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = []
-  const walk = (p: number): void => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c)
-      walk(c)
-    }
-  }
-  walk(pid)
-  return out
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describeTorch('the PyTorch engine when the app worker is killed', () => {
@@ -92,7 +60,17 @@ describeTorch('the PyTorch engine when the app worker is killed', () => {
     const seen = Math.max(...losses())
 
     process.kill(workerPid, 'SIGKILL')
-    await waitFor(() => tree.every((p) => !alive(p)), SLOW, 'every process of the job to stop')
+    const killedAt = Date.now()
+    const gone = new Map<number, number>()
+    await waitFor(
+      () => {
+        for (const p of tree) if (!gone.has(p.pid) && !alive(p.pid)) gone.set(p.pid, Date.now() - killedAt)
+        return gone.size === tree.length
+      },
+      SLOW,
+      'every process of the job to stop'
+    )
+    console.log(`worker killed; gone after: ${tree.map((p) => `${p.pid} ${p.args.slice(0, 60)}: ${gone.get(p.pid)} ms`).join('; ')}`)
     const saved = fs
       .readdirSync(path.join(run.dir, 'checkpoints'))
       .map((n) => /^step-(\d+)$/.exec(n))

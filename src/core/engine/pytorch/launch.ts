@@ -162,7 +162,7 @@ async function drawInitialWeights(config: TrainConfig, runDir: string, ctx: JobC
 /** One torchrun launch, followed to its end: done, paused at a checkpoint, cancelled (throws JobCancelled) or failed (throws naming the rank). */
 function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pauses: PauseRequests): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
-    // A local torchrun runs under gptw_torch.with_parent: if this worker is killed, the kernel sends it SIGTERM (the pause), so no rank trains on unread.
+    // A local torchrun runs under gptw_torch.with_parent: if this worker is killed, its ranks get the pause's SIGTERM, so none trains on unread.
     const guarded = launch.args[0] === '-m' && launch.args[1] === 'torch.distributed.run'
     const args = guarded ? ['-m', 'gptw_torch.with_parent', ...launch.args] : launch.args
     const child = spawn(launch.python, args, { cwd: launch.cwd, env: { ...process.env, ...launch.env, GPTW_LAUNCHER_PID: String(process.pid) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import type { TrainConfig } from '../../../shared/config/train'
 import type { TrainWorkerParams } from '../../../shared/jobs'
-import { slurmScript } from '../../../shared/torchrun'
+import { slurmScript, slurmSettings } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
 
 const run = promisify(execFile)
@@ -32,13 +32,7 @@ export function buildSlurm(input: SlurmBuildInput): string {
   return slurmScript({
     ...input,
     initDir: input.config.init,
-    nodes: l.nodes,
-    gpusPerNode: l.gpusPerNode,
-    time: l.time,
-    partition: l.partition,
-    account: l.account,
-    cpuProcesses: l.cpuProcesses,
-    port: l.rdzvPort,
+    ...slurmSettings(l),
     jobName: `gptw-${path.basename(input.runDir)}`.slice(0, 60),
     logFile: path.join(input.runDir, 'slurm-%j.log')
   })

@@ -8,7 +8,11 @@ Ops:
   score   items [{input, continuation}] -> results [{logprob, isGreedy}]: log P(continuation) from
           the last len(continuation) positions of input (the harness's loglikelihood; rolling
           windows are items too), and whether each continuation token is the argmax
-  next    seqs [[ids]] -> tokens: the argmax next token after each sequence (greedy-until)
+  next    seqs [[ids]] -> tokens: the argmax next token after each sequence
+  greedy  seqs [[ids]], steps -> tokens [[ids]]: up to `steps` argmax tokens after each sequence,
+          decoded with a KV cache over the batch (left-padded); fewer where the context would
+          overflow (at a full window, one: the client slides the window and asks again). The
+          client checks its stop strings after each token, as greedy-until does, and asks again
   decode  session, ids, reset? -> logits: appends ids to a session's KV cache and returns the next
           token's logits over the padded vocabulary as base64 float32 (token-by-token sampling;
           the client samples, so one seed chooses the same tokens as on the embedded engine)
@@ -144,6 +148,73 @@ class ModelServer:
                 out[i] = int(t)
         return out
 
+    def _step(self, ids: torch.Tensor, pos: torch.Tensor, valid: torch.Tensor, past: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """One pass of new tokens ids [B, T] at positions pos [B, T] over cached keys / values
+        (extended in place); valid [B, P + T] marks real (not padding) keys. Returns the final
+        hidden states [B, T, C]."""
+        m, c = self.model, self.config
+        B, T = ids.shape
+        H, C = c.n_head, c.n_embd
+        P = valid.shape[1] - T
+        x = m.wte(ids) + m.wpe(pos)
+        # query t (cache index P + t) sees real keys at indices <= P + t; a padding query sees itself
+        # too, so no softmax row is empty (its output is never used)
+        idx = torch.arange(P + T, device=self.device)
+        mask = (idx[None, :] <= (P + torch.arange(T, device=self.device))[:, None])[None] & valid[:, None, :]
+        mask = mask | (idx[None, None, :] == (P + torch.arange(T, device=self.device))[None, :, None])
+        for layer, block in enumerate(m.h):
+            q, k, v = block.attn.c_attn(block.ln_1(x)).split(C, dim=2)
+            q, k, v = (t.view(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))
+            if len(past) > layer:
+                k, v = torch.cat([past[layer][0], k], 2), torch.cat([past[layer][1], v], 2)
+                past[layer] = (k, v)
+            else:
+                past.append((k, v))
+            att = (q @ k.transpose(-2, -1)).float() * (1.0 / math.sqrt(C // H))
+            att = att.masked_fill(~mask[:, None], float("-inf")).softmax(-1).to(v.dtype)
+            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            x = x + block.attn.c_proj(y)
+            x = x + block.mlp(block.ln_2(x))
+        return m.ln_f(x)
+
+    @torch.no_grad()
+    def greedy(self, seqs: list[list[int]], steps: int) -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in seqs]
+        n = self.config.n_ctx
+        order = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i))
+        for s in range(0, len(order), self.batch_size):
+            batch = order[s : s + self.batch_size]
+            lengths = [len(seqs[i]) for i in batch]
+            L = lengths[0]  # the longest: it decides how many tokens fit
+            if L > n:
+                raise ValueError(f"a sequence of {L} tokens is longer than the model's context of {n}")
+            count = max(1, min(steps, n - L + 1))
+            ids = np.zeros((len(batch), L), dtype=np.int64)
+            pos = np.zeros((len(batch), L), dtype=np.int64)
+            valid = np.zeros((len(batch), L), dtype=bool)
+            for b, i in enumerate(batch):
+                pad = L - lengths[b]
+                ids[b, pad:] = seqs[i]
+                pos[b, pad:] = np.arange(lengths[b])
+                valid[b, pad:] = True
+            past: list[tuple[torch.Tensor, torch.Tensor]] = []
+            valid_t = torch.from_numpy(valid).to(self.device)
+            h = self._step(torch.from_numpy(ids).to(self.device), torch.from_numpy(pos).to(self.device), valid_t, past)
+            at = torch.tensor(lengths, device=self.device)
+            tokens: list[torch.Tensor] = []
+            for step in range(count):
+                nxt = self._head(h[:, -1]).argmax(1)
+                tokens.append(nxt)
+                if step + 1 == count:
+                    break
+                valid_t = torch.cat([valid_t, torch.ones(len(batch), 1, dtype=torch.bool, device=self.device)], 1)
+                h = self._step(nxt[:, None], at[:, None], valid_t, past)
+                at = at + 1
+            got = torch.stack(tokens, 1).tolist()
+            for b, i in enumerate(batch):
+                out[i] = [int(t) for t in got[b]]
+        return out
+
     @torch.no_grad()
     def decode(self, name: str, ids: list[int], reset: bool) -> str:
         """Appends ids to the session's KV cache; the next token's logits [vocab_padded] as base64 float32."""
@@ -185,6 +256,8 @@ class ModelServer:
             return {"results": self.score(req["items"])}
         if op == "next":
             return {"tokens": self.next_tokens(req["seqs"])}
+        if op == "greedy":
+            return {"tokens": self.greedy(req["seqs"], int(req["steps"]))}
         if op == "decode":
             return {"logits": self.decode(str(req["session"]), req["ids"], bool(req.get("reset", False)))}
         if op == "close":

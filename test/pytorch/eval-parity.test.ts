@@ -166,6 +166,29 @@ describeTorch('eval on the PyTorch engine', () => {
     expect(new Set(got.map((g) => g.toFixed(2))).size).toBe(4)
   })
 
+  it('greedy_until decoded with a KV cache (context 96: room for 40 tokens without a window move) equals the embedded engine', async () => {
+    const dir96 = path.join(tempDir('gptw-torch-eval-96-'), 'step-1')
+    randomCheckpoint(dir96, { nCtx: 96, seed: 12 })
+    const gpt96 = loadTraining(dir96, { modelOnly: true }).model
+    const p = await ModelServerPool.start(['cpu:0', 'cpu:1'], { checkpoint: dir96, batchSize: 2, python: PYTHON, packageDir: PACKAGE_DIR, threads: 1 })
+    pools.push(p)
+    try {
+      const contexts = [
+        'Question: What is the capital of France?\nAnswer:',
+        'Translate to French: the cat sat on the mat =',
+        '',
+        'Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse'
+      ]
+      const requests = contexts.flatMap((context) => [['\n'], ['.'], [',', ' the'], []].map((stops) => ({ type: 'greedy_until' as const, context, stops, maxTokens: 40 })))
+      const want = await new GPTLanguageModel(gpt96, { id: 'x', batchSize: 4 }).greedyUntil(requests)
+      const got = await new TorchLanguageModel(p, 'x').greedyUntil(requests)
+      expect(got).toEqual(want)
+      expect(new Set(got.map((t) => t.length)).size).toBeGreaterThan(3) // stops cut the texts at different places
+    } finally {
+      gpt96.dispose()
+    }
+  })
+
   it('a server that cannot load its checkpoint says why', async () => {
     await expect(ModelServerPool.start(['cpu:0'], { checkpoint: path.join(dir, 'missing'), python: PYTHON, packageDir: PACKAGE_DIR })).rejects.toThrow(
       /did not start: FileNotFoundError: .*no such checkpoint folder/

@@ -172,6 +172,12 @@ export class ModelServer {
     return (await this.request('next', { seqs })).tokens as number[]
   }
 
+  /** Up to `steps` argmax tokens after each sequence (KV-cached on the server); fewer where the context would overflow, at least one. */
+  async greedy(seqs: readonly (readonly number[])[], steps: number): Promise<number[][]> {
+    if (!seqs.length) return []
+    return (await this.request('greedy', { seqs, steps })).tokens as number[][]
+  }
+
   /** Appends ids to a session's KV cache (a fresh one with reset) and returns the next token's logits over the padded vocabulary. */
   async decode(session: string, ids: readonly number[], reset: boolean): Promise<Float32Array> {
     const b64 = (await this.request('decode', { session, ids, reset })).logits as string
@@ -271,6 +277,14 @@ export class ModelServerPool {
       seqs,
       (x) => x.length,
       (s, part) => s.nextTokens(part)
+    )
+  }
+
+  greedy(seqs: readonly (readonly number[])[], steps: number): Promise<number[][]> {
+    return this.sharded(
+      seqs,
+      (x) => x.length,
+      (s, part) => s.greedy(part, steps)
     )
   }
 

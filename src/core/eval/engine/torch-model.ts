@@ -2,8 +2,9 @@
 // (gpt-model.ts) turned into the same token items here in Node (GPT-2 BPE, end-of-text for an
 // empty context, left truncation, rolling windows, identical items scored once), answered by a
 // pool of model servers (python/gptw_torch/serve.py, one per device) that shards them by length.
-// greedy_until runs the same loop (generate.ts) over the pool's argmax. The id is the checkpoint
-// fingerprint, so the request cache is shared with the embedded engine.
+// greedy_until makes the embedded loop's choices (generate.ts: the same context cut, window,
+// stop check after every token) from tokens the servers decode a few at a time with a KV cache.
+// The id is the checkpoint fingerprint, so the request cache is shared with the embedded engine.
 import os from 'node:os'
 import type { EvalConfig } from '../../../shared/config/eval'
 import type { PytorchReport } from '../../../shared/devices'
@@ -13,7 +14,10 @@ import { ModelServerPool, type TokenItem, type TorchDtype } from '../../engine/p
 import { pytorchReport } from '../../engine/pytorch/probe'
 import type { LanguageModel } from '../model'
 import { loglikelihoodInput, rollingWindows } from '../rolling'
-import { greedyGenerate } from './generate'
+import { contextBudget, cutAtStops } from './generate'
+
+/** Tokens asked per server call in greedy_until: past a stop the extra ones are dropped. */
+const GREEDY_STEPS = 16
 
 export class TorchLanguageModel implements LanguageModel {
   constructor(
@@ -52,12 +56,32 @@ export class TorchLanguageModel implements LanguageModel {
   }
 
   async greedyUntil(requests: readonly GreedyUntilRequest[]): Promise<string[]> {
-    const scorer = { contextLength: this.maxLength, nextTokens: (seqs: readonly (readonly number[])[]) => this.pool.nextTokens(seqs) }
-    return greedyGenerate(
-      scorer,
-      requests.map((r) => ({ context: r.context === '' ? [END_OF_TEXT] : encodeText(r.context), stops: r.stops, maxTokens: r.maxTokens ?? MAX_GEN_TOKENS })),
-      decodeTokens
-    )
+    const n = this.maxLength
+    const out = new Array<string>(requests.length)
+    let active = requests.map((r, i) => {
+      const maxTokens = r.maxTokens ?? MAX_GEN_TOKENS
+      const context = r.context === '' ? [END_OF_TEXT] : encodeText(r.context)
+      return { i, tokens: context.slice(-contextBudget(n, maxTokens)), generated: [] as number[], stops: r.stops, maxTokens }
+    })
+    while (active.length) {
+      const chunks = await this.pool.greedy(
+        active.map((s) => s.tokens.slice(-n)),
+        GREEDY_STEPS
+      )
+      active = active.filter((s, k) => {
+        for (const t of chunks[k]) {
+          s.tokens.push(t)
+          s.generated.push(t)
+          const text = decodeTokens(s.generated)
+          if (s.stops.some((stop) => text.includes(stop)) || s.generated.length >= s.maxTokens) {
+            out[s.i] = cutAtStops(text, s.stops)
+            return false
+          }
+        }
+        return true
+      })
+    }
+    return out
   }
 
   private async scoreUnique(items: TokenItem[]): Promise<LoglikelihoodResult[]> {

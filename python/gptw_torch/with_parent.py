@@ -7,6 +7,7 @@ signal when the parent dies (prctl PR_SET_PDEATHSIG). That signal is SIGUSR1, ha
 sending each rank (this process's children) one SIGTERM, the engine's pause: the ranks save a
 checkpoint and exit 0, and torchrun ends as after any finished run. Not SIGTERM to torchrun itself:
 its shutdown can signal a rank twice, and a second signal stops a rank before its checkpoint.
+The app's Pause sends this process SIGUSR1 too, for the same reason.
 
     python -m gptw_torch.with_parent -m torch.distributed.run --standalone ...
 

@@ -194,7 +194,8 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
       if (pauseSent || !started || cancelled) return
       pauseSent = true
       ctx.log('Pausing: the ranks finish this step and save a checkpoint.')
-      if (group !== undefined) process.kill(group, 'SIGTERM')
+      // Under with_parent, SIGUSR1 has it send each rank one SIGTERM and torchrun end as after a finished run; else torchrun passes SIGTERM on.
+      if (group !== undefined) process.kill(group, guarded ? 'SIGUSR1' : 'SIGTERM')
     }
     const unsubscribe = pauses(() => {
       pauseWanted = true

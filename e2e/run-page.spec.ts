@@ -54,9 +54,9 @@ test('command preview run as a CLI command, throughput panel live, batch of step
     expect(fileName).toBe('train-e2e-runpage.yaml')
     await preview.getByTestId('copy-command').click()
     await expect(preview.getByTestId('copy-command')).toHaveText('Copied')
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(command)
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(command)
     await preview.getByTestId('copy-file').click()
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(yamlText)
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(yamlText)
     const shown = YAML.parse(yamlText) as Record<string, unknown>
     expect(shown).toMatchObject({ name: 'e2e runpage', steps: 12, batchSize: 4, backend: 'wasm', model: { nEmbd: 64, nCtx: 32 } })
     await preview.screenshot({ path: `${SCREENS}/runpage-train-command.png` })

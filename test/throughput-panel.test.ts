@@ -1,8 +1,8 @@
-// The run page's throughput & memory figures (src/renderer/src/components/runs/throughput.ts)
+// The run page's throughput & memory figures (src/shared/throughput-figures.ts)
 // from metric series as the trainer stores them: medians over the last steps, the latest split,
 // the highest peak RSS, GPU memory in MB, the peak's derivation from the job log, and the charts.
 import { describe, expect, it } from 'vitest'
-import { peakDerivation, throughputCharts, throughputFigures } from '../src/renderer/src/components/runs/throughput'
+import { peakDerivation, throughputCharts, throughputFigures } from '../src/shared/throughput-figures'
 
 const cols = (values: number[], from = 1) => ({ step: values.map((_, i) => from + i), value: values })
 

@@ -2,12 +2,19 @@
 // per step: tokensPerSec, tflops, mfu, peakTflops, fwdBwdMs, optimizerMs, dataMs, allReduceMs,
 // rssMb, peakRssMb, etaSeconds; the PyTorch engine memoryBytes): the latest step's figures, a
 // median over the last steps (one slow step is not the run's speed), the peak and how it was
-// derived (the train job's "MFU against ..." log line), and the chart lines. Pure: tested alone.
-import type { SeriesColumns } from '../../../../shared/run-series'
-import { type XY, decimate } from '../../../../shared/charts/series'
-import type { ModelConfig } from '../../../../shared/config/model'
-import { modelTflops } from '../../../../shared/throughput'
-import type { ChartLine } from '../charts/MetricChart.vue'
+// derived (the train job's "MFU against ..." log line), and the chart lines. Pure, so tested
+// alone; drawn by src/renderer/src/components/runs/ThroughputPanel.vue.
+import type { SeriesColumns } from './run-series'
+import { type XY, decimate } from './charts/series'
+import type { ModelConfig } from './config/model'
+import { modelTflops } from './throughput'
+
+/** A line as the panel's charts (MetricChart) draw it. */
+export interface ChartLine {
+  label: string
+  color: string
+  points: XY[]
+}
 
 type Series = Record<string, SeriesColumns>
 

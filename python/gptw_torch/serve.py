@@ -223,29 +223,13 @@ class ModelServer:
         if reset or name not in self.sessions:
             self.sessions[name] = Session()
         sess = self.sessions[name]
-        m, c = self.model, self.config
         P, T = sess.length, len(ids)
-        if P + T > c.n_ctx:
-            raise ValueError(f"{P + T} tokens do not fit the model's context of {c.n_ctx}: reset and feed the window again")
-        x = m.wte(torch.tensor([ids], device=self.device)) + m.wpe.weight[P : P + T]
-        H, C = c.n_head, c.n_embd
-        # query t (absolute position P + t) sees keys 0 .. P + t
-        mask = torch.arange(P + T, device=self.device)[None, :] <= (P + torch.arange(T, device=self.device))[:, None]
-        past = []
-        for layer, block in enumerate(m.h):
-            q, k, v = block.attn.c_attn(block.ln_1(x)).split(C, dim=2)
-            q, k, v = (t.view(1, T, H, C // H).transpose(1, 2) for t in (q, k, v))
-            if sess.past:
-                pk, pv = sess.past[layer]
-                k, v = torch.cat([pk, k], 2), torch.cat([pv, v], 2)
-            past.append((k, v))
-            att = (q @ k.transpose(-2, -1)).float() * (1.0 / math.sqrt(C // H))
-            att = att.masked_fill(~mask, float("-inf")).softmax(-1).to(v.dtype)
-            y = (att @ v).transpose(1, 2).reshape(1, T, C)
-            x = x + block.attn.c_proj(y)
-            x = x + block.mlp(block.ln_2(x))
-        sess.past, sess.length = past, P + T
-        logits = (m.ln_f(x[0, -1:]) @ m.wte.weight.T).float()[0].cpu().numpy()
+        if P + T > self.config.n_ctx:
+            raise ValueError(f"{P + T} tokens do not fit the model's context of {self.config.n_ctx}: reset and feed the window again")
+        pos = torch.arange(P, P + T, device=self.device)[None]
+        h = self._step(torch.tensor([ids], device=self.device), pos, torch.ones(1, P + T, dtype=torch.bool, device=self.device), sess.past)
+        sess.length = P + T
+        logits = (h[0, -1:] @ self.model.wte.weight.T).float()[0].cpu().numpy()
         return base64.b64encode(logits.astype("<f4").tobytes()).decode("ascii")
 
     # ---- requests ----------------------------------------------------------------------------

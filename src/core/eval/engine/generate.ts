@@ -22,7 +22,7 @@ export function cutAtStops(text: string, stops: readonly string[]): string {
   return s
 }
 
-export async function greedyGenerate(scorer: Pick<TokenScorer, 'contextLength' | 'nextTokens'>, requests: readonly GenerationRequest[], decode: (ids: number[]) => string): Promise<string[]> {
+export async function greedyGenerate(scorer: TokenScorer, requests: readonly GenerationRequest[], decode: (ids: number[]) => string): Promise<string[]> {
   const n = scorer.contextLength
   const live = requests.map((r, i) => ({
     i,

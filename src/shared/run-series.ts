@@ -67,3 +67,8 @@ export interface RunOverlay {
   branches: SupersededBranch[]
   evals: EvalPoint[]
 }
+
+/** A run's metric series by name, as the charts hold them. */
+export type Series = Record<string, SeriesColumns>
+/** What a run chart's x axis counts. */
+export type XAxis = 'step' | 'tokens' | 'time'

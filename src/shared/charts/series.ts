@@ -77,3 +77,23 @@ export function decimate(xs: ArrayLike<number>, ys: ArrayLike<number>, buckets: 
   }
   return out
 }
+
+/** One line (or set of points, or markers) a run chart draws. */
+export interface ChartLine {
+  label: string
+  color: string
+  points: XY[]
+  dashed?: boolean
+  faint?: boolean
+  dots?: boolean
+  /** A line that a resume took off the run's line: drawn dotted and pale. */
+  branch?: boolean
+  /** 'y' (default): the metric's axis; 'y2': a second axis on the right; 'marker': x only, a vertical line over the whole height. */
+  axis?: 'y' | 'y2' | 'marker'
+  /** Points with no line between them. */
+  pointsOnly?: boolean
+  /** Hover text per point, one entry per line of text (in place of "label: value"). */
+  tips?: string[][]
+  /** Per point: clicking that point emits its key. */
+  keys?: string[]
+}

@@ -5,14 +5,13 @@
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
 import type { Job, JobLogLine } from '../../../shared/jobs'
-import type { SeriesColumns } from '../../../shared/run-series'
+import type { Series, XAxis } from '../../../shared/run-series'
 import type { CheckpointInfo, Run } from '../../../shared/runs'
 import { api } from '../api'
 import { useJobsStore } from './jobs'
 
 export type RunDetail = Run & { checkpoints: CheckpointInfo[] }
-export type Series = Record<string, SeriesColumns>
-export type XAxis = 'step' | 'tokens' | 'time'
+export type { Series, XAxis }
 type LogLine = JobLogLine & { id: number }
 
 const MAX_LOG_LINES = 3000

@@ -3,10 +3,8 @@
 // broken at each resume (one dataset per piece), the rows a resume took off it are drawn apart
 // as its superseded branch, resumes are vertical markers, and eval scores points on a second axis.
 import { evalBranch, evalKey, evalLine, lineBreaks, resumeLines, splitAtBreaks } from '../../../../shared/charts/resumes'
-import { type XY, decimate, mapSteps, smooth } from '../../../../shared/charts/series'
-import type { RunOverlay } from '../../../../shared/run-series'
-import type { Series, XAxis } from '../../stores/runs'
-import type { ChartLine } from './MetricChart.vue'
+import { type ChartLine, type XY, decimate, mapSteps, smooth } from '../../../../shared/charts/series'
+import type { RunOverlay, Series, XAxis } from '../../../../shared/run-series'
 
 export const RUN_COLORS = ['#2f6fdf', '#d9480f', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285', '#c2255c', '#5c940d']
 

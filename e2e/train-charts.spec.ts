@@ -58,7 +58,7 @@ test('a 100k-step run opens whole and draws decimated', async ({ page }) => {
 
     const timings = async (): Promise<string[]> => [
       (await charts.getAttribute('data-build-ms')) ?? '',
-      ...(await page.locator('.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-render-ms') ?? '')))
+      ...(await charts.locator('.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-render-ms') ?? '')))
     ]
     const costs = async (): Promise<string> => {
       const [build, ...renders] = await timings()
@@ -67,7 +67,7 @@ test('a 100k-step run opens whole and draws decimated', async ({ page }) => {
     /** How often the series were built and each chart drawn (counts, so a repeated duration cannot hide a redraw). */
     const counts = async (): Promise<number[]> => [
       Number(await charts.getAttribute('data-builds')),
-      ...(await page.locator('.chart').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-renders')))))
+      ...(await charts.locator('.chart').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-renders')))))
     ]
     /** Makes a change and waits until every chart was redrawn, and the series rebuilt when the change rebuilds them. */
     const redrawn = async (change: () => Promise<void>, rebuilds = true): Promise<string> => {

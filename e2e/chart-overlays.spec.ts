@@ -111,7 +111,7 @@ test('a watched, resumed run: resume marker, broken line, superseded branch, eva
 
     fs.mkdirSync('test-results/screens', { recursive: true })
     await hover(page, chart, marker)
-    await expect(chart).toHaveAttribute('data-tooltip', /resumed from step 2 \(job #\d+\)/)
+    await expect(chart).toHaveAttribute('data-tooltip', /resumed from step 2 \(job \d+\)/)
     const markerTip = (await chart.getAttribute('data-tooltip'))!
     expect(markerTip).toMatch(/\nengine embedded, devices cpu:0\nbackend wasm \(/)
     expect(markerTip).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)

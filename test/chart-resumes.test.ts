@@ -90,7 +90,7 @@ describe('evalBranch', () => {
 
 describe('hover text', () => {
   it('says from which step, on which engine, backend and devices, and when', () => {
-    expect(resumeLines(resume(1, 4))).toEqual(['resumed from step 4 (job #11)', 'engine embedded, devices cpu', 'backend wasm (tfjs-backend-wasm, SIMD)', '2026-12-02 04:30:00 UTC'])
+    expect(resumeLines(resume(1, 4))).toEqual(['resumed from step 4 (job 11)', 'engine embedded, devices cpu', 'backend wasm (tfjs-backend-wasm, SIMD)', '2026-12-02 04:30:00 UTC'])
     expect(resumeLines({ ...resume(1, 4, null), backend: null, jobId: null })).toEqual([
       'resumed from step 4',
       'engine embedded, devices cpu',
@@ -176,7 +176,7 @@ describe('chart lines of a resumed run', () => {
         ]
       ]
     ])
-    expect(markers[0].tips![0]).toContain('resumed from step 20 (job #11)')
+    expect(markers[0].tips![0]).toContain('resumed from step 20 (job 11)')
     expect(resumeMarkers(run, 'tokens')[1].points[0].x).toBe(640)
   })
 

@@ -57,7 +57,7 @@ export function evalBranch(point: Pick<EvalPoint, 'step' | 'createdAt'>, resumes
 /** A resume marker's hover text: one line per fact. */
 export function resumeLines(r: ResumeEvent): string[] {
   return [
-    `resumed from step ${r.fromStep}${r.jobId === null ? '' : ` (job #${r.jobId})`}`,
+    `resumed from step ${r.fromStep}${r.jobId === null ? '' : ` (job ${r.jobId})`}`,
     `engine ${r.engine}, devices ${r.devices.join(', ') || '–'}`,
     `backend ${r.backend ?? 'not reported yet'}`,
     `${new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC${r.loadedAt === null ? ' (checkpoint not loaded yet)' : ''}`

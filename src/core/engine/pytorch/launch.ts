@@ -37,6 +37,8 @@ export type PauseRequests = (listener: () => void) => () => void
 
 /** How long a cancelled run's processes get after SIGTERM before SIGKILL (under the supervisor's own 5 s). */
 const CANCEL_GRACE_MS = 3000
+/** How long a stop that saves a checkpoint waits for the ranks before SIGKILL (under the supervisor's own grace for such stops). */
+const STOP_GRACE_MS = 100_000
 /** Inside the run folder: a fresh local run's first weights, removed when the job ends. */
 const INITIAL_WEIGHTS_DIR = 'initial-weights'
 const STDERR_KEPT = 200
@@ -201,9 +203,24 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
       pauseWanted = true
       sendPause()
     })
+    let stopping = false
     const onCancel = (): void => {
       if (cancelled) return
       cancelled = true
+      if (ctx.stopWithCheckpoint && guarded && started && !pauseSent && group !== undefined) {
+        // A stop that keeps the steps: the pause's checkpoint, then the job ends (cancelled) rather than waiting to resume.
+        stopping = pauseSent = true
+        ctx.log('Stopping: the ranks finish this step and save a checkpoint, then the job ends.')
+        process.kill(group, 'SIGUSR1')
+        killTimer = setTimeout(() => killGroup('SIGKILL'), STOP_GRACE_MS)
+        return
+      }
+      if (guarded) {
+        // Here a SIGTERM is a pause to the ranks (with a checkpoint): a stop that keeps nothing is SIGKILL, to the whole group.
+        ctx.log('Stopping without a checkpoint: SIGKILL to every process of the run.')
+        killGroup('SIGKILL')
+        return
+      }
       ctx.log('Cancelling: SIGTERM to every process of the run, SIGKILL in a few seconds.')
       killGroup('SIGTERM')
       killTimer = setTimeout(() => killGroup('SIGKILL'), CANCEL_GRACE_MS)
@@ -265,7 +282,10 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
     child.on('exit', () => killGroup('SIGKILL'))
     child.on('close', (code, signal) => {
       const failures = parseRankFailures(stderrTail.join('\n'))
-      if (cancelled) return finish(new JobCancelled())
+      if (cancelled) {
+        const kept = stopping && paused?.kind === 'paused' ? `Stopped at step ${paused.step}: saved a checkpoint there (${paused.dir}); resume the run to continue from it.` : undefined
+        return finish(new JobCancelled(kept))
+      }
       if (done) return finish(null, done)
       if (paused) return finish(null, paused)
       const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`

@@ -58,6 +58,7 @@ function pathCalls(bad: string, good: string): [string, string, unknown][] {
     ['evals.results', 'evals.results', { checkpoints: [bad] }],
     ['generate.load', 'generate.load', { checkpoint: bad }],
     ['generate.unload', 'generate.unload', { checkpoint: bad }],
+    ['generate.serve', 'generate.serve', { checkpoint: bad, on: true }],
     ['generate.start', 'generate.start', { checkpoint: bad, prompt: 'x' }]
   ]
 }
@@ -78,7 +79,7 @@ describe('paths in API inputs (web host)', () => {
         refused++
       }
     }
-    expect(refused).toBe(45)
+    expect(refused).toBe(48)
     // Nothing started: no job ran on any of them.
     const jobs = await call('jobs.list', {})
     expect(jobs.reply).toMatchObject({ ok: true, value: [] })

@@ -33,6 +33,7 @@ export const API_METHODS = [
   'generate.models',
   'generate.load',
   'generate.unload',
+  'generate.serve',
   'generate.start',
   'generate.stop',
   'generate.history',

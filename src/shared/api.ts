@@ -87,6 +87,8 @@ export const ApiInputs = {
   'generate.models': NoInput,
   'generate.load': z.strictObject({ checkpoint: z.string().min(1, 'pick a checkpoint').max(4096) }),
   'generate.unload': z.strictObject({ checkpoint: z.string().min(1).max(4096) }),
+  /** The OpenAI-compatible API over a loaded model: on (127.0.0.1; port 0 or left out: a free one) or off. */
+  'generate.serve': z.strictObject({ checkpoint: z.string().min(1).max(4096), on: z.boolean(), port: z.number().int().min(0).max(65535).optional() }),
   'generate.start': GenerateStartInput,
   'generate.stop': JobId,
   'generate.history': z.strictObject({ query: z.string().max(200).optional(), limit: z.number().int().min(1).max(500).default(50) }).optional(),
@@ -145,6 +147,7 @@ export interface ApiReplies {
   'generate.models': ModelSession[]
   'generate.load': ModelSession
   'generate.unload': ModelSession[]
+  'generate.serve': ModelSession
   'generate.start': GenerationRecord
   'generate.stop': GenerationRecord
   'generate.history': GenerationRecord[]

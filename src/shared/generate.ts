@@ -138,6 +138,9 @@ export const GenerateRequestMessage = z.strictObject({
 export const GenerateStopMessage = z.strictObject({ type: z.literal('generate-stop'), requestId: z.string().min(1).max(100) })
 /** Ends the worker's job normally (state done). */
 export const UnloadMessage = z.strictObject({ type: z.literal('unload') })
+/** Starts the OpenAI-compatible API (src/core/serve-api) over the loaded model, on 127.0.0.1, with a key main made. */
+export const ServeStartMessage = z.strictObject({ type: z.literal('serve-start'), port: z.number().int().min(0).max(65535), apiKey: z.string().min(16).max(200) })
+export const ServeStopMessage = z.strictObject({ type: z.literal('serve-stop') })
 
 export interface LoadedModelInfo {
   nLayer: number
@@ -158,7 +161,20 @@ export const GenerationWorkerEvent = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tokens'), requestId: z.string(), tokens: z.array(TokenInfo), text: z.string() }),
   z.strictObject({ kind: z.literal('notice'), requestId: z.string(), message: z.string() }),
   z.strictObject({ kind: z.literal('done'), requestId: z.string(), result: GenerationResult }),
-  z.strictObject({ kind: z.literal('error'), requestId: z.string(), message: z.string() })
+  z.strictObject({ kind: z.literal('error'), requestId: z.string(), message: z.string() }),
+  /** The API is up (first report) and its counters since (sent when they change). */
+  z.strictObject({
+    kind: z.literal('serving'),
+    url: z.string(),
+    modelId: z.string(),
+    requests: z.number(),
+    active: z.number(),
+    errors: z.number(),
+    promptTokens: z.number(),
+    completionTokens: z.number()
+  }),
+  /** The API stopped (asked to, or the model unloaded); message: why it could not start, else null. */
+  z.strictObject({ kind: z.literal('serve-stopped'), message: z.string().nullable() })
 ])
 export type GenerationWorkerEvent = z.infer<typeof GenerationWorkerEvent>
 
@@ -202,6 +218,24 @@ export interface ModelSession {
   state: 'loading' | 'ready' | 'failed' | 'unloaded'
   model: LoadedModelInfo | null
   error: string | null
+  /** The OpenAI-compatible API over this model, when it is switched on (or why it could not start). */
+  serve: ServeInfo | null
+}
+
+export interface ServeInfo {
+  state: 'starting' | 'serving' | 'failed'
+  /** The base URL of the API (http://127.0.0.1:PORT/v1) once it is up. */
+  baseUrl: string | null
+  /** The model id requests name. */
+  modelId: string | null
+  /** Every request needs `Authorization: Bearer <apiKey>`. */
+  apiKey: string
+  requests: number
+  active: number
+  errors: number
+  promptTokens: number
+  completionTokens: number
+  message: string | null
 }
 
 /** Pushed to clients as { event: 'generation' }. */

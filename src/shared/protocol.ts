@@ -2,7 +2,7 @@
 // the supervisor in main validates and persists them.
 import { z } from 'zod'
 import { EvalResultValue, EvalSample, TaskResult } from './eval'
-import { GenerateRequestMessage, GenerateStopMessage, GenerationWorkerEvent, UnloadMessage } from './generate'
+import { GenerateRequestMessage, GenerateStopMessage, GenerationWorkerEvent, ServeStartMessage, ServeStopMessage, UnloadMessage } from './generate'
 
 export const WorkerProgress = z.strictObject({
   type: z.literal('progress'),
@@ -135,6 +135,8 @@ export const MainMessage = z.discriminatedUnion('type', [
   /** Requests to a generation worker: generate (streamed back), stop one, unload the model. */
   GenerateRequestMessage,
   GenerateStopMessage,
-  UnloadMessage
+  UnloadMessage,
+  ServeStartMessage,
+  ServeStopMessage
 ])
 export type MainMessage = z.infer<typeof MainMessage>

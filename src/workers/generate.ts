@@ -11,7 +11,7 @@ runWorker(GenerateWorkerParams, (params, ctx) =>
       const parsed = MainMessage.safeParse(raw)
       if (!parsed.success) return
       const msg = parsed.data
-      if (msg.type === 'generate' || msg.type === 'generate-stop' || msg.type === 'unload') listener(msg as WorkerRequest)
+      if (msg.type === 'generate' || msg.type === 'generate-stop' || msg.type === 'unload' || msg.type === 'serve-start' || msg.type === 'serve-stop') listener(msg as WorkerRequest)
     })
   })
 )

@@ -1,14 +1,23 @@
 // The long-lived generation worker's body: load one checkpoint, say it is ready, then serve
 // generation requests one at a time, streaming each token to main, until main unloads the model
 // (the job ends done) or cancels the job. A stop request ends its generation after the current token.
+// Main may also switch on the OpenAI-compatible API (src/core/serve-api) over the same loaded
+// model, on 127.0.0.1 with the key main made; its counters go to main as they change.
 import type { z } from 'zod'
-import type { GenerateRequestMessage, GenerateStopMessage, GenerateWorkerParams, TokenInfo, UnloadMessage } from '../../shared/generate'
+import type { GenerateRequestMessage, GenerateStopMessage, GenerateWorkerParams, ServeStartMessage, ServeStopMessage, TokenInfo, UnloadMessage } from '../../shared/generate'
 import type { JobContext } from '../job-context'
 import { describeBackend, initBackend } from '../engine/backend'
+import type { GPT } from '../engine/model'
+import { type ServedModel, modelId, serveLoaded } from '../serve-api/models'
+import { type ApiServer, startApiServer } from '../serve-api/server'
 import { Generator } from './generator'
 import { describeModel, loadForGeneration } from './load'
 
-export type WorkerRequest = z.infer<typeof GenerateRequestMessage> | z.infer<typeof GenerateStopMessage> | z.infer<typeof UnloadMessage>
+export type WorkerRequest =
+  z.infer<typeof GenerateRequestMessage> | z.infer<typeof GenerateStopMessage> | z.infer<typeof UnloadMessage> | z.infer<typeof ServeStartMessage> | z.infer<typeof ServeStopMessage>
+
+/** How often the API's counters are looked at (sent only when they changed). */
+const SERVE_REPORT_MS = 500
 
 export interface ServeSummary {
   checkpoint: string
@@ -24,9 +33,47 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   let unloading = false
   let wake: (() => void) | null = null
   // Requests can arrive while the model loads: take them now, serve them once it is ready.
+  let model: GPT | null = null
+  let api: { server: ApiServer; served: ServedModel; timer: NodeJS.Timeout } | null = null
+  let serveWanted: z.infer<typeof ServeStartMessage> | null = null
+  const startServing = async (msg: z.infer<typeof ServeStartMessage>): Promise<void> => {
+    if (api || !model) return
+    const served = serveLoaded(model, modelId(params.checkpoint), params.checkpoint, { maxBatch: 16, maxQueue: 64 })
+    try {
+      const server = await startApiServer({ models: [served], host: '127.0.0.1', port: msg.port, apiKey: msg.apiKey })
+      let last = ''
+      const report = (): void => {
+        const now = JSON.stringify(server.stats)
+        if (now === last) return
+        last = now
+        ctx.report({ type: 'generation', event: { kind: 'serving', url: server.url, modelId: served.id, ...server.stats } })
+      }
+      api = { server, served, timer: setInterval(report, SERVE_REPORT_MS) }
+      report()
+      ctx.log(`Serving an OpenAI-compatible API at ${server.url}/v1 (model ${served.id}).`)
+    } catch (err) {
+      await served.generator.close()
+      ctx.report({ type: 'generation', event: { kind: 'serve-stopped', message: `The API could not start: ${(err as Error).message}` } })
+    }
+  }
+  const stopServing = async (): Promise<void> => {
+    serveWanted = null
+    if (!api) return
+    const { server, served, timer } = api
+    api = null
+    clearInterval(timer)
+    await server.close()
+    await served.generator.close()
+    ctx.log('Stopped serving the API.')
+    ctx.report({ type: 'generation', event: { kind: 'serve-stopped', message: null } })
+  }
   subscribe((msg) => {
     if (msg.type === 'generate') queue.push(msg)
     else if (msg.type === 'generate-stop') stopped.add(msg.requestId)
+    else if (msg.type === 'serve-start') {
+      serveWanted = msg
+      void startServing(msg)
+    } else if (msg.type === 'serve-stop') void stopServing()
     else unloading = true
     wake?.()
   })
@@ -36,8 +83,9 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   const backend = await initBackend(params.backend)
   ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
   ctx.progress(0, 1, `Loading ${params.checkpoint}`)
-  const model = loadForGeneration(params.checkpoint)
+  model = loadForGeneration(params.checkpoint)
   const generator = new Generator(model)
+  if (serveWanted) void startServing(serveWanted)
   const info = describeModel(model, describeBackend(backend))
   ctx.report({ type: 'generation', event: { kind: 'ready', model: info } })
   ctx.log(`Loaded ${params.checkpoint}: ${info.nLayer} layers x ${info.nEmbd} wide, context ${info.nCtx}, ${(info.parameters / 1e6).toFixed(2)}M parameters.`)
@@ -83,6 +131,7 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
     // Requests still queued when the model is unloaded end as stopped, so no caller waits for ever.
     for (const req of queue.splice(0)) ctx.report({ type: 'generation', event: { kind: 'error', requestId: req.requestId, message: 'The model was unloaded before this generation started.' } })
   } finally {
+    await stopServing()
     generator.dispose()
     model.dispose()
   }

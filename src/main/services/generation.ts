@@ -1,6 +1,8 @@
 // Generation in the app: one long-lived `generate` job per loaded checkpoint (its worker keeps the
 // model in memory), requests sent to it, its streamed tokens pushed to clients as they come, and
-// every generation kept in history (SQLite) as it starts and as it ends.
+// every generation kept in history (SQLite) as it starts and as it ends. A loaded model can also be
+// served over the OpenAI-compatible API (its worker runs it; main makes the key and relays counters).
+import crypto from 'node:crypto'
 import path from 'node:path'
 import { ApiError } from '../../shared/api'
 import type { GenerateCheckpoint, GenerationEvent, GenerationRecord, GenerationWorkerEvent, ModelSession, SamplingParams, TokenInfo } from '../../shared/generate'
@@ -69,12 +71,32 @@ export class GenerationService {
       if (tooLarge) throw new ApiError('bad_input', tooLarge)
       this.makeRoom()
       const job = this.supervisor.start({ kind: 'generate', params: { checkpoint: dir, backend: 'auto' } })
-      session = { checkpoint: dir, jobId: job.id, state: 'loading', model: null, error: null, lastUsed: Date.now(), waiting: [] }
+      session = { checkpoint: dir, jobId: job.id, state: 'loading', model: null, error: null, serve: null, lastUsed: Date.now(), waiting: [] }
       if (job.state === 'failed') Object.assign(session, { state: 'failed', error: job.error })
       else this.sessions.set(dir, session)
       this.emit({ type: 'model', session: publicSession(session) })
     }
     session.lastUsed = Date.now()
+    return publicSession(session)
+  }
+
+  /**
+   * Switches the OpenAI-compatible API over a loaded model on (127.0.0.1, a new random key; port 0:
+   * a free one) or off. The session's `serve` follows: starting, then serving with its URL and
+   * counters, or failed with the reason.
+   */
+  serve(checkpoint: string, on: boolean, port = 0): ModelSession {
+    const session = this.sessions.get(path.resolve(checkpoint))
+    if (!session || session.state !== 'ready') throw new ApiError('bad_input', `${checkpoint} is not loaded: load it in Generate first, then serve it.`)
+    if (on && session.serve?.state !== 'serving' && session.serve?.state !== 'starting') {
+      const apiKey = `gptw-${crypto.randomBytes(24).toString('base64url')}`
+      session.serve = { state: 'starting', baseUrl: null, modelId: null, apiKey, requests: 0, active: 0, errors: 0, promptTokens: 0, completionTokens: 0, message: null }
+      this.supervisor.sendToWorker(session.jobId, { type: 'serve-start', port, apiKey })
+    } else if (!on && session.serve) {
+      if (session.serve.state === 'failed') session.serve = null
+      else this.supervisor.sendToWorker(session.jobId, { type: 'serve-stop' })
+    }
+    this.emit({ type: 'model', session: publicSession(session) })
     return publicSession(session)
   }
 
@@ -135,6 +157,17 @@ export class GenerationService {
       this.emit({ type: 'model', session: publicSession(session) })
       return
     }
+    if (event.kind === 'serving' || event.kind === 'serve-stopped') {
+      const session = [...this.sessions.values()].find((s) => s.jobId === jobId)
+      if (!session) return
+      if (event.kind === 'serve-stopped') session.serve = event.message && session.serve ? { ...session.serve, state: 'failed', message: event.message } : null
+      else if (session.serve) {
+        const { kind: _kind, url, ...counts } = event
+        session.serve = { ...session.serve, ...counts, state: 'serving', baseUrl: `${url}/v1` }
+      }
+      this.emit({ type: 'model', session: publicSession(session) })
+      return
+    }
     const p = this.pending.get(event.requestId)
     if (!p || p.jobId !== jobId) return
     switch (event.kind) {
@@ -184,7 +217,7 @@ export class GenerationService {
     const session = [...this.sessions.values()].find((s) => s.jobId === job.id)
     if (session) {
       this.sessions.delete(session.checkpoint)
-      Object.assign(session, { state: job.state === 'failed' ? 'failed' : 'unloaded', error: job.error })
+      Object.assign(session, { state: job.state === 'failed' ? 'failed' : 'unloaded', error: job.error, serve: null })
       this.emit({ type: 'model', session: publicSession(session) })
     }
     for (const [id, p] of this.pending) {
@@ -197,7 +230,7 @@ export class GenerationService {
   private unloadSession(session: Session): void {
     this.sessions.delete(session.checkpoint)
     this.supervisor.sendToWorker(session.jobId, { type: 'unload' })
-    this.emit({ type: 'model', session: { ...publicSession(session), state: 'unloaded' } })
+    this.emit({ type: 'model', session: { ...publicSession(session), state: 'unloaded', serve: null } })
   }
 
   private makeRoom(): void {
@@ -208,7 +241,7 @@ export class GenerationService {
 }
 
 function publicSession(s: ModelSession): ModelSession {
-  return { checkpoint: s.checkpoint, jobId: s.jobId, state: s.state, model: s.model, error: s.error }
+  return { checkpoint: s.checkpoint, jobId: s.jobId, state: s.state, model: s.model, error: s.error, serve: s.serve ? { ...s.serve } : null }
 }
 
 function resolveCheckpoint(checkpoint: string): string {

@@ -119,6 +119,7 @@ export function checkApiPaths<M extends ApiMethod>(method: M, parsed: ApiParsedI
     }
     case 'generate.load':
     case 'generate.unload':
+    case 'generate.serve':
     case 'generate.start': {
       const g = input as { checkpoint: string }
       g.checkpoint = one(g.checkpoint, `${method} checkpoint`)!

@@ -55,6 +55,7 @@ const OWNER_ONLY: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'evals.unwatch',
   'generate.load',
   'generate.unload',
+  'generate.serve',
   'generate.start',
   'generate.stop'
 ])
@@ -196,6 +197,7 @@ export class Workbench {
       'generate.models': () => this.generation.models(),
       'generate.load': ({ checkpoint }) => this.generation.load(checkpoint),
       'generate.unload': ({ checkpoint }) => this.generation.unload(checkpoint),
+      'generate.serve': ({ checkpoint, on, port }) => this.generation.serve(checkpoint, on, port),
       'generate.start': (input) => this.generation.start(input),
       'generate.stop': ({ id }) => this.generation.stop(id),
       'generate.history': (input) => this.generation.history(input?.query, input?.limit ?? 50),

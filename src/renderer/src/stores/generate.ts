@@ -140,6 +140,15 @@ export const useGenerateStore = defineStore('generate', {
     async unload(checkpoint: string) {
       for (const m of await api.call('generate.unload', { checkpoint })) this.models[m.checkpoint] = m
     },
+    /** Switches the OpenAI-compatible API over a loaded model on or off. */
+    async serve(checkpoint: string, on: boolean) {
+      try {
+        const session = await api.call('generate.serve', { checkpoint, on })
+        this.models[session.checkpoint] = session
+      } catch (err) {
+        this.error = (err as Error).message
+      }
+    },
     async search() {
       try {
         this.history = await api.call('generate.history', { query: this.query.trim() || undefined, limit: HISTORY_LIMIT })

@@ -86,6 +86,19 @@ def setup_distributed(device_type: str) -> Dist:
     return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def host_memory() -> dict:
+    """Rank 0's resident memory now and at its peak, in MB, as the embedded trainer reports its own (rssMb, peakRssMb)."""
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        with open("/proc/self/statm") as f:
+            now = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return {"rssMb": now, "peakRssMb": max(peak, now)}
+    except (ImportError, OSError, ValueError):
+        return {}  # not Linux: no figures rather than wrong ones
+
+
 def emit(record: dict) -> None:
     """One JSON object per line on stdout: what the app and `gptw train --json` read."""
     _write("stdout", json.dumps(record))
@@ -333,8 +346,10 @@ def train(args: argparse.Namespace) -> int:
                 record["valLoss"] = val_loss
             if peak:
                 record["mfu"] = flops_per_token * tps / (peak * 1e12 * d.world)
+            record.update(host_memory())
             if device_type == "cuda":
                 record["memoryBytes"] = torch.cuda.max_memory_allocated(device)
+                record["memoryReservedBytes"] = torch.cuda.max_memory_reserved(device)
             emit(record)
             due = c.checkpoint.interval > 0 and state["step"] % c.checkpoint.interval == 0
             if due or last or pausing:

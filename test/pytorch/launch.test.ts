@@ -73,6 +73,9 @@ describeTorch('the PyTorch engine launched by the app', () => {
     expect(run.backend).toMatch(/^pytorch \S+ cpu \(2 processes, gloo, float32\)$/)
     expect(metricSteps(wb, run.id)).toEqual([1, 2, 3, 4])
     expect(metricSteps(wb, run.id, 'tokensPerSec')).toEqual([1, 2, 3, 4])
+    // Rank 0's memory, as the embedded trainer reports its own (the run page's memory figures).
+    expect(metricSteps(wb, run.id, 'peakRssMb')).toEqual([1, 2, 3, 4])
+    expect(wb.runs.metrics(run.id).find((m) => m.name === 'peakRssMb')!.value).toBeGreaterThan(50)
     const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
     expect(losses[0].value).toBeGreaterThan(9) // ~ln(50257) = 10.8 from a fresh init
     const rows = wb.runs.checkpoints(run.id)

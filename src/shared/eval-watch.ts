@@ -22,7 +22,7 @@ export interface EvalWatch {
   /** The latest checkpoint waiting for the active job to end; older waiting ones are skipped. */
   pendingStep: number | null
   /** The last eval job this watch started, and how it ended (null while it runs). */
-  last: { jobId: number; step: number; state: JobState | null } | null
+  last: { jobId: number; step: number; state: JobState | null; /** "partly failed" for a done job whose tasks partly failed, else the state. */ label: string | null } | null
 }
 
 /** "copa, hellaswag, 0-shot, limit 20" */

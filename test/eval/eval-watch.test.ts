@@ -115,7 +115,7 @@ describe('evaluating a run during training', () => {
     w = open()
     const after = await call(w.call('evals.watches', undefined))
     expect(after).toEqual([{ ...watched, active: null, pendingStep: null }])
-    expect(after[0].last).toMatchObject({ step: 6, state: 'done' })
+    expect(after[0].last).toMatchObject({ step: 6, state: 'done', label: 'done' })
 
     const before = evalJobs().length
     expect(await call(w.call('evals.unwatch', { runId: watched.runId }))).toEqual([])

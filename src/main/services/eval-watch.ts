@@ -8,7 +8,7 @@ import path from 'node:path'
 import { ApiError, type ApiEvent } from '../../shared/api'
 import { EvalConfig } from '../../shared/config/eval'
 import { type EvalWatch, type EvalWatchSettings, describeWatch } from '../../shared/eval-watch'
-import { ACTIVE_STATES, type Job } from '../../shared/jobs'
+import { ACTIVE_STATES, type Job, stateLabel } from '../../shared/jobs'
 import { type EvalService, checkTasks } from './evals'
 import type { CheckpointEvent, JobSupervisor } from './jobs/supervisor'
 import type { Db } from './store/database'
@@ -79,7 +79,8 @@ export class EvalWatchService {
   }
 
   private view(w: StoredWatch): EvalWatch {
-    const last = w.lastJobId !== null && w.lastStep !== null ? { jobId: w.lastJobId, step: w.lastStep, state: this.jobs.get(w.lastJobId)?.state ?? null } : null
+    const lastJob = w.lastJobId !== null ? this.jobs.get(w.lastJobId) : null
+    const last = w.lastJobId !== null && w.lastStep !== null ? { jobId: w.lastJobId, step: w.lastStep, state: lastJob?.state ?? null, label: lastJob ? stateLabel(lastJob) : null } : null
     return { runId: w.runId, settings: w.settings, createdAt: w.createdAt, active: this.active.get(w.runId) ?? null, pendingStep: this.waiting.get(w.runId)?.step ?? null, last }
   }
 

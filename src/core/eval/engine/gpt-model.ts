@@ -7,9 +7,9 @@ import { type GreedyUntilRequest, type LoglikelihoodRequest, type LoglikelihoodR
 import { END_OF_TEXT, GPT2_VOCAB_SIZE, decodeTokens, encodeText } from '../../data/gpt2-tokenizer'
 import type { GPT } from '../../engine/model'
 import type { LanguageModel } from '../model'
-import { loglikelihoodInput, rollingWindows } from '../rolling'
 import { greedyGenerate } from './generate'
-import { type ScoreItem, TokenScorer } from './token-scorer'
+import { loglikelihood, loglikelihoodRolling } from './request-items'
+import { TokenScorer } from './token-scorer'
 
 export interface GPTLanguageModelOptions {
   /** The cache key of these weights (the checkpoint fingerprint). */
@@ -33,26 +33,12 @@ export class GPTLanguageModel implements LanguageModel {
     return this.scorer.contextLength
   }
 
-  async loglikelihood(requests: readonly LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
-    const items = requests.map((r) => {
-      const context = r.context === '' ? [END_OF_TEXT] : encodeText(r.context)
-      const continuation = encodeText(r.continuation)
-      return { input: loglikelihoodInput(context, continuation, this.maxLength).input, continuation }
-    })
-    return this.scoreUnique(items)
+  loglikelihood(requests: readonly LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
+    return loglikelihood(requests, this.maxLength, (items) => this.scorer.score(items))
   }
 
-  async loglikelihoodRolling(requests: readonly LoglikelihoodRollingRequest[]): Promise<number[]> {
-    const perText = requests.map((r) =>
-      rollingWindows(encodeText(r.text), END_OF_TEXT, this.maxLength, 1).map((w) => ({ input: loglikelihoodInput(w.context, w.continuation, this.maxLength).input, continuation: w.continuation }))
-    )
-    const scores = await this.scoreUnique(perText.flat())
-    let at = 0
-    return perText.map((windows) => {
-      let sum = 0
-      for (let k = 0; k < windows.length; k++) sum += scores[at++].logprob
-      return sum
-    })
+  loglikelihoodRolling(requests: readonly LoglikelihoodRollingRequest[]): Promise<number[]> {
+    return loglikelihoodRolling(requests, this.maxLength, (items) => this.scorer.score(items))
   }
 
   async greedyUntil(requests: readonly GreedyUntilRequest[]): Promise<string[]> {
@@ -61,22 +47,5 @@ export class GPTLanguageModel implements LanguageModel {
       requests.map((r) => ({ context: r.context === '' ? [END_OF_TEXT] : encodeText(r.context), stops: r.stops, maxTokens: r.maxTokens ?? MAX_GEN_TOKENS })),
       decodeTokens
     )
-  }
-
-  private async scoreUnique(items: ScoreItem[]): Promise<LoglikelihoodResult[]> {
-    const keyOf = (x: ScoreItem) => `${x.input.join(',')}|${x.continuation.join(',')}`
-    const index = new Map<string, number>()
-    const unique: ScoreItem[] = []
-    const slot = items.map((x) => {
-      const k = keyOf(x)
-      let i = index.get(k)
-      if (i === undefined) {
-        index.set(k, (i = unique.length))
-        unique.push(x)
-      }
-      return i
-    })
-    const scores = await this.scorer.score(unique)
-    return slot.map((i) => ({ ...scores[i] }))
   }
 }

@@ -10,11 +10,11 @@ import type { EvalConfig } from '../../../shared/config/eval'
 import type { PytorchReport } from '../../../shared/devices'
 import { type GreedyUntilRequest, type LoglikelihoodRequest, type LoglikelihoodResult, type LoglikelihoodRollingRequest, MAX_GEN_TOKENS } from '../../../shared/eval'
 import { END_OF_TEXT, GPT2_VOCAB_SIZE, decodeTokens, encodeText } from '../../data/gpt2-tokenizer'
-import { ModelServerPool, type TokenItem, type TorchDtype } from '../../engine/pytorch/model-server'
+import { ModelServerPool, type TorchDtype } from '../../engine/pytorch/model-server'
 import { pytorchReport } from '../../engine/pytorch/probe'
 import type { LanguageModel } from '../model'
-import { loglikelihoodInput, rollingWindows } from '../rolling'
 import { contextBudget, cutAtStops } from './generate'
+import { loglikelihood, loglikelihoodRolling } from './request-items'
 
 /** Tokens asked per server call in greedy_until: past a stop the extra ones are dropped. */
 const GREEDY_STEPS = 16
@@ -33,26 +33,12 @@ export class TorchLanguageModel implements LanguageModel {
     return this.pool.info.nCtx
   }
 
-  async loglikelihood(requests: readonly LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
-    const items = requests.map((r) => {
-      const context = r.context === '' ? [END_OF_TEXT] : encodeText(r.context)
-      const continuation = encodeText(r.continuation)
-      return { input: loglikelihoodInput(context, continuation, this.maxLength).input, continuation }
-    })
-    return this.scoreUnique(items)
+  loglikelihood(requests: readonly LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
+    return loglikelihood(requests, this.maxLength, (items) => this.pool.score(items))
   }
 
-  async loglikelihoodRolling(requests: readonly LoglikelihoodRollingRequest[]): Promise<number[]> {
-    const perText = requests.map((r) =>
-      rollingWindows(encodeText(r.text), END_OF_TEXT, this.maxLength, 1).map((w) => ({ input: loglikelihoodInput(w.context, w.continuation, this.maxLength).input, continuation: w.continuation }))
-    )
-    const scores = await this.scoreUnique(perText.flat())
-    let at = 0
-    return perText.map((windows) => {
-      let sum = 0
-      for (let k = 0; k < windows.length; k++) sum += scores[at++].logprob
-      return sum
-    })
+  loglikelihoodRolling(requests: readonly LoglikelihoodRollingRequest[]): Promise<number[]> {
+    return loglikelihoodRolling(requests, this.maxLength, (items) => this.pool.score(items))
   }
 
   async greedyUntil(requests: readonly GreedyUntilRequest[]): Promise<string[]> {
@@ -82,22 +68,6 @@ export class TorchLanguageModel implements LanguageModel {
       })
     }
     return out
-  }
-
-  private async scoreUnique(items: TokenItem[]): Promise<LoglikelihoodResult[]> {
-    const index = new Map<string, number>()
-    const unique: TokenItem[] = []
-    const slot = items.map((x) => {
-      const k = `${x.input.join(',')}|${x.continuation.join(',')}`
-      let i = index.get(k)
-      if (i === undefined) {
-        index.set(k, (i = unique.length))
-        unique.push(x)
-      }
-      return i
-    })
-    const scores = await this.pool.score(unique)
-    return slot.map((i) => ({ ...scores[i] }))
   }
 }
 

@@ -8,7 +8,8 @@ import path from 'node:path'
 import { beforeAll, describe } from 'vitest'
 import { END_OF_TEXT, encodeText } from '../../src/core/data/gpt2-tokenizer'
 import type { TrainConfigInput } from '../../src/shared/config/train'
-import { MOBY_DICK, ROOT } from '../helpers'
+import type { Workbench } from '../../src/main/services/workbench'
+import { MOBY_DICK, RESOURCES_DIR, ROOT } from '../helpers'
 
 export const PYTHON = process.env.GPTW_PYTHON || '/usr/bin/python3'
 export const PACKAGE_DIR = path.join(ROOT, 'python')
@@ -156,4 +157,25 @@ export function alive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/** A run of the tiny preset on the PyTorch engine over 2 CPU processes that lasts until stopped: no validation, no periodic checkpoint. */
+export function longTorchRun(keepLast: number): TrainConfigInput {
+  const tiny = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
+  return { ...tiny, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps: 5000, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast } }
+}
+
+/** Starts a train job through the API; its id. */
+export async function startTrain(wb: Workbench, params: unknown): Promise<number> {
+  const r = await wb.call('jobs.start', { kind: 'train', params })
+  if (!r.ok) throw new Error(r.error.message)
+  return r.value.id
+}
+
+/** The steps with a loss metric stored for a run. */
+export function lossSteps(wb: Workbench, runId: number): number[] {
+  return wb.runs
+    .metrics(runId)
+    .filter((m) => m.name === 'loss')
+    .map((m) => m.step)
 }

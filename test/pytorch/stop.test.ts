@@ -2,20 +2,15 @@
 // the ranks get the pause's SIGTERM through gptw_torch.with_parent, save a checkpoint at the current
 // step and exit; the job ends cancelled with a last line naming that step, no process is left, and
 // the run resumes from there. A stop without the checkpoint ends at once and adds none.
-import fs from 'node:fs'
-import path from 'node:path'
 import { afterEach, beforeAll, expect, it } from 'vitest'
-import type { TrainConfigInput } from '../../src/shared/config/train'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PYTHON, SLOW, alive, descendants, describeTorch, makeDataset } from './helpers'
+import { SLOW, alive, descendants, describeTorch, longTorchRun, lossSteps, makeDataset, startTrain } from './helpers'
 
 const open: Workbench[] = []
 afterEach(async () => {
   for (const wb of open.splice(0)) await wb.close()
 })
-
-const tiny = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
 
 describeTorch('Stop on the PyTorch engine', () => {
   let dataset: string
@@ -26,28 +21,10 @@ describeTorch('Stop on the PyTorch engine', () => {
   it('saves a checkpoint at the current step when asked, says so, and the run resumes from it; without, adds none', async () => {
     const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
     open.push(wb)
-    const config: TrainConfigInput = {
-      ...tiny,
-      engine: 'pytorch',
-      python: PYTHON,
-      devices: ['cpu:0', 'cpu:1'],
-      batchSize: 4,
-      steps: 5000,
-      eval: { interval: 0 },
-      checkpoint: { interval: 0, keepLast: 3 }
-    }
-    const start = async (params: unknown): Promise<number> => {
-      const r = await wb.call('jobs.start', { kind: 'train', params })
-      if (!r.ok) throw new Error(r.error.message)
-      return r.value.id
-    }
-    const jobId = await start({ config, dataset })
+    const start = (params: unknown): Promise<number> => startTrain(wb, params)
+    const jobId = await start({ config: longTorchRun(3), dataset })
     const run = wb.runs.byJob(jobId)!
-    const steps = (): number[] =>
-      wb.runs
-        .metrics(run.id)
-        .filter((m) => m.name === 'loss')
-        .map((m) => m.step)
+    const steps = (): number[] => lossSteps(wb, run.id)
     await waitFor(() => steps().length >= 2, SLOW, 'two steps')
     const { pid } = wb.db.prepare('SELECT pid FROM jobs WHERE id = ?').get(jobId) as { pid: number }
     const tree = descendants(pid)

@@ -7,17 +7,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, expect, it } from 'vitest'
-import type { TrainConfigInput } from '../../src/shared/config/train'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PYTHON, SLOW, alive, descendants, describeTorch, makeDataset } from './helpers'
+import { SLOW, alive, descendants, describeTorch, longTorchRun, lossSteps, makeDataset, startTrain } from './helpers'
 
 const open: Workbench[] = []
 afterEach(async () => {
   for (const wb of open.splice(0)) await wb.close()
 })
-
-const tiny = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
 
 function workbench(root: string): Workbench {
   const wb = new Workbench({ workspaceRoot: root, workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
@@ -34,27 +31,11 @@ describeTorch('the PyTorch engine when the app worker is killed', () => {
   it('stops every rank with a checkpoint at the current step, registered on the next start, and the run resumes from it', async () => {
     const root = tempDir('gptw-killed-')
     const wb = workbench(root)
-    const config: TrainConfigInput = {
-      ...tiny,
-      engine: 'pytorch',
-      python: PYTHON,
-      devices: ['cpu:0', 'cpu:1'],
-      batchSize: 4,
-      steps: 5000,
-      eval: { interval: 0 },
-      checkpoint: { interval: 0, keepLast: 2 }
-    }
-    const started = await wb.call('jobs.start', { kind: 'train', params: { config, dataset } })
-    if (!started.ok) throw new Error(started.error.message)
-    const job = started.value
-    const run = wb.runs.byJob(job.id)!
-    const losses = (): number[] =>
-      wb.runs
-        .metrics(run.id)
-        .filter((m) => m.name === 'loss')
-        .map((m) => m.step)
+    const jobId = await startTrain(wb, { config: longTorchRun(2), dataset })
+    const run = wb.runs.byJob(jobId)!
+    const losses = (): number[] => lossSteps(wb, run.id)
     await waitFor(() => losses().length >= 2, SLOW, 'two steps')
-    const { pid: workerPid } = wb.db.prepare('SELECT pid FROM jobs WHERE id = ?').get(job.id) as { pid: number }
+    const { pid: workerPid } = wb.db.prepare('SELECT pid FROM jobs WHERE id = ?').get(jobId) as { pid: number }
     const tree = descendants(workerPid)
     expect(tree.length).toBeGreaterThanOrEqual(3) // torchrun and its two ranks
     const seen = Math.max(...losses())
@@ -78,24 +59,15 @@ describeTorch('the PyTorch engine when the app worker is killed', () => {
       .map((m) => Number(m[1]))
     expect(saved.length, 'a checkpoint written by the pause the kill set off').toBe(1)
     expect(saved[0]).toBeGreaterThanOrEqual(seen)
-    await wb.supervisor.waitForExit(job.id)
+    await wb.supervisor.waitForExit(jobId)
     await wb.close()
     open.splice(open.indexOf(wb), 1)
 
     const again = workbench(root)
     expect(again.runs.checkpoints(run.id).map((c) => c.step)).toEqual(saved)
-    const resumed = await again.call('jobs.start', { kind: 'train', params: { resume: { runId: run.id } } })
-    if (!resumed.ok) throw new Error(resumed.error.message)
-    await waitFor(
-      () =>
-        again.runs
-          .metrics(run.id)
-          .filter((m) => m.name === 'loss')
-          .some((m) => m.step === saved[0] + 1),
-      SLOW,
-      'a step after the checkpoint'
-    )
-    await again.call('jobs.cancel', { id: resumed.value.id })
-    await again.supervisor.waitForExit(resumed.value.id)
+    const resumed = await startTrain(again, { resume: { runId: run.id } })
+    await waitFor(() => lossSteps(again, run.id).includes(saved[0] + 1), SLOW, 'a step after the checkpoint')
+    await again.call('jobs.cancel', { id: resumed })
+    await again.supervisor.waitForExit(resumed)
   })
 })

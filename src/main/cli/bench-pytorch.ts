@@ -8,6 +8,7 @@ import path from 'node:path'
 import { TrainConfig } from '../../shared/config/train'
 import { ShardWriter, writeShardMeta } from '../../core/data/shards'
 import { Workbench } from '../services/workbench'
+import { randomTokens } from './bench-tokens'
 
 const TOKENIZER_VOCAB = 50257
 
@@ -68,16 +69,13 @@ export async function trainPyTorchSection(o: PyTorchBenchOptions): Promise<Recor
 /** A token shard folder of `tokens` uniform random ids below the tokenizer's vocabulary (the yardstick also trains on random ids). */
 function randomDataset(dir: string, tokens: number): string {
   fs.mkdirSync(dir, { recursive: true })
-  let seed = 1
   const splits: Record<string, { file: string; tokens: number; documents: number }> = {}
   for (const [split, count] of [
     ['train', tokens],
     ['val', Math.max(4096, tokens >> 4)]
   ] as const) {
     const writer = new ShardWriter(path.join(dir, `${split}.bin`))
-    const ids = new Uint16Array(count)
-    for (let i = 0; i < count; i++) ids[i] = (seed = (seed * 1103515245 + 12345) >>> 0) % TOKENIZER_VOCAB
-    writer.push(ids)
+    writer.push(randomTokens(count, TOKENIZER_VOCAB))
     writer.finish()
     splits[split] = { file: `${split}.bin`, tokens: count, documents: 1 }
   }

@@ -30,6 +30,7 @@ import { benchServe } from '../../core/serve-api/bench'
 import { WORKER_ENV } from '../services/jobs/worker-env'
 import { intFlag } from './args'
 import { trainPyTorchSection } from './bench-pytorch'
+import { randomTokens } from './bench-tokens'
 
 /** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
 const PEAK_GFLOPS = 157
@@ -135,9 +136,7 @@ async function trainSpeed(resourcesDir: string, steps: number, backendChoice: Ba
   const backend = await initBackend(backendChoice)
   const model = new GPT(config.model)
   // Random tokens over the whole (padded) vocabulary, as the PyTorch yardstick draws them.
-  const tokens = new Uint16Array(1 << 20)
-  let seed = 1
-  for (let i = 0; i < tokens.length; i++) tokens[i] = (seed = (seed * 1103515245 + 12345) >>> 0) % config.model.vocabSize
+  const tokens = randomTokens(1 << 20, config.model.vocabSize)
   const trainer = new Trainer({ config, model, train: tokens, val: null, ctx: inlineContext() })
   const times: number[] = []
   for (let s = 0; s < steps + 2; s++) {
@@ -176,9 +175,7 @@ async function trainGpt2Small(steps: number, backendChoice: BackendName | 'auto'
   })
   const backend = await initBackend(backendChoice)
   const model = new GPT(config.model)
-  const tokens = new Uint16Array(1 << 20)
-  let seed = 1
-  for (let i = 0; i < tokens.length; i++) tokens[i] = (seed = (seed * 1103515245 + 12345) >>> 0) % config.model.vocabSize
+  const tokens = randomTokens(1 << 20, config.model.vocabSize)
   const trainer = new Trainer({ config, model, train: tokens, val: null, ctx: inlineContext() })
   const times: number[] = []
   for (let s = 0; s < steps + 1; s++) {

@@ -150,7 +150,7 @@ export class GenerationService {
 
   private onWorkerEvent(jobId: number, event: GenerationWorkerEvent): void {
     if (event.kind === 'ready') {
-      const session = [...this.sessions.values()].find((s) => s.jobId === jobId)
+      const session = this.sessionOfJob(jobId)
       if (!session) return
       Object.assign(session, { state: 'ready', model: event.model })
       for (const id of session.waiting.splice(0)) if (this.pending.has(id)) this.send(id)
@@ -158,7 +158,7 @@ export class GenerationService {
       return
     }
     if (event.kind === 'serving' || event.kind === 'serve-stopped') {
-      const session = [...this.sessions.values()].find((s) => s.jobId === jobId)
+      const session = this.sessionOfJob(jobId)
       if (!session) return
       if (event.kind === 'serve-stopped') session.serve = event.message && session.serve ? { ...session.serve, state: 'failed', message: event.message } : null
       else if (session.serve) {
@@ -214,7 +214,7 @@ export class GenerationService {
   /** A generation worker that ended (unloaded, cancelled, crashed) takes its session and requests with it. */
   private onJob(job: Job): void {
     if (job.kind !== 'generate' || !['done', 'failed', 'cancelled'].includes(job.state)) return
-    const session = [...this.sessions.values()].find((s) => s.jobId === job.id)
+    const session = this.sessionOfJob(job.id)
     if (session) {
       this.sessions.delete(session.checkpoint)
       Object.assign(session, { state: job.state === 'failed' ? 'failed' : 'unloaded', error: job.error, serve: null })
@@ -231,6 +231,10 @@ export class GenerationService {
     this.sessions.delete(session.checkpoint)
     this.supervisor.sendToWorker(session.jobId, { type: 'unload' })
     this.emit({ type: 'model', session: { ...publicSession(session), state: 'unloaded', serve: null } })
+  }
+
+  private sessionOfJob(jobId: number): Session | undefined {
+    return [...this.sessions.values()].find((s) => s.jobId === jobId)
   }
 
   private makeRoom(): void {

@@ -20,7 +20,7 @@ test('pick the local, Slurm and SSH launchers and see what each would run', asyn
     await page.getByTestId('engine-picker').selectOption('pytorch')
     await expect(picker).toBeVisible()
     await expect(page.getByTestId('launcher-local')).toBeChecked()
-    await expect(page.getByTestId('launcher-preview')).toContainText('-m torch.distributed.run --standalone --nproc_per_node 1')
+    await expect(page.getByTestId('launcher-preview')).toContainText('-m torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 --rdzv_id gptw-local --nproc_per_node 1')
 
     await page.getByTestId('launcher-slurm').check()
     await page.getByTestId('launcher-nodes').fill('3')

@@ -21,7 +21,7 @@ test('train on the PyTorch engine with 2 CPU processes: chart, pause, resume, st
     await page.getByTestId('device-pick-cpu:1').check()
     await page.getByTestId('engine-picker').selectOption('pytorch')
     await expect(page.getByTestId('engine-pytorch')).toContainText(/torch \d+\.\d+/)
-    await expect(page.getByTestId('engine-command')).toContainText('-m torch.distributed.run --standalone --nproc_per_node 2')
+    await expect(page.getByTestId('engine-command')).toContainText('-m torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 --rdzv_id gptw-local --nproc_per_node 2')
     await expect(page.getByTestId('train-blockers')).toHaveCount(0)
     await page.getByTestId('train-start').click()
 

@@ -2,7 +2,7 @@
 schedule.ts) on PyTorch, one process per device, data parallel under torchrun.
 
   python3 -m gptw_torch train --config run.json --dataset DIR --out RUN_DIR
-  torchrun --standalone --nproc_per_node 2 -m gptw_torch train --config run.json ...
+  torchrun --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 --nproc_per_node 2 -m gptw_torch train --config run.json ...
 
 Each step: the next global batch from the shared sampler (data.py), this rank's micro-batches
 forward and backward (gradients averaged over micro-batches and, by DDP, over ranks), clipping by

@@ -9,7 +9,7 @@ checkpoint and exit 0, and torchrun ends as after any finished run. Not SIGTERM 
 its shutdown can signal a rank twice, and a second signal stops a rank before its checkpoint.
 The app's Pause sends this process SIGUSR1 too, for the same reason.
 
-    python -m gptw_torch.with_parent -m torch.distributed.run --standalone ...
+    python -m gptw_torch.with_parent -m torch.distributed.run --nnodes 1 ...
 
 GPTW_LAUNCHER_PID names the expected parent: a parent already gone before the signal was set
 (the process is then a child of init or a subreaper) ends this process at once.

@@ -44,10 +44,17 @@ export function trainArgs(input: Pick<TorchrunInput, 'configFile' | 'datasetDir'
 // torch 1.13's launcher on Python 3.11 cannot parse its own default "--redirects 0 --tee 0"; sending the ranks' stderr to its log folder and teeing it back works on every version.
 const REDIRECTS = ['--redirects', '2', '--tee', '2']
 
-/** The local launcher: `python -m torch.distributed.run --standalone --nproc_per_node N -m gptw_torch train ...`. */
+/**
+ * One machine's own rendezvous, on a port the system picks: what torch >= 2 makes of --standalone.
+ * torch 1.13's --standalone takes the fixed port 29400, so a second run on the machine joins the
+ * first one's store as a client and fails (its ranks stopped) when that run ends.
+ */
+export const LOCAL_RENDEZVOUS = ['--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', '127.0.0.1:0', '--rdzv_id', 'gptw-local']
+
+/** The local launcher: `python -m torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 ... --nproc_per_node N -m gptw_torch train ...`. */
 export function torchrunLaunch(input: TorchrunInput): TorchLaunch {
   const layout = deviceLayout(input.devices)
-  const args = ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', String(layout.processes), ...REDIRECTS, ...trainArgs(input, layout.deviceType)]
+  const args = ['-m', 'torch.distributed.run', ...LOCAL_RENDEZVOUS, '--nproc_per_node', String(layout.processes), ...REDIRECTS, ...trainArgs(input, layout.deviceType)]
   const env: Record<string, string> = { PYTHONPATH: input.packageDir, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
   if (layout.visible !== undefined) env.CUDA_VISIBLE_DEVICES = layout.visible
   return { python: input.python, args, env, cwd: input.packageDir, processes: layout.processes, deviceType: layout.deviceType }

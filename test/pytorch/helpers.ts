@@ -179,3 +179,11 @@ export function lossSteps(wb: Workbench, runId: number): number[] {
     .filter((m) => m.name === 'loss')
     .map((m) => m.step)
 }
+
+/** A job's log as text: what the worker and the ranks said, for a failing assertion's message. */
+export function jobLog(wb: Workbench, jobId: number): string {
+  return wb.jobs
+    .logs(jobId, 0, 10_000)
+    .map((l) => `${l.level} ${l.text}`)
+    .join('\n')
+}

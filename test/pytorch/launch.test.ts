@@ -82,7 +82,7 @@ describeTorch('the PyTorch engine launched by the app', () => {
     expect(rows.map((c) => c.step)).toEqual([2, 4])
     expect(rows[1].path).toBe(path.join(run.dir, 'checkpoints', 'step-4'))
     expect(ended.result).toMatchObject({ runId: run.id, steps: 4, tokens: 4 * 4 * 64 })
-    expect(logs(wb, job.id).some((l) => l.includes('torch.distributed.run --standalone --nproc_per_node 2'))).toBe(true)
+    expect(logs(wb, job.id).some((l) => l.includes('torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 --rdzv_id gptw-local --nproc_per_node 2'))).toBe(true)
     const text = path.join(tempDir(), 'text.txt')
     fs.writeFileSync(text, fs.readFileSync(MOBY_DICK, 'utf8').slice(0, 2000))
     const scored = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gptw.js'), 'score', '--checkpoint', rows[1].path, '--text', text, '--json'], { encoding: 'utf8', timeout: 120_000 })

@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { SLOW, alive, descendants, describeTorch, longTorchRun, lossSteps, makeDataset, startTrain } from './helpers'
+import { SLOW, alive, descendants, describeTorch, jobLog, longTorchRun, lossSteps, makeDataset, startTrain } from './helpers'
 
 const open: Workbench[] = []
 afterEach(async () => {
@@ -35,7 +35,7 @@ describeTorch('Stop on the PyTorch engine', () => {
     const ended = await wb.supervisor.waitForExit(jobId)
     expect(ended.state).toBe('cancelled')
     const saved = wb.runs.checkpoints(run.id)
-    expect(saved).toHaveLength(1)
+    expect(saved, jobLog(wb, jobId)).toHaveLength(1)
     expect(saved[0].step).toBeGreaterThanOrEqual(seen)
     expect(ended.progressText).toBe(`Stopped at step ${saved[0].step}: saved a checkpoint there (${saved[0].path}); resume the run to continue from it.`)
     expect(Math.max(...steps())).toBe(saved[0].step)

@@ -10,6 +10,7 @@ import { beforeAll, expect, it } from 'vitest'
 import { MODEL_FILE } from '../../src/core/engine/checkpoint'
 import { readSafetensors } from '../../src/core/engine/safetensors'
 import type { TrainConfigInput } from '../../src/shared/config/train'
+import { LOCAL_RENDEZVOUS } from '../../src/shared/torchrun'
 import { tempDir } from '../helpers'
 import { PACKAGE_DIR, SLOW, PYTHON, type StepRecord, describeTorch, makeDataset, records, relativeError, steps, trainPython } from './helpers'
 
@@ -31,7 +32,7 @@ let single: { steps: StepRecord[]; checkpoints: string }
 
 // torch 1.13's launcher on Python 3.11 cannot parse its own default "--redirects 0 --tee 0"
 // (IntFlag iteration changed); redirecting stderr to its log folder and teeing it back works on every version.
-const LAUNCHER = ['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '2']
+const LAUNCHER = ['-m', 'torch.distributed.run', ...LOCAL_RENDEZVOUS, '--redirects', '2', '--tee', '2']
 
 /** Runs a launcher in its own process group; if it outlives the test's time (a rendezvous that never completes), the whole group is killed. */
 function run(args: string[], onStdout?: (text: string, pid: number) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -92,7 +93,7 @@ describeTorch('torchrun', () => {
 
   it('two CPU processes (gloo) train to the losses and parameters of one process with the same global batch', async () => {
     const dir = path.join(tempDir(), 'two-processes')
-    const r = await run([...LAUNCHER, '--standalone', '--nproc_per_node', '2', ...trainArgs(dir)])
+    const r = await run([...LAUNCHER, '--nproc_per_node', '2', ...trainArgs(dir)])
     expect(r.code, r.stderr).toBe(0)
     expect(records(r.stdout).find((x) => x.type === 'start')).toMatchObject({ world: 2, deviceType: 'cpu' })
     // Only rank 0 reports and saves.
@@ -104,7 +105,7 @@ describeTorch('torchrun', () => {
     const dir = path.join(tempDir(), 'paused')
     let signalled = false
     // Signalled as soon as rank 0 reports its start: the ranks finish the step they are in, agree on it, save and stop.
-    const r = await run([...LAUNCHER, '--standalone', '--nproc_per_node', '2', ...trainArgs(dir)], (text, pid) => {
+    const r = await run([...LAUNCHER, '--nproc_per_node', '2', ...trainArgs(dir)], (text, pid) => {
       if (!signalled && text.includes('"type": "start"')) {
         signalled = true
         process.kill(pid, 'SIGTERM')

@@ -99,6 +99,57 @@ def host_memory() -> dict:
         return {}  # not Linux: no figures rather than wrong ones
 
 
+# Each rank's figures in the step line's `devices` list, in this order (one float64 each, gathered in one small collective).
+DEVICE_FIELDS = ("pid", "rssMb", "peakRssMb", "stepSeconds", "memoryAllocatedBytes", "memoryBytes", "memoryReservedBytes")
+
+
+def device_figures(seconds: float, device: torch.device) -> list[float]:
+    """This rank's figures for the step: its pid, host memory now and at peak (MB), its own step
+    time, and on CUDA its GPU's allocated memory now, peak allocated and peak reserved (bytes, as
+    the step line's top-level memoryBytes / memoryReservedBytes); NaN where there is none."""
+    mem = host_memory()
+    nan = float("nan")
+    cuda = device.type == "cuda"
+    return [float(os.getpid()), mem.get("rssMb", nan), mem.get("peakRssMb", nan), seconds,
+            float(torch.cuda.memory_allocated(device)) if cuda else nan,
+            float(torch.cuda.max_memory_allocated(device)) if cuda else nan,
+            float(torch.cuda.max_memory_reserved(device)) if cuda else nan]
+
+
+class DeviceGather:
+    """Every rank's figures to rank 0, once per step: one all_gather of a few float64s, started
+    after the step's time is taken (so it is not in it) and waited for by rank 0 only when it
+    prints the step line. NCCL gathers device tensors, gloo host ones."""
+
+    def __init__(self, d: Dist, device: torch.device) -> None:
+        self.d, self.device = d, device
+        self.work = None
+        self.parts: list[torch.Tensor] = []
+
+    def start(self, figures: list[float]) -> None:
+        mine = torch.tensor(figures, dtype=torch.float64, device=self.device)
+        if self.d.world == 1:
+            self.parts, self.work = [mine], None
+            return
+        self.parts = [torch.empty_like(mine) for _ in range(self.d.world)]
+        self.work = dist.all_gather(self.parts, mine, async_op=True)
+
+    def finish(self) -> list[dict]:
+        """Waits for the gather; on rank 0, one record per rank (NaN figures left out)."""
+        if self.work is not None:
+            self.work.wait()
+            self.work = None
+        if not self.d.master:
+            return []
+        out = []
+        for rank, t in enumerate(self.parts):
+            values = t.tolist()
+            record = {"rank": rank}
+            record.update({k: (int(v) if k == "pid" else v) for k, v in zip(DEVICE_FIELDS, values) if math.isfinite(v)})
+            out.append(record)
+        return out
+
+
 def emit(record: dict) -> None:
     """One JSON object per line on stdout: what the app and `gptw train --json` read."""
     _write("stdout", json.dumps(record))
@@ -285,6 +336,7 @@ def train(args: argparse.Namespace) -> int:
             f"{len(train_tokens):,} train tokens; step {state['step']} of {c.steps}.")
 
     rng = Mulberry32(state["rngState"])
+    devices = DeviceGather(d, device)
     checkpoints = os.path.join(run_dir, "checkpoints")
     tokens_per_step = c.batchSize * c.model.n_ctx
 
@@ -333,6 +385,7 @@ def train(args: argparse.Namespace) -> int:
         state["elapsedSeconds"] += seconds
         if not math.isfinite(loss_value):
             raise SystemExit(f"The loss became {loss_value} at step {state['step']}: lower the learning rate (optimizer.lr) or enable gradient clipping.")
+        devices.start(device_figures(seconds, device))  # under way while rank 0 validates; not in the step's time
 
         last = state["step"] == c.steps
         val_loss = None
@@ -350,12 +403,16 @@ def train(args: argparse.Namespace) -> int:
             if device_type == "cuda":
                 record["memoryBytes"] = torch.cuda.max_memory_allocated(device)
                 record["memoryReservedBytes"] = torch.cuda.max_memory_reserved(device)
+            # Every rank's own figures (the top-level ones above stay rank 0's, for older readers).
+            record["devices"] = devices.finish()
             emit(record)
             due = c.checkpoint.interval > 0 and state["step"] % c.checkpoint.interval == 0
             if due or last or pausing:
                 folder = save_checkpoint(val_loss)
                 if pausing and not last:
                     emit({"type": "paused", "step": state["step"], "dir": os.path.abspath(folder)})
+        else:
+            devices.finish()
         if pausing and not last:
             break
     if d.master and state["step"] == c.steps:

@@ -230,6 +230,48 @@ napi_value CausalSoftmaxBackward(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+// causalAttentionForward(qkv, batch, t, heads, y, lse): qkv [B*T, 3C], y [B*T, C], lse [B*H*T]
+napi_value CausalAttentionForward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int batch = a.integer(1, "batch"), t = a.integer(2, "t"), heads = a.integer(3, "heads");
+  if (batch < 1 || t < 1 || heads < 1) a.fail("batch, t and heads must be at least 1");
+  if (a.failed) return nullptr;
+  size_t n = 0;
+  napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
+  const size_t c3 = n / sz(batch, t);
+  if (c3 == 0 || c3 % (3 * static_cast<size_t>(heads)) != 0) a.fail("qkv's width must be a multiple of 3 * heads");
+  if (a.failed) return nullptr;
+  const int c = static_cast<int>(c3 / 3);
+  const float* qkv = a.f32(0, "qkv", sz(batch, t) * c3);
+  float* y = a.f32(4, "y", sz(batch, t) * c);
+  float* lse = a.f32(5, "lse", sz(batch * heads, t));
+  if (a.failed) return nullptr;
+  gptw::causal_attention_forward(qkv, batch, t, heads, c / heads, y, lse);
+  return a.undefined();
+}
+
+// causalAttentionBackward(qkv, y, dy, lse, batch, t, heads, dqkv): dqkv [B*T, 3C] fully written
+napi_value CausalAttentionBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int batch = a.integer(4, "batch"), t = a.integer(5, "t"), heads = a.integer(6, "heads");
+  if (batch < 1 || t < 1 || heads < 1) a.fail("batch, t and heads must be at least 1");
+  if (a.failed) return nullptr;
+  size_t n = 0;
+  napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
+  const size_t c3 = n / sz(batch, t);
+  if (c3 == 0 || c3 % (3 * static_cast<size_t>(heads)) != 0) a.fail("qkv's width must be a multiple of 3 * heads");
+  if (a.failed) return nullptr;
+  const int c = static_cast<int>(c3 / 3);
+  const float* qkv = a.f32(0, "qkv", sz(batch, t) * c3);
+  const float* y = a.f32(1, "y", sz(batch, t) * c);
+  const float* dy = a.f32(2, "dy", sz(batch, t) * c);
+  const float* lse = a.f32(3, "lse", sz(batch * heads, t));
+  float* dqkv = a.f32(7, "dqkv", sz(batch, t) * c3);
+  if (a.failed) return nullptr;
+  gptw::causal_attention_backward(qkv, y, dy, lse, batch, t, heads, c / heads, dqkv);
+  return a.undefined();
+}
+
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -270,6 +312,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"causalSoftmaxForward", nullptr, CausalSoftmaxForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"causalSoftmaxBackward", nullptr, CausalSoftmaxBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalAttentionForward", nullptr, CausalAttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalAttentionBackward", nullptr, CausalAttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

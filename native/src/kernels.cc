@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "gemm.h"
 #include "thread_pool.h"
 
 namespace gptw {
@@ -250,6 +251,158 @@ void causal_softmax_backward(const float* p, const float* dp, int batch, int t, 
       row_softmax_backward(pr, dpr, n, dot, scale, dsr);
       std::fill(dsr + n, dsr + t, 0.f);
     }
+  });
+}
+
+// ---- causal self-attention, flash style ----
+//
+// q, k and v are read in place from the fused qkv [B*T, 3C] (row b*T + i: q | k | v, head h at
+// columns h*hd of each third), the heads' output written in place into y [B*T, C]. Queries and
+// keys go in blocks of kAttBlock: a query block visits the key blocks up to its own (later ones
+// are all masked), keeping a running row max and sum of exponentials, so only one block x block
+// tile of scores exists per thread and the T x T probabilities are never stored. The backward
+// recomputes each tile's probabilities from q, k and the saved log-sum-exp.
+
+namespace {
+
+constexpr int kAttBlock = 64;
+
+struct HeadView {
+  const float* q;
+  const float* k;
+  const float* v;
+  size_t ld;  // 3C
+};
+
+HeadView head_view(const float* qkv, int b, int h, int t, int hd, int c) {
+  const float* base = qkv + static_cast<size_t>(b) * t * 3 * c + static_cast<size_t>(h) * hd;
+  return {base, base + c, base + 2 * static_cast<size_t>(c), 3 * static_cast<size_t>(c)};
+}
+
+// Per-thread scratch that grows to the largest size asked for and is then reused.
+float* scratch(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// Query block `qb` of head (b, h): y's rows and their log-sum-exp.
+void attention_forward_block(const float* qkv, int b, int h, int t, int heads, int hd, float scale, int qb, float* y, float* lse) {
+  thread_local std::vector<float> s_buf, o_buf, ml_buf;
+  const int c = heads * hd;
+  const HeadView hv = head_view(qkv, b, h, t, hd, c);
+  const int r0 = qb * kAttBlock, br = std::min(kAttBlock, t - r0);
+  float* s = scratch(s_buf, static_cast<size_t>(kAttBlock) * kAttBlock);
+  float* o = scratch(o_buf, static_cast<size_t>(kAttBlock) * hd);
+  float* m = scratch(ml_buf, 2 * kAttBlock);
+  float* l = m + kAttBlock;
+  for (int kb = 0; kb <= qb; ++kb) {
+    const int c0 = kb * kAttBlock, bc = std::min(kAttBlock, t - c0);
+    sgemm_serial(false, true, br, bc, hd, hv.q + r0 * hv.ld, static_cast<int>(hv.ld), hv.k + c0 * hv.ld, static_cast<int>(hv.ld), s, kAttBlock);
+    for (int r = 0; r < br; ++r) {
+      const int n = kb == qb ? r + 1 : bc;  // the diagonal tile: query r0 + r sees keys up to itself
+      float* sr = s + static_cast<size_t>(r) * kAttBlock;
+      const float mx = scaled_row_max(sr, n, scale);
+      if (kb == 0) {
+        m[r] = mx;
+        l[r] = row_exp(sr, n, scale, mx, sr);
+      } else {
+        const float mn = std::max(m[r], mx);
+        const float corr = fast_exp(m[r] - mn);
+        l[r] = l[r] * corr + row_exp(sr, n, scale, mn, sr);
+        m[r] = mn;
+        row_scale(o + static_cast<size_t>(r) * hd, hd, corr);
+      }
+      std::fill(sr + n, sr + bc, 0.f);
+    }
+    sgemm_serial(false, false, br, hd, bc, s, kAttBlock, hv.v + c0 * hv.ld, static_cast<int>(hv.ld), o, hd, kb > 0);
+  }
+  const int bh = b * heads + h;
+  for (int r = 0; r < br; ++r) {
+    float* yr = y + (static_cast<size_t>(b) * t + r0 + r) * c + static_cast<size_t>(h) * hd;
+    const float inv = 1.0f / l[r];
+    const float* orow = o + static_cast<size_t>(r) * hd;
+    for (int j = 0; j < hd; ++j) yr[j] = orow[j] * inv;
+    lse[static_cast<size_t>(bh) * t + r0 + r] = m[r] + std::log(l[r]);
+  }
+}
+
+// p[j] = exp(scale * s[j] - lse) for j < n, 0 for n <= j < width.
+__attribute__((target_clones("avx2", "default"))) void row_probs(float* s, int n, int width, float scale, float lse) {
+  for (int j = 0; j < n; ++j) s[j] = fast_exp(s[j] * scale - lse);
+  for (int j = n; j < width; ++j) s[j] = 0.f;
+}
+
+// The whole backward of head (b, h) on one thread: its dk and dv rows sum over query blocks, so
+// one owner per head keeps the sums race-free and in a fixed order (the same bits every run).
+void attention_backward_head(const float* qkv, const float* y, const float* dy, const float* lse, int b, int h, int t, int heads, int hd, float scale,
+                             float* dqkv) {
+  thread_local std::vector<float> p_buf, ds_buf, d_buf;
+  const int c = heads * hd;
+  const HeadView hv = head_view(qkv, b, h, t, hd, c);
+  float* dbase = dqkv + static_cast<size_t>(b) * t * 3 * c + static_cast<size_t>(h) * hd;
+  float* dq = dbase;
+  float* dk = dbase + c;
+  float* dv = dbase + 2 * static_cast<size_t>(c);
+  const size_t ld = hv.ld;
+  const size_t ldo = static_cast<size_t>(c);
+  const float* o = y + static_cast<size_t>(b) * t * c + static_cast<size_t>(h) * hd;
+  const float* d_o = dy + static_cast<size_t>(b) * t * c + static_cast<size_t>(h) * hd;
+  const float* lse_h = lse + static_cast<size_t>(b * heads + h) * t;
+  for (int i = 0; i < t; ++i) {
+    std::fill(dq + i * ld, dq + i * ld + hd, 0.f);
+    std::fill(dk + i * ld, dk + i * ld + hd, 0.f);
+    std::fill(dv + i * ld, dv + i * ld + hd, 0.f);
+  }
+  float* p = scratch(p_buf, static_cast<size_t>(kAttBlock) * kAttBlock);
+  float* ds = scratch(ds_buf, static_cast<size_t>(kAttBlock) * kAttBlock);
+  float* dsum = scratch(d_buf, kAttBlock);
+  const int blocks = (t + kAttBlock - 1) / kAttBlock;
+  const int ild = static_cast<int>(ld), ildo = static_cast<int>(ldo);
+  for (int qb = 0; qb < blocks; ++qb) {
+    const int r0 = qb * kAttBlock, br = std::min(kAttBlock, t - r0);
+    // D_i = sum_j P_ij dP_ij = dO_i . O_i
+    for (int r = 0; r < br; ++r) dsum[r] = row_dot(d_o + (r0 + r) * ldo, o + (r0 + r) * ldo, hd);
+    for (int kb = 0; kb <= qb; ++kb) {
+      const int c0 = kb * kAttBlock, bc = std::min(kAttBlock, t - c0);
+      sgemm_serial(false, true, br, bc, hd, hv.q + r0 * ld, ild, hv.k + c0 * ld, ild, p, kAttBlock);
+      for (int r = 0; r < br; ++r) row_probs(p + static_cast<size_t>(r) * kAttBlock, kb == qb ? r + 1 : bc, bc, scale, lse_h[r0 + r]);
+      // dV_j += P^T dO_i
+      sgemm_serial(true, false, bc, hd, br, p, kAttBlock, d_o + r0 * ldo, ildo, dv + c0 * ld, ild, true);
+      // dP = dO_i V_j^T, then dS = scale * P * (dP - D) in place (0 where P is)
+      sgemm_serial(false, true, br, bc, hd, d_o + r0 * ldo, ildo, hv.v + c0 * ld, ild, ds, kAttBlock);
+      for (int r = 0; r < br; ++r) {
+        const size_t off = static_cast<size_t>(r) * kAttBlock;
+        row_softmax_backward(p + off, ds + off, bc, dsum[r], scale, ds + off);
+      }
+      // dQ_i += dS K_j; dK_j += dS^T Q_i
+      sgemm_serial(false, false, br, hd, bc, ds, kAttBlock, hv.k + c0 * ld, ild, dq + r0 * ld, ild, true);
+      sgemm_serial(true, false, bc, hd, br, ds, kAttBlock, hv.q + r0 * ld, ild, dk + c0 * ld, ild, true);
+    }
+  }
+}
+
+}  // namespace
+
+void causal_attention_forward(const float* qkv, int batch, int t, int heads, int hd, float* y, float* lse) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int blocks = (t + kAttBlock - 1) / kAttBlock;
+  const size_t bh = static_cast<size_t>(batch) * heads;
+  // Work items (head, query block). Query block q costs q + 1 tiles, so each head's blocks are
+  // listed short, long, short, long (0, last, 1, last - 1, ...): the pool's contiguous ranges then
+  // get even shares of the triangle even when there is a single head.
+  parallel_for(bh * blocks, [&](size_t i0, size_t i1, int) {
+    for (size_t i = i0; i < i1; ++i) {
+      const int head = static_cast<int>(i / blocks), w = static_cast<int>(i % blocks);
+      const int qb = w % 2 == 0 ? w / 2 : blocks - 1 - w / 2;
+      attention_forward_block(qkv, head / heads, head % heads, t, heads, hd, scale, qb, y, lse);
+    }
+  });
+}
+
+void causal_attention_backward(const float* qkv, const float* y, const float* dy, const float* lse, int batch, int t, int heads, int hd, float* dqkv) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  parallel_for(static_cast<size_t>(batch) * heads, [&](size_t i0, size_t i1, int) {
+    for (size_t i = i0; i < i1; ++i) attention_backward_head(qkv, y, dy, lse, static_cast<int>(i) / heads, static_cast<int>(i) % heads, t, heads, hd, scale, dqkv);
   });
 }
 

@@ -1,5 +1,5 @@
 // Fused kernels for the GPT training step on the CPU: cross-entropy over the vocabulary,
-// LayerNorm, tanh-GELU, causal softmax, AdamW and a sum of squares. Row-parallel through the pool.
+// LayerNorm, tanh-GELU, causal self-attention, AdamW and a sum of squares. Row-parallel through the pool.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +26,15 @@ void adamw(const float* p, const float* g, float* m, float* v, float* p_out, siz
 void causal_softmax_forward(const float* s, int batch, int t, float scale, float* p);
 // Its backward: ds = scale * p * (dp - sum_j p dp) on j <= i, 0 past i. ds may be dp.
 void causal_softmax_backward(const float* p, const float* dp, int batch, int t, float scale, float* ds);
+
+// Causal self-attention of B sequences of T positions, H heads of width hd, on the fused qkv
+// [B*T, 3C] (C = H*hd; each row q | k | v, head h at columns h*hd of each): y [B*T, C] and the
+// log-sum-exp of each attention row, lse [B*H, T], the backward's only other saved state. Scores
+// are scaled by 1/sqrt(hd). The T x T probabilities are never stored (flash attention).
+void causal_attention_forward(const float* qkv, int batch, int t, int heads, int hd, float* y, float* lse);
+// Its backward: every column of dqkv [B*T, 3C] written from dy [B*T, C], the probabilities
+// recomputed tile by tile from q, k and lse.
+void causal_attention_backward(const float* qkv, const float* y, const float* dy, const float* lse, int batch, int t, int heads, int hd, float* dqkv);
 
 double sum_squares(const float* x, size_t n);
 

@@ -24,7 +24,7 @@ const CASES: Case[] = [
   { name: 'gelu', shapes: [[6, 8]], f: ([x]) => tf.sum(tf.sin(gelu(x))) },
   { name: 'causal attention', shapes: [[8, 12]], f: ([x]) => tf.sum(tf.sin(causalSelfAttention(x as tf.Tensor2D, 2, 4, 2, causalMask(4)))) },
   {
-    // The kernel set's own attention where it has one (native: probabilities in place, scale and mask folded into the softmax); 2 sequences of 5, 3 heads of 4.
+    // The kernel set's own attention where it has one (native: flash attention, no T x T tensor kept); 2 sequences of 5, 3 heads of 4.
     name: "causal attention, the kernels' own",
     shapes: [[10, 36]],
     f: ([x]) => tf.sum(tf.sin(kernels().causalAttention?.(x as tf.Tensor2D, 2, 5, 3) ?? causalSelfAttention(x as tf.Tensor2D, 2, 5, 3, causalMask(5))))

@@ -52,6 +52,10 @@ export interface NativeKernels {
   ): void
   causalSoftmaxForward(s: Float32Array, batch: number, t: number, scale: number, p: Float32Array): void
   causalSoftmaxBackward(p: Float32Array, dp: Float32Array, batch: number, t: number, scale: number, ds: Float32Array): void
+  /** Flash-style causal self-attention on the fused qkv [B*T, 3C]: the heads' outputs y [B*T, C] and each attention row's log-sum-exp lse [B*H*T]; no T x T tensor kept. */
+  causalAttentionForward(qkv: Float32Array, batch: number, t: number, heads: number, y: Float32Array, lse: Float32Array): void
+  /** Its backward: dqkv [B*T, 3C] (every element written) from dy [B*T, C], the probabilities recomputed blockwise from q, k and lse. */
+  causalAttentionBackward(qkv: Float32Array, y: Float32Array, dy: Float32Array, lse: Float32Array, batch: number, t: number, heads: number, dqkv: Float32Array): void
   sumSquares(x: Float32Array): number
   info(): { avx2: boolean; threads: number }
   setThreads(n: number): void

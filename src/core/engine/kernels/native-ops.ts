@@ -55,37 +55,25 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
     }
   })
 
-  // Causal self-attention with one T x T tensor kept per layer (the probabilities): the scores
-  // are turned into probabilities in place by the native causal softmax (scale and mask folded
-  // in), and the backward's T x T temporaries are freed as soon as they are used.
+  // Causal self-attention in one native kernel each way (flash attention): q, k and v are read
+  // from the fused qkv where they lie, the output is written with the heads merged, and what the
+  // backward keeps is qkv, the output (shared with c_proj's saved input, a clone of the same
+  // storage) and one log-sum-exp per attention row: no T x T tensor, forward or backward.
   const causalAttention = (batch: number, seq: number, heads: number) =>
     withGradient<tf.Tensor2D>(([qkv], save) => {
       const C = (qkv as tf.Tensor2D).shape[1] / 3
-      const hd = C / heads
-      const bh = batch * heads
-      const scale = 1 / Math.sqrt(hd)
-      // [B, T, 3, H, hd] -> [3, B, H, T, hd] -> q, k, v [B*H, T, hd]
-      const [q, k, v] = tf.tidy(() => {
-        const split = tf.transpose(tf.reshape(qkv, [batch, seq, 3, heads, hd]), [2, 0, 3, 1, 4])
-        return tf.unstack(split).map((t) => tf.reshape(t, [bh, seq, hd]) as tf.Tensor3D)
-      })
-      const probs = tf.matMul(q, k, false, true) // the scores, made probabilities in place
-      native.causalSoftmaxForward(values(probs), bh, seq, scale, values(probs))
-      const y = tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(tf.matMul(probs, v), [batch, heads, seq, hd]), [0, 2, 1, 3]), [batch * seq, C]) as tf.Tensor2D)
-      save([q, k, v, probs])
+      const y = new Float32Array(batch * seq * C)
+      const lse = new Float32Array(batch * heads * seq)
+      native.causalAttentionForward(values(qkv), batch, seq, heads, y, lse)
+      const out = wrap<tf.Rank.R2>(y, [batch * seq, C])
+      save([qkv, out, wrap(lse, [batch * heads * seq])])
       return {
-        value: y,
-        gradFunc: (dy, [qs, ks, vs, ps]) =>
-          tf.tidy(() => {
-            const dY = tf.reshape(tf.transpose(tf.reshape(dy, [batch, seq, heads, hd]), [0, 2, 1, 3]), [bh, seq, hd])
-            const dv = tf.matMul(ps, dY, true, false)
-            const ds = tf.matMul(dY, vs, false, true) // dP, made dS in place
-            native.causalSoftmaxBackward(values(ps), values(ds), bh, seq, scale, values(ds))
-            const dq = tf.matMul(ds, ks as tf.Tensor3D)
-            const dk = tf.matMul(ds, qs as tf.Tensor3D, true, false)
-            // [3, B, H, T, hd] -> [B, T, 3, H, hd] -> [B*T, 3C]
-            return tf.reshape(tf.transpose(tf.reshape(tf.stack([dq, dk, dv]), [3, batch, heads, seq, hd]), [1, 3, 0, 2, 4]), [batch * seq, 3 * C])
-          })
+        value: out,
+        gradFunc: (dy, [qs, ys, ls]) => {
+          const dqkv = new Float32Array(batch * seq * 3 * C)
+          native.causalAttentionBackward(values(qs), values(ys), values(dy), values(ls), batch, seq, heads, dqkv)
+          return wrap(dqkv, [batch * seq, 3 * C])
+        }
       }
     })
 

@@ -1,7 +1,11 @@
 // The chart helpers: min-max decimation keeps every bucket's extremes and ends with few points,
-// smoothing is TensorBoard's debiased EMA, and steps map onto tokens / time axes.
+// smoothing is TensorBoard's debiased EMA, and steps map onto tokens / time axes; the loss chart's
+// legend names each kind of line drawn with its colour and dash, a lone point is drawn as a dot,
+// and the x axis starts at 0 with whole-number ticks.
 import { describe, expect, it } from 'vitest'
-import { decimate, mapSteps, smooth } from '../src/shared/charts/series'
+import { type ChartLine, decimate, mapSteps, smooth } from '../src/shared/charts/series'
+import { type ChartRun, DASHES, type LineKind, legendItems, lineKind, resumeMarkers, runLines, xScaleOptions } from '../src/renderer/src/components/charts/chart-lines'
+import type { RunOverlay, Series } from '../src/shared/run-series'
 
 /** A falling, noisy loss curve with one planted spike, 100k points. */
 function lossCurve(n: number): { xs: number[]; ys: number[] } {
@@ -78,5 +82,88 @@ describe('mapSteps', () => {
     const tokens = axisSteps.map((s) => s * 128)
     expect([...mapSteps([1, 3, 5, 6], axisSteps, tokens)]).toEqual([128, 384, 512, 768])
     expect([...mapSteps([2, 3], [], [])]).toEqual([2, 3])
+  })
+})
+
+/** A run whose series hold `steps` train losses and validation losses at `valSteps`. */
+function chartRun(id: number, color: string, steps: number, valSteps: number[], overlay?: RunOverlay): ChartRun {
+  const step = Array.from({ length: steps }, (_, i) => i + 1)
+  const series: Series = {
+    loss: { step, value: step.map((s) => 10 - s * 0.1) },
+    ...(valSteps.length ? { valLoss: { step: valSteps, value: valSteps.map((s) => 10.2 - s * 0.1) } } : {})
+  }
+  return { id, label: `run ${id}`, color, series, version: 1, overlay, overlayVersion: 1 }
+}
+const o = { xAxis: 'step' as const, smoothing: 0.6, buckets: 400 }
+const TRAIN = { smoothed: true }
+const VALIDATION = { smoothed: false, dashed: true, dots: true, suffix: ' val' }
+const NAMES: Partial<Record<LineKind, string>> = { main: 'train loss', validation: 'validation loss', superseded: 'superseded by a resume', eval: 'eval', resume: 'resume' }
+
+describe('loss chart lines and legend', () => {
+  it('draws a single validation point as a dot, and two or more as a dashed line', () => {
+    const one = runLines(chartRun(1, '#2f6fdf', 20, [10]), 'valLoss', o, VALIDATION)
+    expect(one).toHaveLength(1)
+    expect(one[0].points).toEqual([{ x: 10, y: expect.closeTo(9.2, 9) }])
+    expect(one[0].dots).toBe(true)
+    const many = runLines(chartRun(1, '#2f6fdf', 20, [5, 10, 15]), 'valLoss', o, VALIDATION)
+    expect(many[0].points).toHaveLength(3)
+    expect(many[0].dashed).toBe(true)
+    expect(lineKind(many[0])).toBe('validation')
+    expect(DASHES.validation.length).toBeGreaterThan(0)
+  })
+
+  it("draws a run's first train loss (one point, smoothed) as a dot, and no dots once it is a line", () => {
+    const first = runLines(chartRun(1, '#2f6fdf', 1, []), 'loss', o, TRAIN)
+    const smoothed = first.find((l) => !l.faint)!
+    expect(smoothed.points).toHaveLength(1)
+    expect(smoothed.dots).toBe(true)
+    expect(runLines(chartRun(1, '#2f6fdf', 30, []), 'loss', o, TRAIN).some((l) => l.dots)).toBe(false)
+  })
+
+  it('names each kind of line present once, in order, with its colour and dash', () => {
+    const run = chartRun(1, '#2f6fdf', 20, [5, 10])
+    const lines = [...runLines(run, 'loss', o, TRAIN), ...runLines(run, 'valLoss', o, VALIDATION)]
+    // Raw and smoothed train lines are one item; the unnamed kinds and those not drawn get none.
+    expect(legendItems(lines, NAMES)).toEqual([
+      { kind: 'main', label: 'train loss', color: '#2f6fdf', dash: [], shape: 'line' },
+      { kind: 'validation', label: 'validation loss', color: '#2f6fdf', dash: DASHES.validation, shape: 'line' }
+    ])
+    expect(legendItems(lines, { main: 'train loss' }).map((i) => i.kind)).toEqual(['main'])
+    expect(legendItems([], NAMES)).toEqual([])
+  })
+
+  it('adds resume markers and eval points when the run has them; two runs leave the colour to the runs legend', () => {
+    const overlay: RunOverlay = {
+      runId: 1,
+      resumes: [{ id: 1, runId: 1, jobId: 3, fromStep: 10, engine: 'embedded', backend: 'native', devices: ['cpu'], startedAt: 0, loadedAt: 1 }],
+      branches: [],
+      evals: []
+    }
+    const run = chartRun(1, '#2f6fdf', 20, [5, 10], overlay)
+    const evalPoint: ChartLine = { label: 'run 1 lambada/acc', color: '#2f6fdf', axis: 'y2', pointsOnly: true, points: [{ x: 10, y: 0.3 }] }
+    const lines = [...runLines(run, 'loss', o, TRAIN), ...runLines(run, 'valLoss', o, VALIDATION), evalPoint, ...resumeMarkers(run, 'step')]
+    const items = legendItems(lines, NAMES)
+    expect(items.map((i) => [i.kind, i.shape])).toEqual([
+      ['main', 'line'],
+      ['validation', 'line'],
+      ['eval', 'point'],
+      ['resume', 'vertical']
+    ])
+    expect(items.find((i) => i.kind === 'resume')!.dash).toEqual(DASHES.resume)
+    const other = runLines(chartRun(2, '#d9480f', 20, []), 'loss', o, TRAIN)
+    expect(legendItems([...lines, ...other], NAMES)[0]).toMatchObject({ kind: 'main', color: null })
+  })
+})
+
+describe('xScaleOptions', () => {
+  it('starts at 0 with whole-number ticks and no ticks forced at the data bounds', () => {
+    const empty = xScaleOptions([])
+    expect(empty.min).toBe(0)
+    expect(empty.max).toBe(10)
+    expect(empty.ticks).toMatchObject({ precision: 0, includeBounds: false, autoSkip: true })
+    expect(xScaleOptions([{ label: 'run 1', color: '#000', points: [] }]).max).toBe(10)
+    const drawn = xScaleOptions(runLines(chartRun(1, '#2f6fdf', 106, []), 'loss', o, TRAIN))
+    expect(drawn.min).toBe(0)
+    expect(drawn.max).toBeUndefined()
   })
 })

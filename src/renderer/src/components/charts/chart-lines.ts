@@ -42,11 +42,14 @@ export interface LineStyle {
 /** One piece of a line (between resumes): smoothed on its own, so the average does not run across a resume. */
 function pieceLines(label: string, color: string, xs: ArrayLike<number>, values: ArrayLike<number>, buckets: number, o: LineOptions, style: LineStyle, branch: boolean): ChartLine[] {
   if (style.smoothed && o.smoothing > 0) {
-    const smoothed: ChartLine = { label, color, points: decimate(xs, smooth(values, o.smoothing), buckets), dashed: style.dashed, branch }
+    const points = decimate(xs, smooth(values, o.smoothing), buckets)
+    // A single point draws no line: it is drawn as a dot (so are the one-point pieces after a resume).
+    const smoothed: ChartLine = { label, color, points, dashed: style.dashed, branch, ...(points.length === 1 ? { dots: true } : {}) }
     // A branch draws its smoothed line only: a faint raw line under a pale dotted one reads as noise.
     return branch ? [smoothed] : [{ label: `${label} (raw)`, color, points: decimate(xs, values, buckets), faint: true }, smoothed]
   }
-  return [{ label, color, points: decimate(xs, values, buckets), dashed: style.dashed, dots: style.dots && values.length <= 60, branch }]
+  const points = decimate(xs, values, buckets)
+  return [{ label, color, points, dashed: style.dashed, dots: (style.dots && values.length <= 60) || points.length === 1, branch }]
 }
 
 /** A series cut at the breaks, each piece its own lines with a share of the buckets. */
@@ -166,3 +169,52 @@ export function formatX(axis: XAxis): (x: number) => string {
 export const X_TITLES: Record<XAxis, string> = { step: 'step', tokens: 'tokens', time: 'training time' }
 
 export type { XY }
+
+/** What a line stands for, one legend item each: the metric (train loss), validation, a superseded branch, eval points, resume markers. */
+export type LineKind = 'main' | 'validation' | 'superseded' | 'eval' | 'resume'
+const KIND_ORDER: LineKind[] = ['main', 'validation', 'superseded', 'eval', 'resume']
+
+/** The dash of each kind of line, shared by the chart's datasets and the legend's swatches so they match. */
+export const DASHES: Record<LineKind, number[]> = { main: [], validation: [5, 4], superseded: [1.5, 3], eval: [], resume: [3, 3] }
+
+export function lineKind(l: ChartLine): LineKind {
+  if (l.axis === 'marker') return 'resume'
+  if (l.axis === 'y2') return 'eval'
+  if (l.branch) return 'superseded'
+  return l.dashed ? 'validation' : 'main'
+}
+
+export interface LegendItem {
+  kind: LineKind
+  label: string
+  /** The lines' colour when they share one (one run), else null: the swatch then uses the text colour (the runs' colours are in the runs' legend). */
+  color: string | null
+  dash: number[]
+  /** How the swatch draws: a line, a diamond (eval points) or a vertical line (resume markers). */
+  shape: 'line' | 'point' | 'vertical'
+}
+
+/** One legend item per kind of line present and named in `names`, in a fixed order. */
+export function legendItems(lines: ChartLine[], names: Partial<Record<LineKind, string>>): LegendItem[] {
+  return KIND_ORDER.flatMap((kind) => {
+    const label = names[kind]
+    const of = lines.filter((l) => lineKind(l) === kind && l.points.length > 0)
+    if (!label || !of.length) return []
+    const colors = new Set(of.map((l) => l.color))
+    return [{ kind, label, color: colors.size === 1 ? of[0].color : null, dash: DASHES[kind], shape: kind === 'eval' ? 'point' : kind === 'resume' ? 'vertical' : 'line' }]
+  })
+}
+
+/**
+ * The x scale's options: the axis starts at 0 (an empty chart reads 0 to 10, not 0 0 0 1 1 1),
+ * ticks are whole numbers, and the data's own bounds get no tick of their own (they sat beside a
+ * round tick and overlapped it: "101106"); Chart.js skips ticks whose labels would touch.
+ */
+export function xScaleOptions(lines: ChartLine[]): {
+  min: number
+  max?: number
+  ticks: { precision: number; includeBounds: boolean; maxTicksLimit: number; autoSkip: boolean; autoSkipPadding: number; maxRotation: number }
+} {
+  const empty = !lines.some((l) => l.points.length > 0)
+  return { min: 0, ...(empty ? { max: 10 } : {}), ticks: { precision: 0, includeBounds: false, maxTicksLimit: 6, autoSkip: true, autoSkipPadding: 12, maxRotation: 0 } }
+}

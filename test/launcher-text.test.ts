@@ -54,6 +54,8 @@ describe('launch preview', () => {
   })
 
   it('shows the local torchrun line over the picked devices', () => {
-    expect(launchPreview({ ...base, devices: ['cpu:0', 'cpu:1'], launcher: { kind: 'local' } })).toMatch(/-m torch\.distributed\.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127\.0\.0\.1:0 --rdzv_id gptw-local --nproc_per_node 2 .* --device cpu$/)
+    expect(launchPreview({ ...base, devices: ['cpu:0', 'cpu:1'], launcher: { kind: 'local' } })).toMatch(
+      /-m torch\.distributed\.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127\.0\.0\.1:0 --rdzv_id gptw-local --nproc_per_node 2 .* --device cpu$/
+    )
   })
 })

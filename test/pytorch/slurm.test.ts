@@ -1,20 +1,25 @@
 // The Slurm launcher's sbatch script (core/engine/pytorch/slurm.ts buildSlurm, from a config's
 // launcher key): it parses (`bash -n`), asks Slurm for what the config says, and its srun line
-// trains. No Slurm here: the script runs as Slurm would run it on a one-node job, with SLURM_*
-// set and `srun` / `scontrol` replaced by stand-ins that start the command once on this machine
-// and name it as the job's only node; torchrun's c10d rendezvous, the 2 CPU ranks and the trainer
-// are the real ones. Where a Slurm answers (sinfo: slurmctld + slurmd, e.g. Debian's slurm-wlm on
-// localhost), the app's job path runs against it too: sbatch, the log followed, squeue to the end.
+// trains; that first test runs the script as Slurm would run it on a one-node job, with SLURM_*
+// set and `srun` / `scontrol` replaced by stand-ins, so it needs no Slurm. The others run the
+// app's job path against a real single-node Slurm that this file starts (slurm-cluster.ts:
+// Debian's slurmctld + slurmd on free ports, auth/none, no accounting): sbatch, the log followed
+// into metrics, pause (scancel --signal=TERM: the ranks checkpoint) and a resubmission on resume,
+// cancel (scancel: no process of the job left, the queue empty). Skipped without slurm-wlm on a
+// developer machine; under CI=true they must run (.ci/run installs it).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { afterEach, beforeAll, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { buildSlurm } from '../../src/core/engine/pytorch/slurm'
+import { quote } from '../../src/shared/torchrun'
 import { Workbench } from '../../src/main/services/workbench'
-import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
-import { PACKAGE_DIR, PYTHON, describeTorch, makeDataset, records } from './helpers'
+import { PAUSED_LOG_LINE } from '../../src/core/job-context'
+import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
+import { PACKAGE_DIR, PYTHON, SLOW, describeTorch, jobLog, lossSteps, makeDataset, records, startTrain } from './helpers'
+import { type SlurmCluster, slurmProblem, startSlurmCluster } from './slurm-cluster'
 
 const tinyPreset = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
 
@@ -31,11 +36,23 @@ function freePort(): Promise<number> {
 
 let dataset: string
 
-/** A Slurm that answers here (sinfo lists an idle or mixed node): the job path runs against it, else that test skips. */
-const slurmUp = (() => {
-  const r = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8', timeout: 10_000 })
-  return r.status === 0 && /idle|mix/.test(r.stdout)
-})()
+/** Processes (any parent: slurmstepd starts them) whose command line names the run folder and the trainer: srun, torchrun, the ranks. */
+function processesOf(folder: string): { pid: number; args: string }[] {
+  const out: { pid: number; args: string }[] = []
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ')
+      if (args.includes(folder) && args.includes('gptw_torch')) out.push({ pid: Number(entry), args })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+const ci = process.env.CI === 'true'
+const withSlurm = slurmProblem === null || ci
 
 const open: Workbench[] = []
 afterEach(async () => {
@@ -110,24 +127,146 @@ describeTorch('the Slurm launcher', () => {
     )
   })
 
-  it.skipIf(!slurmUp)('a real Slurm: the app submits the run with sbatch and follows its log to the end', async () => {
-    const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
-    open.push(wb)
-    const launcher = { kind: 'slurm', nodes: 1, gpusPerNode: 0, cpuProcesses: 2, time: '00:10:00', rdzvPort: await freePort() }
-    const params = {
-      config: { ...tinyPreset, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps: 3, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast: 1 }, launcher },
-      dataset
+  describe.skipIf(!withSlurm)('against a real single-node Slurm started here', () => {
+    let cluster: SlurmCluster | undefined
+    const conf = process.env.SLURM_CONF
+    beforeAll(async () => {
+      cluster = await startSlurmCluster()
+      // The workers the workbench forks inherit it: their sbatch, squeue and scancel reach this cluster.
+      process.env.SLURM_CONF = cluster.conf
+    }, 120_000)
+    afterAll(async () => {
+      if (conf === undefined) delete process.env.SLURM_CONF
+      else process.env.SLURM_CONF = conf
+      await cluster?.stop()
+    }, 60_000)
+
+    function workbench(): Workbench {
+      const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
+      open.push(wb)
+      return wb
     }
-    const r = await wb.call('jobs.start', { kind: 'train', params })
-    if (!r.ok) throw new Error(r.error.message)
-    const ended = await wb.supervisor.waitForExit(r.value.id)
-    const logs = wb.jobs.logs(r.value.id, 0, 5000).map((l) => l.text)
-    expect(ended.state, `${ended.error}\n${logs.join('\n')}`).toBe('done')
-    const run = wb.runs.byJob(r.value.id)!
-    const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
-    expect(losses.map((m) => m.step)).toEqual([1, 2, 3])
-    expect(wb.runs.checkpoints(run.id).map((c) => c.step)).toEqual([3])
-    expect(logs.some((l) => /^Submitted Slurm job \d+/.test(l))).toBe(true)
-    console.log(`real Slurm (slurmctld + slurmd here): ${logs.find((l) => l.startsWith('Submitted'))}; losses ${losses.map((m) => m.value.toFixed(4)).join(', ')}`)
+
+    async function params(steps: number, keepLast: number): Promise<unknown> {
+      const launcher = { kind: 'slurm', nodes: 1, gpusPerNode: 0, cpuProcesses: 2, time: '00:10:00', rdzvPort: await freePort() }
+      return {
+        config: { ...tinyPreset, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast }, launcher },
+        dataset
+      }
+    }
+
+    /** The Slurm job ids the job's log says were submitted. */
+    function slurmJobs(wb: Workbench, jobId: number): string[] {
+      return wb.jobs
+        .logs(jobId, 0, 10_000)
+        .map((l) => /^Submitted Slurm job (\d+)/.exec(l.text)?.[1])
+        .filter((id): id is string => id !== undefined)
+    }
+
+    /** What squeue still lists (any state): the cluster is this file's own, so only our jobs. */
+    const queue = (): string => cluster!.client('squeue', ['-h', '-o', '%i %T']).stdout.trim()
+
+    /** A Slurm job's state as the controller keeps it after the end (no accounting here, so no sacct). */
+    const jobState = (id: string): string | undefined => /JobState=(\S+)/.exec(cluster!.client('scontrol', ['show', 'job', '-o', id]).stdout)?.[1]
+
+    it('the app submits the run with sbatch and follows its log to the end', async () => {
+      const wb = workbench()
+      const id = await startTrain(wb, await params(3, 1))
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      const run = wb.runs.byJob(id)!
+      const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
+      expect(losses.map((m) => m.step)).toEqual([1, 2, 3])
+      for (const m of losses) expect(m.value).toBeGreaterThan(5)
+      expect(wb.runs.checkpoints(run.id).map((c) => c.step)).toEqual([3])
+      expect(run.backend).toMatch(/^pytorch \S+ cpu/)
+      const submitted = slurmJobs(wb, id)
+      expect(submitted).toHaveLength(1)
+      expect(jobState(submitted[0])).toBe('COMPLETED')
+      expect(queue()).toBe('')
+      console.log(`real Slurm: job ${submitted[0]} COMPLETED; losses ${losses.map((m) => m.value.toFixed(4)).join(', ')}`)
+    })
+
+    it('pause: scancel --signal=TERM checkpoints and ends the Slurm job; resume submits a new one that continues from that step', async () => {
+      const wb = workbench()
+      const id = await startTrain(wb, await params(8, 5))
+      const run = wb.runs.byJob(id)!
+      const logs = (): string[] => wb.jobs.logs(id, 0, 10_000).map((l) => l.text)
+      await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on Slurm')
+      await wb.call('jobs.pause', { id })
+      await waitFor(() => logs().includes(PAUSED_LOG_LINE) || ['done', 'failed', 'cancelled'].includes(wb.jobs.get(id)!.state), SLOW, 'the pause to take hold')
+      expect(wb.jobs.get(id)!.state, jobLog(wb, id)).toBe('paused')
+      const pausedAt = wb.runs.checkpoints(run.id).at(-1)!
+      expect(pausedAt.step).toBeLessThan(8)
+      expect(fs.existsSync(path.join(pausedAt.path, 'optimizer.safetensors'))).toBe(true)
+      expect(lossSteps(wb, run.id).at(-1)).toBe(pausedAt.step)
+      const [first] = slurmJobs(wb, id)
+      // The Slurm job is over, not held: nothing queued, no rank left.
+      expect(queue()).toBe('')
+      await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
+      await wb.call('jobs.resume', { id })
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      const submitted = slurmJobs(wb, id)
+      expect(submitted).toHaveLength(2)
+      expect(submitted[0]).toBe(first)
+      expect(logs()).toContain(`Resuming from ${pausedAt.path} on Slurm.`)
+      expect(fs.readFileSync(path.join(run.dir, 'slurm.sbatch'), 'utf8')).toContain(`--resume ${quote(pausedAt.path)}`)
+      expect(lossSteps(wb, run.id)).toEqual(Array.from({ length: 8 }, (_, i) => i + 1))
+      expect(jobState(submitted[1])).toBe('COMPLETED')
+      console.log(`real Slurm: paused at step ${pausedAt.step} (job ${first} ended ${jobState(first)}), resumed as job ${submitted[1]} to step 8`)
+    })
+
+    it('a rank that dies fails the job, which says how the Slurm job ended (scontrol: no accounting here)', async () => {
+      const wb = workbench()
+      const id = await startTrain(wb, await params(500, 1))
+      const run = wb.runs.byJob(id)!
+      await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on Slurm')
+      const rank = processesOf(run.dir).find((p) => p.args.includes(' -m gptw_torch train') && !p.args.includes('torch.distributed.run'))
+      expect(
+        rank,
+        processesOf(run.dir)
+          .map((p) => p.args)
+          .join('\n')
+      ).toBeDefined()
+      process.kill(rank!.pid, 'SIGKILL')
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state).toBe('failed')
+      const [slurmId] = slurmJobs(wb, id)
+      expect(ended.error).toContain(`Slurm job ${slurmId} ended FAILED, exit code `)
+      expect(ended.error).toContain('No checkpoint was saved.')
+      await waitFor(() => processesOf(run.dir).length === 0, 30_000, 'no process of the failed job left')
+      expect(queue()).toBe('')
+      console.log(`real Slurm: rank ${rank!.pid} killed: ${ended.error}`)
+    })
+
+    it("a submission sbatch refuses fails the job with sbatch's reason", async () => {
+      const wb = workbench()
+      const p = (await params(3, 1)) as { config: { launcher: Record<string, unknown> } }
+      p.config.launcher.partition = 'nosuch'
+      const id = await startTrain(wb, p)
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state).toBe('failed')
+      expect(ended.error).toMatch(/sbatch could not submit .*slurm\.sbatch: .*invalid partition/i)
+      expect(queue()).toBe('')
+    })
+
+    it('cancel: scancel stops every process of the job and leaves the queue empty', async () => {
+      const wb = workbench()
+      const id = await startTrain(wb, await params(500, 1))
+      const run = wb.runs.byJob(id)!
+      await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on Slurm')
+      const before = processesOf(run.dir)
+      // srun (its arguments are the torchrun line), torchrun and its 2 ranks.
+      expect(before.length, before.map((p) => p.args).join('\n')).toBeGreaterThanOrEqual(3)
+      await wb.call('jobs.cancel', { id })
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}`).toBe('cancelled')
+      await waitFor(() => processesOf(run.dir).length === 0, 30_000, 'no process of the cancelled job left')
+      const [slurmId] = slurmJobs(wb, id)
+      await waitFor(() => queue() === '', 30_000, 'an empty queue')
+      expect(jobState(slurmId)).toBe('CANCELLED')
+      console.log(`real Slurm: cancel of job ${slurmId}: ${before.length} processes (${before.map((p) => p.pid).join(', ')}) all gone, state ${jobState(slurmId)}`)
+    })
   })
 })

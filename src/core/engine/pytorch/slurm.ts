@@ -1,8 +1,9 @@
 // The Slurm launcher: the run as an sbatch script (shared/torchrun.ts slurmScript: srun starts one
 // torchrun per node, c10d rendezvous at the first node), submitted with sbatch and followed through
 // its log file (rank 0's JSON lines become metrics, progress and checkpoint rows, the rest the job
-// log) and squeue / sacct until it ends. Pause: scancel --signal=TERM (torchrun passes it to the
-// ranks, which checkpoint and stop) and a resubmission from that checkpoint on resume; cancel: scancel.
+// log) and squeue until it ends (scontrol, else sacct, says how a failed one ended). Pause:
+// scancel --signal=TERM (torchrun passes it to the ranks, which checkpoint and stop) and a
+// resubmission from that checkpoint on resume; cancel: scancel.
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -62,6 +63,7 @@ export async function slurmTrainJob(
       throw new Error(`sbatch could not submit ${file}: ${(e.stderr ?? e.message).trim()}`)
     })
     const jobId = submitted.stdout.trim().split(';')[0]
+    if (resumeDir) ctx.log(`Resuming from ${resumeDir} on Slurm.`)
     ctx.log(`Submitted Slurm job ${jobId} (${file}); its log: ${path.join(params.runDir, `slurm-${jobId}.log`)}`)
     const unsubscribe = pauses(() => {
       ctx.log(`Pausing: scancel --signal=TERM ${jobId}; the ranks finish this step and save a checkpoint.`)
@@ -132,15 +134,31 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
     if (cancelled) throw new JobCancelled()
     if (done) return done
     if (paused) return paused
-    const state = await run('sacct', ['-j', jobId, '-X', '-n', '-P', '-o', 'State,ExitCode']).then(
-      (r) => r.stdout.trim(),
-      () => 'unknown (sacct failed)'
-    )
+    const state = await endState(jobId)
     const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`
     throw new Error(`PyTorch training failed: Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)
   } finally {
     ctx.signal.removeEventListener('abort', onCancel)
   }
+}
+
+/**
+ * How an ended job ended, e.g. "FAILED, exit code 1:0". The controller keeps an ended job for MinJobAge
+ * (300 s by default), so scontrol answers first: sacct needs accounting (slurmdbd), which many
+ * clusters and a bare slurm-wlm lack ("Slurm accounting storage is disabled", exit 1). sacct then
+ * for a job the controller has already let go.
+ */
+async function endState(jobId: string): Promise<string> {
+  const shown = await run('scontrol', ['show', 'job', '-o', jobId]).then(
+    (r) => r.stdout,
+    () => ''
+  )
+  const state = /\bJobState=(\S+)/.exec(shown)?.[1]
+  if (state) return `${state}, exit code ${/\bExitCode=(\S+)/.exec(shown)?.[1] ?? 'unknown'}`
+  return run('sacct', ['-j', jobId, '-X', '-n', '-P', '-o', 'State,ExitCode']).then(
+    (r) => r.stdout.trim().replace('|', ', exit code '),
+    (e: Error & { stderr?: string }) => `in an unknown state (sacct: ${(e.stderr ?? e.message).trim()})`
+  )
 }
 
 function parseRecord(line: string): Record<string, unknown> | null {

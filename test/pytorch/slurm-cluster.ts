@@ -1,0 +1,148 @@
+// A throwaway single-node Slurm for a test file, the way ssh.test.ts starts its own sshd: Debian's
+// slurmctld and slurmd (slurm-wlm 22.05) on free ports of 127.0.0.1, with their config, state,
+// spool, pid and log files in a temp folder. The node is "localhost" (slurmd -N), sized by
+// `slurmd -C` so the controller does not drain it. No munge: auth/none and cred/none (still in
+// 22.05), so nothing runs but the two daemons. No systemd or cgroups here either: processes are
+// tracked by proctrack/linuxproc, tasks bound by nothing (task/none). No accounting daemon, so
+// sacct answers "Slurm accounting storage is disabled" (exit 1): the launcher asks scontrol for an
+// ended job's state. Clients find this cluster through SLURM_CONF (env below); stop() cancels
+// what is left in the queue, waits for it to leave, then ends both daemons.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { tempDir } from '../helpers'
+
+export const SLURMCTLD = '/usr/sbin/slurmctld'
+export const SLURMD = '/usr/sbin/slurmd'
+const PLUGIN_DIRS = ['/usr/lib/x86_64-linux-gnu/slurm-wlm', '/usr/lib/aarch64-linux-gnu/slurm-wlm', '/usr/lib64/slurm', '/usr/lib/slurm']
+
+/** Why a cluster cannot be started here, or null when it can. */
+export const slurmProblem: string | null = (() => {
+  for (const f of [SLURMCTLD, SLURMD]) if (!fs.existsSync(f)) return `${f} is missing`
+  for (const c of ['sbatch', 'squeue', 'scancel', 'sinfo', 'scontrol']) if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) return `${c} is not on PATH`
+  if (!PLUGIN_DIRS.some((d) => fs.existsSync(path.join(d, 'auth_none.so')))) return 'the auth/none plugin (auth_none.so) is missing: this Slurm is too new or too old for the test cluster'
+  return null
+})()
+
+export interface SlurmCluster {
+  dir: string
+  /** The slurm.conf the clients must read (SLURM_CONF). */
+  conf: string
+  /** process.env plus SLURM_CONF. */
+  env: NodeJS.ProcessEnv
+  /** A client command (squeue, scontrol, ...) against this cluster. */
+  client(command: string, args: string[]): { status: number | null; stdout: string; stderr: string }
+  /** The daemons' output so far, for a failing assertion's message. */
+  logs(): string
+  stop(): Promise<void>
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** This machine as slurmd sees it (`slurmd -C`: CPUs, boards, sockets, cores, threads, memory), renamed localhost. */
+function nodeLine(): string {
+  const r = spawnSync(SLURMD, ['-C'], { encoding: 'utf8', timeout: 30_000 })
+  const line = r.stdout.split('\n').find((l) => l.startsWith('NodeName='))
+  if (!line) throw new Error(`slurmd -C said nothing about this machine: ${r.stderr}`)
+  const fields = line.split(/\s+/).filter((f) => f && !f.startsWith('NodeName=') && !f.startsWith('UpTime='))
+  return ['NodeName=localhost', 'NodeAddr=127.0.0.1', ...fields, 'State=UNKNOWN'].join(' ')
+}
+
+async function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    child.once('exit', () => (clearTimeout(timer), resolve(true)))
+  })
+}
+
+/** Starts slurmctld + slurmd and resolves once sinfo shows the node idle. */
+export async function startSlurmCluster(): Promise<SlurmCluster> {
+  if (slurmProblem) throw new Error(`${slurmProblem}: install Debian's slurm-wlm (.ci/run does).`)
+  const dir = tempDir('gptw-slurm-')
+  for (const d of ['state', 'spool']) fs.mkdirSync(path.join(dir, d))
+  const user = os.userInfo().username
+  const conf = path.join(dir, 'slurm.conf')
+  fs.writeFileSync(
+    conf,
+    [
+      'ClusterName=gptwtest',
+      'SlurmctldHost=localhost(127.0.0.1)',
+      `SlurmctldPort=${await freePort()}`,
+      `SlurmdPort=${await freePort()}`,
+      'AuthType=auth/none',
+      'CredType=cred/none',
+      `SlurmUser=${user}`,
+      `SlurmdUser=${user}`,
+      'ProctrackType=proctrack/linuxproc',
+      'TaskPlugin=task/none',
+      'MpiDefault=none',
+      'SchedulerType=sched/builtin',
+      'SelectType=select/cons_tres',
+      'SelectTypeParameters=CR_Core',
+      'ReturnToService=2',
+      'JobAcctGatherType=jobacct_gather/none',
+      'AccountingStorageType=accounting_storage/none',
+      // Ended jobs stay visible to scontrol for this long (the launcher's failure message reads them).
+      'MinJobAge=600',
+      'MailProg=/bin/true',
+      `StateSaveLocation=${dir}/state`,
+      `SlurmdSpoolDir=${dir}/spool`,
+      `SlurmctldPidFile=${dir}/slurmctld.pid`,
+      `SlurmdPidFile=${dir}/slurmd.pid`,
+      `SlurmctldLogFile=${dir}/slurmctld.log`,
+      `SlurmdLogFile=${dir}/slurmd.log`,
+      nodeLine(),
+      'PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP'
+    ].join('\n') + '\n'
+  )
+  const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf }
+  let output = ''
+  const daemon = (file: string, args: string[]): ChildProcess => {
+    const child = spawn(file, ['-D', '-f', conf, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const keep = (b: Buffer): void => void (output = (output + b.toString()).slice(-8000))
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+    return child
+  }
+  const ctld = daemon(SLURMCTLD, [])
+  const slurmd = daemon(SLURMD, ['-N', 'localhost'])
+  const client = (command: string, args: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(command, args, { env, encoding: 'utf8', timeout: 30_000 })
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') }
+  }
+  const logs = (): string => {
+    const file = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').slice(-4000) : '')
+    return `${output}\n--- slurmctld.log\n${file('slurmctld.log')}\n--- slurmd.log\n${file('slurmd.log')}`
+  }
+  const stop = async (): Promise<void> => {
+    client('scancel', ['--user', user])
+    for (let i = 0; i < 100 && client('squeue', ['-h', '-o', '%i']).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 200))
+    for (const child of [slurmd, ctld]) {
+      child.kill('SIGTERM')
+      if (!(await exited(child, 15_000))) child.kill('SIGKILL')
+    }
+  }
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const state = client('sinfo', ['-h', '-o', '%t']).stdout.trim()
+    if (/^(idle|mix)/.test(state)) break
+    if (Date.now() > deadline || ctld.exitCode !== null || slurmd.exitCode !== null) {
+      await stop()
+      throw new Error(`The test Slurm did not come up (sinfo: "${state}"):\n${logs()}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return { dir, conf, env, client, logs, stop }
+}

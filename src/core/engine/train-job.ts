@@ -3,6 +3,7 @@
 // checkpoints on rank 0. The same body runs on every rank; only rank 0 reports and saves.
 import fs from 'node:fs'
 import path from 'node:path'
+import { type DeviceFigures, deviceMetrics } from '../../shared/device-figures'
 import type { TrainWorkerParams } from '../../shared/jobs'
 import { JobCancelled, type JobContext } from '../job-context'
 import { trainMemoryProblem } from '../memory-admission'
@@ -64,6 +65,8 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
     ctx.report({ type: 'checkpoint', step: s.step, dir, bytes: folderBytes(dir), valLoss: valLoss ?? null })
     savedStep = s.step
   }
+  // Per device: each rank's figures ride along with the step's gradient exchange; rank 0 stores them beside its own.
+  const figures = activeRing ? deviceFigures(activeRing) : null
   const trainer = new Trainer({
     config,
     model,
@@ -73,15 +76,17 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
     val,
     rank,
     worldSize: config.devices.length,
-    allReduce: activeRing ? (buf) => activeRing.allReduce(buf) : null,
+    allReduce: figures?.allReduce ?? null,
     ctx,
     onStep: (m) => {
       const { step, ...values } = m
-      ctx.metric(step, Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, number>)
+      const own = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, number>
+      ctx.metric(step, { ...own, ...deviceMetrics(figures?.take() ?? []) })
     },
     onCheckpoint: save
   })
   try {
+    figures?.start()
     const final = await (group ? Promise.race([trainer.run(), group.failed]) : trainer.run()).catch(stopping)
     if (activeRing) await checkReplicasAgree(model, activeRing, rank, (t) => ctx.log(t))
     if (group) await peersDone(group)
@@ -101,6 +106,34 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
     const note = `Stopped at step ${s.step}: saved a checkpoint there, keeping the ${kept} step${kept === 1 ? '' : 's'} since ${since}.`
     ctx.log(note)
     throw new JobCancelled(note)
+  }
+}
+
+/**
+ * The gradient all-reduce with this rank's figures gathered on the way: pid, resident memory now
+ * and at peak (MB) and its step time outside the exchange (from the end of its last exchange to the
+ * start of this one: data, forward, backward and the last optimizer step, plus rank 0's reporting),
+ * where a slow worker shows; the exchange itself ends together on every rank.
+ */
+function deviceFigures(ring: Ring): { allReduce: (buf: Float32Array) => Promise<void>; start(): void; take(): DeviceFigures[] } {
+  const mb = 1024 * 1024
+  let since = performance.now()
+  let gathered: DeviceFigures[] = []
+  return {
+    start() {
+      since = performance.now()
+    },
+    async allReduce(buf) {
+      const record = Float64Array.of(process.pid, process.memoryUsage.rss() / mb, (process.resourceUsage().maxRSS * 1024) / mb, (performance.now() - since) / 1000)
+      const all = await ring.allReduceGather(buf, record)
+      since = performance.now()
+      gathered = all.map((r, rank) => ({ rank, pid: r[0], rssMb: r[1], peakRssMb: Math.max(r[1], r[2]), stepSeconds: r[3] }))
+    },
+    take() {
+      const out = gathered
+      gathered = []
+      return out
+    }
   }
 }
 

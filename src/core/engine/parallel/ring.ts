@@ -1,7 +1,9 @@
 // Ring all-reduce between data-parallel workers over loopback TCP. Each worker listens on its own
 // port, connects to the next rank and accepts the previous one. A sum runs as reduce-scatter then
 // all-gather over N chunks (2(N-1) transfers of 1/N of the buffer each), so every worker ends
-// with bit-identical sums: each chunk is reduced by one owner and copied to the others.
+// with bit-identical sums: each chunk is reduced by one owner and copied to the others. A small
+// per-worker record (its step figures, for rank 0's per-device metrics) can ride along: one more
+// frame after each all-gather chunk, passed round the ring as the chunks are.
 import net from 'node:net'
 import { FramedSocket } from './framed-socket'
 
@@ -9,6 +11,8 @@ export interface Ring {
   rank: number
   worldSize: number
   allReduce(buffer: Float32Array): Promise<void>
+  /** allReduce, and every worker's `record` gathered on the way (the same length on all): returned by rank, on every worker. */
+  allReduceGather(buffer: Float32Array, record: Float64Array): Promise<Float64Array[]>
   close(): void
 }
 
@@ -36,31 +40,45 @@ export async function joinRing(rank: number, ports: number[], server: net.Server
   const next = new FramedSocket(toNext)
   server.close()
 
+  async function reduce(buffer: Float32Array, record: Float64Array | null): Promise<Float64Array[]> {
+    const n = worldSize
+    const bounds = Array.from({ length: n + 1 }, (_, i) => Math.floor((buffer.length * i) / n))
+    const chunk = (i: number): Float32Array => buffer.subarray(bounds[((i % n) + n) % n], bounds[(((i % n) + n) % n) + 1])
+    const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+    // Reduce-scatter: after step s, chunk (rank - s - 1) holds the sum of s + 2 workers.
+    for (let s = 0; s < n - 1; s++) {
+      const sending = next.send(bytes(chunk(rank - s)))
+      const incoming = await prev.receive()
+      await sending
+      const target = chunk(rank - s - 1)
+      const values = new Float32Array(incoming.buffer, incoming.byteOffset, incoming.byteLength / 4)
+      for (let i = 0; i < target.length; i++) target[i] += values[i]
+    }
+    // All-gather: pass the finished chunks round the ring (and the records: at step s, that of rank - s).
+    const records: Float64Array[] = []
+    if (record) records[rank] = record
+    for (let s = 0; s < n - 1; s++) {
+      const from = (rank - s + n) % n
+      const sending = Promise.all([next.send(bytes(chunk(rank + 1 - s))), record ? next.send(new Uint8Array(records[from].buffer, records[from].byteOffset, records[from].byteLength)) : null])
+      const incoming = await prev.receive()
+      chunk(rank - s).set(new Float32Array(incoming.buffer, incoming.byteOffset, incoming.byteLength / 4))
+      if (record) {
+        const r = await prev.receive()
+        // Copied out: a received frame's offset need not suit a Float64Array.
+        records[(from - 1 + n) % n] = new Float64Array(r.buffer.slice(r.byteOffset, r.byteOffset + r.byteLength))
+      }
+      await sending
+    }
+    return records
+  }
+
   return {
     rank,
     worldSize,
     async allReduce(buffer) {
-      const n = worldSize
-      const bounds = Array.from({ length: n + 1 }, (_, i) => Math.floor((buffer.length * i) / n))
-      const chunk = (i: number): Float32Array => buffer.subarray(bounds[((i % n) + n) % n], bounds[(((i % n) + n) % n) + 1])
-      const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
-      // Reduce-scatter: after step s, chunk (rank - s - 1) holds the sum of s + 2 workers.
-      for (let s = 0; s < n - 1; s++) {
-        const sending = next.send(bytes(chunk(rank - s)))
-        const incoming = await prev.receive()
-        await sending
-        const target = chunk(rank - s - 1)
-        const values = new Float32Array(incoming.buffer, incoming.byteOffset, incoming.byteLength / 4)
-        for (let i = 0; i < target.length; i++) target[i] += values[i]
-      }
-      // All-gather: pass the finished chunks round the ring.
-      for (let s = 0; s < n - 1; s++) {
-        const sending = next.send(bytes(chunk(rank + 1 - s)))
-        const incoming = await prev.receive()
-        await sending
-        chunk(rank - s).set(new Float32Array(incoming.buffer, incoming.byteOffset, incoming.byteLength / 4))
-      }
+      await reduce(buffer, null)
     },
+    allReduceGather: reduce,
     close() {
       prev.close()
       next.close()

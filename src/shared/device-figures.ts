@@ -1,0 +1,140 @@
+// Per-device figures of a data-parallel run (issue 14): each rank's pid, host memory now and at
+// peak, its own step time and, on CUDA, its GPU's memory. Both engines hand rank 0 a `devices`
+// list per step; here it becomes metrics named `<figure>@<rank>` (the metrics table holds one row
+// per name and step, so each rank's figure is a series like any other), and back: the rows the
+// run page's panel shows, the list `gptw train --json` prints and the spread its progress line
+// shows. Pure, so tested alone.
+import type { SeriesColumns } from './run-series'
+
+/** The figures a rank reports, in the order the engines send them. */
+export const DEVICE_FIGURES = ['pid', 'rssMb', 'peakRssMb', 'stepSeconds', 'memoryAllocatedBytes', 'memoryBytes', 'memoryReservedBytes'] as const
+export type DeviceFigure = (typeof DEVICE_FIGURES)[number]
+
+/**
+ * One rank's figures for a step. stepSeconds: on the PyTorch engine the rank's own wall time of
+ * the step; on the embedded engine its time outside the gradient exchange (where every rank waits
+ * for the slowest), so a slow worker shows. GPU memory (PyTorch on CUDA): allocated now, peak
+ * allocated and peak reserved, in bytes as the step line's memoryBytes / memoryReservedBytes.
+ */
+export type DeviceFigures = { rank: number } & Partial<Record<DeviceFigure, number>>
+
+/** The `devices` list of an engine's step line; entries without a rank are left out, as are figures that are not finite numbers. */
+export function parseDevices(raw: unknown): DeviceFigures[] {
+  if (!Array.isArray(raw)) return []
+  return raw.flatMap((r: unknown) => {
+    if (typeof r !== 'object' || r === null) return []
+    const rec = r as Record<string, unknown>
+    if (typeof rec.rank !== 'number' || !Number.isInteger(rec.rank) || rec.rank < 0) return []
+    const out: DeviceFigures = { rank: rec.rank }
+    for (const k of DEVICE_FIGURES) {
+      const v = rec[k]
+      if (typeof v === 'number' && Number.isFinite(v)) out[k] = v
+    }
+    return [out]
+  })
+}
+
+const NAME = /^([A-Za-z]+)@(\d+)$/
+
+/** A figure's metric name for a rank: rssMb@1. */
+export const deviceMetricName = (figure: DeviceFigure, rank: number): string => `${figure}@${rank}`
+
+/** The metrics a step stores for its devices. */
+export function deviceMetrics(devices: readonly DeviceFigures[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const d of devices) for (const k of DEVICE_FIGURES) if (d[k] !== undefined && Number.isFinite(d[k])) out[deviceMetricName(k, d.rank)] = d[k]!
+  return out
+}
+
+/** A step's metric values split into the run's own figures and the per-device list (by rank), as `gptw train --json` prints them. */
+export function splitDeviceMetrics(values: Record<string, number>): { values: Record<string, number>; devices: DeviceFigures[] } {
+  const own: Record<string, number> = {}
+  const byRank = new Map<number, DeviceFigures>()
+  for (const [name, v] of Object.entries(values)) {
+    const m = NAME.exec(name)
+    if (!m || !(DEVICE_FIGURES as readonly string[]).includes(m[1])) {
+      own[name] = v
+      continue
+    }
+    const rank = Number(m[2])
+    const d = byRank.get(rank) ?? { rank }
+    d[m[1] as DeviceFigure] = v
+    byRank.set(rank, d)
+  }
+  return { values: own, devices: [...byRank.values()].sort((a, b) => a.rank - b.rank) }
+}
+
+const range = (vs: number[], digits = 0): string => {
+  const lo = Math.min(...vs)
+  const hi = Math.max(...vs)
+  return lo.toFixed(digits) === hi.toFixed(digits) ? lo.toFixed(digits) : `${lo.toFixed(digits)}-${hi.toFixed(digits)}`
+}
+
+/** "mem 410-432 MB, gpu 5120-5133 MB, step 250-268 ms over 2 ranks": the spread of a step's devices, for progress lines; null for fewer than two. */
+export function deviceSpread(devices: readonly DeviceFigures[]): string | null {
+  if (devices.length < 2) return null
+  const pick = (k: DeviceFigure, scale = 1): number[] => devices.flatMap((d) => (d[k] === undefined ? [] : [d[k]! * scale]))
+  const parts: string[] = []
+  const rss = pick('rssMb')
+  if (rss.length) parts.push(`mem ${range(rss)} MB`)
+  const gpu = pick('memoryBytes', 1 / 2 ** 20)
+  if (gpu.length) parts.push(`gpu ${range(gpu)} MB`)
+  const step = pick('stepSeconds', 1000)
+  if (step.length) parts.push(`step ${range(step)} ms`)
+  return parts.length ? `${parts.join(', ')} over ${devices.length} ranks` : null
+}
+
+/** One row of the panel's per-device table: the latest figures, the highest peaks, a median step time. */
+export interface DeviceRow {
+  rank: number
+  pid: number | null
+  rssMb: number | null
+  /** The highest peak RSS the rank reported. */
+  peakRssMb: number | null
+  /** Median over the last `window` steps, in ms. */
+  stepMs: number | null
+  gpuAllocatedMb: number | null
+  gpuPeakMb: number | null
+  gpuReservedMb: number | null
+}
+
+type Series = Record<string, SeriesColumns>
+
+const lastOf = (s: SeriesColumns | undefined): number | null => (s?.value.length ? s.value[s.value.length - 1] : null)
+const maxOf = (s: SeriesColumns | undefined): number | null => (s?.value.length ? s.value.reduce((m, v) => (v > m ? v : m), -Infinity) : null)
+function medianOf(s: SeriesColumns | undefined, window: number): number | null {
+  if (!s?.value.length) return null
+  const tail = [...s.value.slice(-window)].sort((a, b) => a - b)
+  const mid = tail.length >> 1
+  return tail.length % 2 ? tail[mid] : (tail[mid - 1] + tail[mid]) / 2
+}
+
+/** The ranks that reported at the run's latest per-device step (a run resumed on fewer devices shows those), one row each. */
+export function deviceRows(series: Series | undefined, window = 10): DeviceRow[] {
+  if (!series) return []
+  const ranks = new Map<number, number>()
+  for (const [name, s] of Object.entries(series)) {
+    const m = NAME.exec(name)
+    if (m && (DEVICE_FIGURES as readonly string[]).includes(m[1]) && s.step.length) ranks.set(Number(m[2]), Math.max(ranks.get(Number(m[2])) ?? 0, s.step[s.step.length - 1]))
+  }
+  const latest = Math.max(0, ...ranks.values())
+  const mb = (v: number | null): number | null => (v === null ? null : v / 2 ** 20)
+  return [...ranks]
+    .filter(([, step]) => step === latest)
+    .map(([rank]) => rank)
+    .sort((a, b) => a - b)
+    .map((rank) => {
+      const s = (k: DeviceFigure): SeriesColumns | undefined => series[deviceMetricName(k, rank)]
+      const step = medianOf(s('stepSeconds'), window)
+      return {
+        rank,
+        pid: lastOf(s('pid')),
+        rssMb: lastOf(s('rssMb')),
+        peakRssMb: maxOf(s('peakRssMb')),
+        stepMs: step === null ? null : step * 1000,
+        gpuAllocatedMb: mb(lastOf(s('memoryAllocatedBytes'))),
+        gpuPeakMb: mb(maxOf(s('memoryBytes'))),
+        gpuReservedMb: mb(maxOf(s('memoryReservedBytes')))
+      }
+    })
+}

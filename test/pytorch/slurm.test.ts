@@ -217,6 +217,40 @@ describeTorch('the Slurm launcher', () => {
       console.log(`real Slurm: paused at step ${pausedAt.step} (job ${first} ended ${jobState(first)}), resumed as job ${submitted[1]} to step 8`)
     })
 
+    it('pause while the Slurm job waits in the queue takes it off the queue; resume submits it again and it trains from step 1', async () => {
+      // A job holding the whole node keeps the run's job pending (Reason=Resources), as on a busy cluster.
+      const blocker = cluster!.client('sbatch', ['--parsable', '--exclusive', '--output=/dev/null', '--wrap', 'sleep 600'])
+      expect(blocker.status, blocker.stderr).toBe(0)
+      const blockerId = blocker.stdout.trim().split(';')[0]
+      const wb = workbench()
+      const id = await startTrain(wb, await params(3, 1))
+      const run = wb.runs.byJob(id)!
+      const logs = (): string[] => wb.jobs.logs(id, 0, 10_000).map((l) => l.text)
+      const pending = await waitFor(
+        () => {
+          const [slurmId] = slurmJobs(wb, id)
+          return slurmId && queue().includes(`${slurmId} PENDING`) ? slurmId : undefined
+        },
+        60_000,
+        "the run's Slurm job pending behind the blocker"
+      )
+      await wb.call('jobs.pause', { id })
+      await waitFor(() => logs().includes(PAUSED_LOG_LINE) || ['done', 'failed', 'cancelled'].includes(wb.jobs.get(id)!.state), 60_000, 'the pause to take hold')
+      expect(wb.jobs.get(id)!.state, jobLog(wb, id)).toBe('paused')
+      expect(logs()).toContain(`Paused before Slurm job ${pending} started training: nothing ran, so nothing was saved. Resume submits it again.`)
+      expect(queue()).toBe(`${blockerId} RUNNING`)
+      expect(jobState(pending)).toBe('CANCELLED')
+      expect(lossSteps(wb, run.id)).toEqual([])
+      expect(cluster!.client('scancel', [blockerId]).status).toBe(0)
+      await wb.call('jobs.resume', { id })
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      const submitted = slurmJobs(wb, id)
+      expect(submitted).toHaveLength(2)
+      expect(lossSteps(wb, run.id)).toEqual([1, 2, 3])
+      console.log(`real Slurm: pause of pending job ${pending} took it off the queue; resumed as job ${submitted[1]} to step 3`)
+    })
+
     it('a rank that dies fails the job, which says how the Slurm job ended (scontrol: no accounting here)', async () => {
       const wb = workbench()
       const id = await startTrain(wb, await params(500, 1))

@@ -65,26 +65,54 @@ export async function slurmTrainJob(
     const jobId = submitted.stdout.trim().split(';')[0]
     if (resumeDir) ctx.log(`Resuming from ${resumeDir} on Slurm.`)
     ctx.log(`Submitted Slurm job ${jobId} (${file}); its log: ${path.join(params.runDir, `slurm-${jobId}.log`)}`)
+    let pauseAsked = false
     const unsubscribe = pauses(() => {
-      ctx.log(`Pausing: scancel --signal=TERM ${jobId}; the ranks finish this step and save a checkpoint.`)
-      void run('scancel', ['--signal=TERM', jobId]).catch((e: Error) => ctx.log(`scancel --signal=TERM ${jobId} failed: ${e.message}`, 'warn'))
+      pauseAsked = true
+      void pauseJob(jobId, ctx)
     })
-    const outcome = await follow(jobId, path.join(params.runDir, `slurm-${jobId}.log`), params.config, ctx).finally(unsubscribe)
+    const outcome = await follow(jobId, path.join(params.runDir, `slurm-${jobId}.log`), params.config, ctx, () => pauseAsked).finally(unsubscribe)
     if (outcome.kind === 'done') return { runId: params.runId, steps: outcome.steps, tokens: outcome.tokens, seconds: outcome.seconds, backend: 'pytorch' }
-    ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); the Slurm job has ended. Resume submits a new one from it.`)
+    if (outcome.kind === 'unstarted') ctx.log(`Paused before Slurm job ${jobId} started training: nothing ran, so nothing was saved. Resume submits it again${resumeDir ? ` from ${resumeDir}` : ''}.`)
+    else {
+      ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); the Slurm job has ended. Resume submits a new one from it.`)
+      resumeDir = outcome.dir
+    }
     await ctx.pausePoint()
-    resumeDir = outcome.dir
   }
 }
 
-type Outcome = { kind: 'done'; steps: number; tokens: number; seconds: number } | { kind: 'paused'; step: number; dir: string }
+/**
+ * A pause: a queued job has nothing to save, so it leaves the queue (scancel --state=PENDING cancels
+ * it only if it is still pending); a running one gets TERM on its steps, which torchrun passes to the
+ * ranks (they finish the step and checkpoint). Signalling a pending job does nothing, so without the
+ * first part a pause pressed while the job waits in the queue was lost and the job later ran to its end.
+ */
+async function pauseJob(jobId: string, ctx: JobContext): Promise<void> {
+  const state = (): Promise<string> =>
+    run('squeue', ['-h', '-j', jobId, '-o', '%T']).then(
+      (r) => r.stdout.trim(),
+      () => ''
+    )
+  if ((await state()) === 'PENDING') {
+    ctx.log(`Pausing: Slurm job ${jobId} is still queued; scancel --state=PENDING ${jobId} takes it off the queue.`)
+    await run('scancel', ['--state=PENDING', jobId]).catch((e: Error) => ctx.log(`scancel --state=PENDING ${jobId} failed: ${e.message}`, 'warn'))
+    // It may have started meanwhile: then it is running and gets the signal below.
+    const now = await state()
+    if (!now || now === 'PENDING' || now === 'CANCELLED') return
+  }
+  ctx.log(`Pausing: scancel --signal=TERM ${jobId}; the ranks finish this step and save a checkpoint.`)
+  await run('scancel', ['--signal=TERM', jobId]).catch((e: Error) => ctx.log(`scancel --signal=TERM ${jobId} failed: ${e.message}`, 'warn'))
+}
 
-async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: JobContext): Promise<Outcome> {
+type Outcome = { kind: 'done'; steps: number; tokens: number; seconds: number } | { kind: 'paused'; step: number; dir: string } | { kind: 'unstarted' }
+
+async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: JobContext, pauseAsked: () => boolean): Promise<Outcome> {
   let offset = 0
   let partial = ''
   let done: Outcome | null = null
   let paused: Outcome | null = null
   let lastCheckpoint: number | null = null
+  let started = false
   let cancelled = false
   const onCancel = (): void => {
     cancelled = true
@@ -107,9 +135,10 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
       if (!line.trim()) continue
       const r = line.startsWith('{') ? parseRecord(line) : null
       if (!r) ctx.log(line)
-      else if (r.type === 'start')
+      else if (r.type === 'start') {
+        started = true
         ctx.report({ type: 'backend', name: `pytorch ${String(r.torch)} ${String(r.device)}`, detail: `${Number(r.world)} processes on Slurm job ${jobId}, ${String(r.dtype)}` })
-      else if (r.type === 'step') {
+      } else if (r.type === 'step') {
         const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
         ctx.metric(Number(r.step), values)
         ctx.progress(Number(r.step), config.steps, `step ${Number(r.step)}/${config.steps} | loss ${Number(r.loss).toFixed(4)} | Slurm job ${jobId}`)
@@ -134,6 +163,8 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
     if (cancelled) throw new JobCancelled()
     if (done) return done
     if (paused) return paused
+    // Paused while queued (or stopped before the ranks began): nothing ran since the last checkpoint.
+    if (pauseAsked() && !started) return { kind: 'unstarted' }
     const state = await endState(jobId)
     const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`
     throw new Error(`PyTorch training failed: Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)

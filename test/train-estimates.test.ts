@@ -1,7 +1,9 @@
 // The Train view's live estimates: FLOPs per token and memory per device against hand-worked
-// figures for GPT-2 small, and which measured run (if any) sets the time per step.
+// figures for GPT-2 small, which measured run (if any) sets the time per step, and without one the
+// CPU's probed peak times the engine's efficiency for the model's width.
 import { describe, expect, it } from 'vitest'
-import { type MeasuredRun, ASSUMED_FLOPS, estimateStepTime, flopsPerToken, memoryPerDevice, pickReference } from '../src/shared/config/estimates'
+import { type MeasuredRun, ASSUMED_FLOPS, CPU_EFFICIENCY, cpuEfficiency, estimateStepTime, flopsPerToken, memoryPerDevice, pickReference } from '../src/shared/config/estimates'
+import { type DevicePeak, cpuPeak } from '../src/shared/throughput'
 import { TrainConfig } from '../src/shared/config/train'
 
 const gpt2Small = { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024, vocabSize: 50257 }
@@ -71,5 +73,43 @@ describe('estimateStepTime', () => {
     expect(t.kind).toBe('assumed')
     expect(t.seconds).toBeCloseTo((8 * 64 * flopsPerToken(tiny.model)) / ASSUMED_FLOPS.cpu, 9)
     expect(t.source).toContain('5.0 GFLOP/s per CPU worker')
+  })
+})
+
+describe('the CPU estimate from its peak', () => {
+  // The device probe's arithmetic for a 2-core AVX2 CPU at 2.45 GHz: 2 x 8 x 2 x 2 x 2.45 = 156.8 GFLOP/s.
+  const peak: DevicePeak = cpuPeak({ cores: 2, lanes: 8, simd: 'AVX2', fmaUnits: 2, fma: true, ghz: 2.45, clockSource: 'cpuinfo_max_freq', model: 'Test CPU' })
+  const tiny = TrainConfig.parse({ model: { nLayer: 2, nHead: 4, nEmbd: 128, nCtx: 64 }, batchSize: 16, steps: 400 })
+
+  it("interpolates the engine's measured share of the peak by log width, flat above the widest point, falling below the narrowest to a floor", () => {
+    expect(cpuEfficiency(128)).toBeCloseTo(CPU_EFFICIENCY[0].efficiency, 12)
+    expect(cpuEfficiency(256)).toBeCloseTo(CPU_EFFICIENCY[1].efficiency, 12)
+    expect(cpuEfficiency(181)).toBeCloseTo((CPU_EFFICIENCY[0].efficiency + CPU_EFFICIENCY[1].efficiency) / 2, 2)
+    expect(cpuEfficiency(768)).toBe(CPU_EFFICIENCY.at(-1)!.efficiency)
+    expect(cpuEfficiency(64)).toBeCloseTo(2 * CPU_EFFICIENCY[0].efficiency - CPU_EFFICIENCY[1].efficiency, 12)
+    expect(cpuEfficiency(4)).toBe(0.05)
+    const widths = [4, 16, 32, 64, 96, 128, 192, 256, 512, 1600]
+    for (let i = 1; i < widths.length; i++) expect(cpuEfficiency(widths[i])).toBeGreaterThanOrEqual(cpuEfficiency(widths[i - 1]))
+  })
+
+  it('is the FLOP count at peak x efficiency, with the arithmetic written out', () => {
+    const t = estimateStepTime(tiny, null, peak)
+    expect(t.kind).toBe('assumed')
+    expect(peak.tflops).toBeCloseTo(0.1568, 12)
+    expect(t.seconds).toBeCloseTo((16 * 64 * flopsPerToken(tiny.model)) / (0.1568e12 * cpuEfficiency(128)), 9)
+    expect(t.derivation).toBe(`156.8 GFLOP/s peak x 20% (width 128) = 31.4 GFLOP/s; peak: ${peak.derivation}`)
+    expect(t.source).toContain("this CPU's peak")
+    // Several CPU workers share the one CPU: the same rate, not one per worker.
+    expect(estimateStepTime({ ...tiny, devices: ['cpu:0', 'cpu:1'] }, null, peak).seconds).toBeCloseTo(t.seconds, 12)
+    // Far below the old assumed 5 GFLOP/s guess (56 min for the preset's 400 steps).
+    expect(estimateStepTime(tiny, null).seconds / t.seconds).toBeGreaterThan(5)
+  })
+
+  it('leaves GPUs to their assumed speed and a measured run to its measurement', () => {
+    const gpu = estimateStepTime({ ...tiny, devices: ['gpu:0'] }, null, peak)
+    expect(gpu.derivation).toBeUndefined()
+    expect(gpu.seconds).toBeCloseTo((16 * 64 * flopsPerToken(tiny.model)) / ASSUMED_FLOPS.gpu, 12)
+    const measured: MeasuredRun = { runId: 4, config: tiny, tokensPerSec: 2048, backend: 'native' }
+    expect(estimateStepTime(tiny, measured, peak)).toMatchObject({ kind: 'measured', seconds: 0.5 })
   })
 })

@@ -1,5 +1,6 @@
 // Compute devices as discovered by main: GPUs through nvidia-smi where present, the CPU always,
 // and what the PyTorch engine's interpreter sees (torch, CUDA / NCCL, its GPUs).
+import type { DevicePeak } from './throughput'
 export interface GpuDevice {
   kind: 'gpu'
   /** "gpu:0" */
@@ -16,6 +17,8 @@ export interface CpuDevice {
   model: string
   cores: number
   memoryTotalMiB: number
+  /** Its fp32 peak from cpuinfo (cores x SIMD lanes x FMA x clock), with the arithmetic: the Train view's time estimate starts from it. */
+  peak?: DevicePeak
 }
 
 export type Device = GpuDevice | CpuDevice

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import os from 'node:os'
 import type { CpuDevice, DeviceReport, GpuDevice } from '../../shared/devices'
+import { cpuPeakHere } from '../../core/engine/device-peak'
 import { pytorchReport } from '../../core/engine/pytorch/probe'
 
 const NVIDIA_QUERY = ['--query-gpu=index,name,memory.total,memory.used', '--format=csv,noheader,nounits']
@@ -27,7 +28,8 @@ export function cpuDevice(): CpuDevice {
     id: 'cpu',
     model: cpus[0]?.model.trim() ?? 'unknown CPU',
     cores: os.availableParallelism?.() ?? cpus.length,
-    memoryTotalMiB: Math.round(os.totalmem() / 2 ** 20)
+    memoryTotalMiB: Math.round(os.totalmem() / 2 ** 20),
+    peak: cpuPeakHere()
   }
 }
 

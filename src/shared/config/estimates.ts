@@ -1,15 +1,44 @@
 // What a training config costs, shown live in the editor: parameters, tokens per step, memory per
 // device and time per step. Time comes from a measured run where a comparable one exists, else
-// from a FLOP count at an assumed device speed (said so in `source`).
+// from a FLOP count at the CPU's probed peak times the engine's measured efficiency (or, with no
+// probe, an assumed speed), said so in `source` and, for the CPU, worked out in `derivation`.
+import type { DevicePeak } from '../throughput'
 import { type ModelConfig, paddedVocab, parameterCount } from './model'
 import type { TrainConfig } from './train'
 
-/** Sustained float32 speed assumed when no run has been measured yet, per device worker. */
+/** Sustained float32 speed assumed when no run has been measured yet, per device worker (the CPU's only when the host reports no peak). */
 export const ASSUMED_FLOPS = {
   /** What this project's wasm backend sustains per CPU worker on a small laptop-class CPU. */
   cpu: 5e9,
   /** A conservative figure for tfjs float32 on a current data-centre GPU. */
   gpu: 1e13
+}
+
+/**
+ * The share of the CPU's fp32 peak (cores x SIMD lanes x FMA x clock, the device probe's figure)
+ * the embedded engine sustains in training, by model width: small matmuls, the vocabulary-wide
+ * softmax and the optimizer keep a narrow model far below peak. Measured on the native kernels on
+ * a 2-core AVX-512 Xeon (peak 268.8 GFLOP/s); FLOPs as flopsPerToken counts them.
+ */
+export const CPU_EFFICIENCY: { nEmbd: number; efficiency: number; measured: string }[] = [
+  { nEmbd: 128, efficiency: 0.2, measured: 'tiny-cpu (2 x 128, context 64, batch 16): 0.78 s of CPU time per step on 2 threads, 54 GFLOP/s' },
+  { nEmbd: 256, efficiency: 0.3, measured: 'bench (4 x 256, context 128, batch 8): 906 tokens/s idle (README), 89 GFLOP/s; 1.29 s of CPU time per step, 78 GFLOP/s' }
+]
+/** Below the narrowest width measured the share keeps falling at the same rate per doubling, to this floor. */
+const MIN_CPU_EFFICIENCY = 0.05
+
+/** The engine's share of the CPU peak for a model of width `nEmbd`: CPU_EFFICIENCY interpolated by log width; the widest point's share above it (no wider model was measured: errs long). */
+export function cpuEfficiency(nEmbd: number): number {
+  const last = CPU_EFFICIENCY[CPU_EFFICIENCY.length - 1]
+  if (nEmbd >= last.nEmbd) return last.efficiency
+  // The measured pair around nEmbd; below the first point, the first pair's slope carried on.
+  const i = Math.max(
+    1,
+    CPU_EFFICIENCY.findIndex((p) => p.nEmbd > nEmbd)
+  )
+  const [lo, hi] = [CPU_EFFICIENCY[i - 1], CPU_EFFICIENCY[i]]
+  const t = Math.log2(nEmbd / lo.nEmbd) / Math.log2(hi.nEmbd / lo.nEmbd)
+  return Math.max(MIN_CPU_EFFICIENCY, lo.efficiency + t * (hi.efficiency - lo.efficiency))
 }
 
 /**
@@ -89,6 +118,8 @@ export interface StepTimeEstimate {
   /** A sentence saying where the number comes from. */
   source: string
   kind: 'measured' | 'scaled' | 'assumed'
+  /** For an estimate from the CPU's peak: the arithmetic (peak x efficiency = rate; the peak's own derivation). */
+  derivation?: string
 }
 
 const sameShape = (a: MeasuredRun['config'], b: MeasuredRun['config']): boolean =>
@@ -100,7 +131,12 @@ export function pickReference(config: MeasuredRun['config'], runs: MeasuredRun[]
   return comparable.find((r) => sameShape(r.config, config)) ?? comparable[0] ?? null
 }
 
-export function estimateStepTime(config: MeasuredRun['config'], reference: MeasuredRun | null): StepTimeEstimate {
+/**
+ * Seconds per step of `config`: from a measured run of the same shape, else scaled by FLOPs from a
+ * run on the same devices, else the FLOP count at the devices' speed: for CPU workers (which share
+ * the CPU) its probed peak `cpuPeak` times cpuEfficiency, for GPUs an assumed figure.
+ */
+export function estimateStepTime(config: MeasuredRun['config'], reference: MeasuredRun | null, cpuPeak: DevicePeak | null = null): StepTimeEstimate {
   const tokensPerStep = config.batchSize * config.model.nCtx
   const flops = tokensPerStep * flopsPerToken(config.model)
   if (reference && sameShape(reference.config, config)) {
@@ -116,6 +152,16 @@ export function estimateStepTime(config: MeasuredRun['config'], reference: Measu
   }
   const gpus = config.devices.filter((d) => d.startsWith('gpu')).length
   const cpus = config.devices.length - gpus
+  if (cpus && !gpus && cpuPeak && cpuPeak.tflops > 0) {
+    const efficiency = cpuEfficiency(config.model.nEmbd)
+    const rate = cpuPeak.tflops * 1e12 * efficiency
+    return {
+      seconds: flops / rate,
+      kind: 'assumed',
+      source: `FLOP estimate (6 x weights + attention per token) at this CPU's peak x the engine's measured efficiency; a run on these devices replaces it with a measurement`,
+      derivation: `${formatFlops(cpuPeak.tflops * 1e12)} peak x ${Math.round(efficiency * 100)}% (width ${config.model.nEmbd}) = ${formatFlops(rate)}; peak: ${cpuPeak.derivation}`
+    }
+  }
   const speed = gpus * ASSUMED_FLOPS.gpu + cpus * ASSUMED_FLOPS.cpu
   const assumed = [gpus ? `${formatFlops(ASSUMED_FLOPS.gpu)} per GPU` : '', cpus ? `${formatFlops(ASSUMED_FLOPS.cpu)} per CPU worker` : ''].filter(Boolean).join(' and ')
   return { seconds: flops / speed, kind: 'assumed', source: `FLOP estimate (6 x weights + attention per token) at an assumed ${assumed}; a run on these devices replaces it with a measurement` }

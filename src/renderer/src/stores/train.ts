@@ -3,7 +3,7 @@
 // datasets and devices to pick from, saving by name, and starting the run.
 import { defineStore } from 'pinia'
 import YAML from 'yaml'
-import { type EstimatedCosts, costsOf } from '../components/train/costs'
+import { type EstimatedCosts, costsOf, cpuPeakOf } from '../components/train/costs'
 import { type Draft, flatten, getPath, issueMessage, setPath } from '../components/train/config-paths'
 import type { MeasuredRun } from '../../../shared/config/estimates'
 import { type SeedImportResult, importSeedConfig } from '../../../shared/config/seed-import'
@@ -12,6 +12,7 @@ import type { Preset } from '../../../shared/presets'
 import type { SavedConfig } from '../../../shared/run-series'
 import type { Dataset } from '../../../shared/runs'
 import { api } from '../api'
+import { useAppStore } from './app'
 import { useJobsStore } from './jobs'
 import { useRunsStore } from './runs'
 
@@ -75,7 +76,7 @@ export const useTrainStore = defineStore('train', {
       return keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, before[k], after[k]])
     },
     costs(): EstimatedCosts | null {
-      return costsOf(this.config, this.measured)
+      return costsOf(this.config, this.measured, cpuPeakOf(useAppStore().devices))
     },
     selectedDataset(): Dataset | null {
       const dir = this.draft.dataset

@@ -2,6 +2,8 @@
 import { type MeasuredRun, type MemoryEstimate, type StepTimeEstimate, estimateStepTime, flopsPerToken, memoryPerDevice, pickReference } from '../../../../shared/config/estimates'
 import { parameterCount } from '../../../../shared/config/model'
 import type { TrainConfig } from '../../../../shared/config/train'
+import type { DeviceReport } from '../../../../shared/devices'
+import type { DevicePeak } from '../../../../shared/throughput'
 
 export interface EstimatedCosts {
   params: number
@@ -13,10 +15,16 @@ export interface EstimatedCosts {
   totalSeconds: number
 }
 
-export function costsOf(config: TrainConfig | null, measured: MeasuredRun[]): EstimatedCosts | null {
+/** The CPU's probed peak from the host's device report (null until it has come, or from an older host). */
+export function cpuPeakOf(report: DeviceReport | null): DevicePeak | null {
+  const cpu = report?.devices.find((d) => d.kind === 'cpu')
+  return cpu?.kind === 'cpu' ? (cpu.peak ?? null) : null
+}
+
+export function costsOf(config: TrainConfig | null, measured: MeasuredRun[], cpuPeak: DevicePeak | null = null): EstimatedCosts | null {
   if (!config) return null
   const tokensPerStep = config.batchSize * config.model.nCtx
-  const step = estimateStepTime(config, pickReference(config, measured))
+  const step = estimateStepTime(config, pickReference(config, measured), cpuPeak)
   return {
     params: parameterCount(config.model),
     tokensPerStep,

@@ -2,15 +2,19 @@
 // host memory now and at peak and its own step time, gathered to rank 0 each step and printed in
 // its step line's `devices` list, beside the top-level fields (rank 0's) older readers use. Two CPU
 // processes (gloo) under torchrun; each reported pid is a live rank whose resident memory, read from
-// /proc while the run goes on, is what its record says.
-import { spawn } from 'node:child_process'
+// /proc while the run goes on, is what its record says. Through the app (the Workbench's train job,
+// as test/pytorch/launch.test.ts) the list becomes per-device metrics (rssMb@1, ...); `gptw train
+// --json` prints it back as `devices` and its progress line the spread over the ranks.
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { beforeAll, expect, it } from 'vitest'
+import { afterEach, beforeAll, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
+import { type DeviceFigures, deviceRows, splitDeviceMetrics } from '../../src/shared/device-figures'
 import { LOCAL_RENDEZVOUS } from '../../src/shared/torchrun'
-import { tempDir } from '../helpers'
-import { PACKAGE_DIR, PYTHON, SLOW, describeTorch, makeDataset, records } from './helpers'
+import { Workbench } from '../../src/main/services/workbench'
+import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from '../helpers'
+import { PACKAGE_DIR, PYTHON, SLOW, describeTorch, descendants, jobLog, makeDataset, records, startTrain } from './helpers'
 
 const CONFIG: TrainConfigInput = {
   model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
@@ -51,6 +55,10 @@ function liveRssMb(pid: number): number | null {
 }
 
 let dataset: string
+const open: Workbench[] = []
+afterEach(async () => {
+  for (const wb of open.splice(0)) await wb.close()
+})
 
 describeTorch('per-device figures on the PyTorch engine', () => {
   beforeAll(() => {
@@ -114,5 +122,75 @@ describeTorch('per-device figures on the PyTorch engine', () => {
     console.log(
       `per-device figures at step 8: ${last.map((d) => `rank ${d.rank} pid ${d.pid}: rss ${d.rssMb.toFixed(0)} MB, peak ${d.peakRssMb.toFixed(0)} MB, step ${(d.stepSeconds * 1000).toFixed(0)} ms`).join('; ')}; live at step 1: ${[...live].map(([pid, m]) => `${pid} ${m.live?.toFixed(0)} MB (reported ${m.reported.toFixed(0)})`).join(', ')}`
     )
+  })
+
+  it('through the app: per-device metrics for each step, each rank a process of the job with its own figures', async () => {
+    const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
+    open.push(wb)
+    const config: TrainConfigInput = { ...CONFIG, steps: 5, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'] }
+    const jobId = await startTrain(wb, { config, dataset })
+    // At the first step's metrics, while the ranks train on: which processes of the job the pids are, and their memory.
+    let seen: { values: Record<string, number>; ranks: number[]; live: (number | null)[] } | null = null
+    wb.supervisor.on('metric', (m) => {
+      if (m.jobId !== jobId || seen) return
+      const worker = (wb.db.prepare('SELECT pid FROM jobs WHERE id = ?').get(jobId) as { pid: number }).pid
+      const ranks = descendants(worker)
+        .filter((p) => /-m gptw_torch train/.test(p.args) && !/torch\.distributed\.run/.test(p.args))
+        .map((p) => p.pid)
+      seen = { values: m.values, ranks, live: [m.values['pid@0'], m.values['pid@1']].map(liveRssMb) }
+    })
+    const ended = await wb.supervisor.waitForExit(jobId)
+    expect(ended.state, `${ended.error}\n${jobLog(wb, jobId)}`).toBe('done')
+    const run = wb.runs.byJob(jobId)!
+    const metrics = wb.runs.metrics(run.id)
+    const steps = (name: string): number[] => metrics.filter((m) => m.name === name).map((m) => m.step)
+    for (const name of ['rssMb@0', 'rssMb@1', 'peakRssMb@0', 'peakRssMb@1', 'stepSeconds@0', 'stepSeconds@1', 'pid@0', 'pid@1', 'rssMb']) expect(steps(name), name).toEqual([1, 2, 3, 4, 5])
+    expect(metrics.some((m) => m.name.startsWith('memoryBytes@'))).toBe(false) // CPU ranks: no GPU figures
+    expect(seen).not.toBeNull()
+    const { devices } = splitDeviceMetrics(seen!.values)
+    expect(devices.map((d) => d.rank)).toEqual([0, 1])
+    // Both pids are training processes of this job (torchrun's ranks), distinct, each with its own figures.
+    expect([...seen!.ranks].sort()).toEqual(devices.map((d) => d.pid).sort())
+    expect(devices[1]).not.toEqual({ ...devices[0], rank: 1 })
+    devices.forEach((d: DeviceFigures, i) => {
+      expect(d.rssMb).toBeGreaterThan(50)
+      expect(seen!.live[i]! / d.rssMb!).toBeGreaterThan(0.7)
+      expect(seen!.live[i]! / d.rssMb!).toBeLessThan(1.5)
+    })
+    const series: Record<string, { step: number[]; value: number[] }> = {}
+    for (const m of metrics) {
+      const s = (series[m.name] ??= { step: [], value: [] })
+      s.step.push(m.step)
+      s.value.push(m.value)
+    }
+    const rows = deviceRows(series)
+    expect(rows.map((r) => r.rank)).toEqual([0, 1])
+    console.log(
+      `through the app, step 1: ${devices.map((d, i) => `rank ${d.rank} pid ${d.pid} rss ${d.rssMb!.toFixed(0)} MB (/proc ${seen!.live[i]!.toFixed(0)})`).join('; ')}; panel rows ${JSON.stringify(rows)}`
+    )
+  })
+
+  it('gptw train: --json lines carry devices (PyTorch), the progress line the spread over the ranks (embedded)', () => {
+    const gptw = (args: string[], steps = '2') =>
+      spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gptw.js'), 'train', '--dataset', dataset, '--devices', 'cpu:0,cpu:1', '--steps', steps, ...args], {
+        env: { ...process.env, GPTW_HOME: tempDir(), GPTW_PYTHON: PYTHON },
+        encoding: 'utf8',
+        timeout: 280_000
+      })
+    const torch = gptw(['--engine', 'pytorch', '--json'])
+    expect(torch.status, torch.stderr).toBe(0)
+    const lines = records(torch.stdout).filter((l) => typeof l.step === 'number') as unknown as { step: number; rssMb: number; devices: DeviceFigures[] }[]
+    expect(lines.map((l) => l.step)).toEqual([1, 2])
+    for (const l of lines) {
+      expect(l.devices.map((d) => d.rank)).toEqual([0, 1])
+      expect(l.devices[0].pid).not.toBe(l.devices[1].pid)
+      expect(Object.keys(l).some((k) => k.includes('@'))).toBe(false)
+      expect(typeof l.rssMb).toBe('number') // rank 0's, as before
+    }
+    const embedded = gptw(['--engine', 'embedded'], '1')
+    expect(embedded.status, embedded.stderr).toBe(0)
+    const progress = embedded.stderr.split('\n').find((l) => l.startsWith('100% step 1/1'))
+    expect(progress, embedded.stderr).toMatch(/ \| mem \d+(-\d+)? MB, step \d+(-\d+)? ms over 2 ranks$/)
+    console.log(`gptw train, embedded on 2 workers: ${progress}`)
   })
 })

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { TrainConfig } from '../../shared/config/train'
+import { deviceSpread, splitDeviceMetrics } from '../../shared/device-figures'
 import type { TrainParams } from '../../shared/jobs'
 import type { Preset } from '../../shared/presets'
 import { buildLaunch, commandLine, resolveEngine, torchConfigFile, torchPackageDir } from '../../core/engine/pytorch/launch'
@@ -50,9 +51,11 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
   if (!values.json) console.error(`Run ${run.id} (${run.name}): ${run.dir}`)
   workbench.supervisor.on('metric', (m) => {
     if (m.jobId !== jobId) return
-    const line = { step: m.step, ...m.values }
-    if (values.json) console.log(JSON.stringify(line))
-    else bar.update(m.step, total, progressLine({ step: m.step, ...m.values } as StepMetrics, total))
+    // Per-device metrics (rssMb@1, ...) as the step line's devices list, both engines alike; the progress line gets their spread.
+    const own = splitDeviceMetrics(m.values)
+    const spread = deviceSpread(own.devices)
+    if (values.json) console.log(JSON.stringify({ step: m.step, ...own.values, ...(own.devices.length ? { devices: own.devices } : {}) }))
+    else bar.update(m.step, total, progressLine({ step: m.step, ...own.values } as StepMetrics, total) + (spread ? ` | ${spread}` : ''))
   })
   workbench.supervisor.on('log', (l) => {
     if (l.jobId === jobId && !values.json && l.level !== 'info') console.error(l.text)

@@ -5,11 +5,13 @@
 // passes it to every rank once; they save a checkpoint, print `paused` and exit, the job waits at
 // its pause point and relaunches from that checkpoint on resume. Cancel: SIGTERM to the whole
 // group (a second signal for the ranks: they stop at once), SIGKILL after a grace period. A rank
-// that dies fails the job naming the rank; no process of the group outlives the job.
+// that dies fails the job naming the rank; no process of the group outlives the job. A step line's
+// `devices` list (every rank's memory and step time) becomes per-device metrics (rssMb@1, ...).
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { TrainConfig } from '../../../shared/config/train'
+import { deviceMetrics, parseDevices } from '../../../shared/device-figures'
 import type { PytorchReport } from '../../../shared/devices'
 import type { TrainWorkerParams } from '../../../shared/jobs'
 import { type TorchLaunch, commandLine, sshLaunch, torchrunLaunch } from '../../../shared/torchrun'
@@ -243,7 +245,8 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
         case 'step': {
           const s = r as unknown as StepLine
           const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
-          ctx.metric(s.step, values)
+          // Every rank's own figures (rssMb@1, ...), stored as the embedded engine's train job stores its workers'.
+          ctx.metric(s.step, { ...values, ...deviceMetrics(parseDevices(r.devices)) })
           ctx.progress(s.step, config.steps, progressText(s, config.steps))
           break
         }

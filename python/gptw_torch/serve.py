@@ -44,6 +44,23 @@ from .model import GPT
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
+def choose_dtype(asked: str, device: torch.device, purpose: str) -> torch.dtype:
+    """The weights' dtype for what was asked. auto: bfloat16 for generation on a CUDA device that
+    supports it (half the memory and faster decoding; a sampled or greedy token rarely changes), but
+    float32 for scoring (loglikelihood tasks sum per-token log-probabilities and compare choices
+    that often differ in the third digit, where bfloat16's 8-bit mantissa would move them; eval
+    results stay comparable with the embedded engine's within 1e-4) and on the CPU. bfloat16 asked
+    where it cannot run (the CPU, a GPU without bf16) is refused, never silently changed."""
+    if asked == "auto":
+        bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        return torch.bfloat16 if bf16 and purpose == "generate" else torch.float32
+    if asked == "bfloat16" and device.type != "cuda":
+        raise ValueError("bfloat16 was asked on the CPU, which runs the PyTorch engine in float32 only: ask float32 or auto there")
+    if asked == "bfloat16" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"bfloat16 was asked on {device}, which does not support it ({torch.cuda.get_device_name(device)}): ask float32 or auto")
+    return DTYPES[asked]
+
+
 @dataclass
 class Session:
     """One sequence's keys and values per layer ([1, heads, positions, head size]) and its length."""
@@ -53,12 +70,11 @@ class Session:
 
 
 class ModelServer:
-    def __init__(self, folder: str, device: str, dtype: str, batch_size: int) -> None:
+    def __init__(self, folder: str, device: str, dtype: str, batch_size: int, purpose: str = "score") -> None:
+        self.device = torch.device(device)
+        self.dtype = choose_dtype(dtype, self.device, purpose)
         ckpt = load_checkpoint(folder, model_only=True)
         self.config = ckpt.config
-        self.device = torch.device(device)
-        # bf16 only where it is fast and meant: on the CPU the weights stay float32.
-        self.dtype = DTYPES[dtype] if self.device.type == "cuda" else torch.float32
         model = GPT(ckpt.config)
         model.load_state_dict(ckpt.params)
         self.model = model.to(self.device, self.dtype).eval()
@@ -259,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="gptw_torch.serve", description="Serve one checkpoint on one device over JSON lines on stdin / stdout.")
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    ap.add_argument("--dtype", default="float32", choices=sorted(DTYPES), help="weights and activations on CUDA (the CPU always runs float32)")
+    ap.add_argument("--dtype", default="auto", choices=["auto", *sorted(DTYPES)], help="weights and activations; auto: bfloat16 for generation on a CUDA GPU with bf16, else float32; bfloat16 on the CPU is refused")
+    ap.add_argument("--purpose", default="score", choices=["score", "generate"], help="what the server is for (decides auto's dtype)")
     ap.add_argument("--batch-size", type=int, default=8, help="sequences per forward pass")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     args = ap.parse_args(argv)
@@ -267,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     started = time.time()
     try:
-        server = ModelServer(args.checkpoint, args.device, args.dtype, max(1, args.batch_size))
+        server = ModelServer(args.checkpoint, args.device, args.dtype, max(1, args.batch_size), args.purpose)
     except Exception as e:  # the client shows this line as the reason the server did not start
         write({"type": "failed", "error": f"{type(e).__name__}: {e}"})
         return 1

@@ -9,7 +9,7 @@ import type { Preset } from './presets'
 import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
 import { type Job, type JobLogLine, JobSpec } from './jobs'
 import type { DatasetDetail, DatasetSummary } from './config/prepare'
-import { TrainConfig } from './config/train'
+import { DeviceId, EngineChoice, TorchDtypeChoice, TrainConfig } from './config/train'
 import { type RunOverlay, type RunSeries, SAVED_CONFIG_NAME, type SavedConfig } from './run-series'
 import type { EvalResultRow, EvalSamplePage, EvalTaskFailure, EvalTaskInfo } from './eval'
 import { type EvalWatch, EvalWatchInput } from './eval-watch'
@@ -85,7 +85,8 @@ export const ApiInputs = {
   'evals.watches': NoInput,
   'generate.checkpoints': NoInput,
   'generate.models': NoInput,
-  'generate.load': z.strictObject({ checkpoint: z.string().min(1, 'pick a checkpoint').max(4096) }),
+  /** engine / device / dtype: which engine loads it (GenerateWorkerParams); a model loaded otherwise is loaded again. */
+  'generate.load': z.strictObject({ checkpoint: z.string().min(1, 'pick a checkpoint').max(4096), engine: EngineChoice.optional(), device: DeviceId.optional(), dtype: TorchDtypeChoice.optional() }),
   'generate.unload': z.strictObject({ checkpoint: z.string().min(1).max(4096) }),
   /** The OpenAI-compatible API over a loaded model: on (127.0.0.1; port 0 or left out: a free one) or off. */
   'generate.serve': z.strictObject({ checkpoint: z.string().min(1).max(4096), on: z.boolean(), port: z.number().int().min(0).max(65535).optional() }),

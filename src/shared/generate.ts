@@ -2,7 +2,7 @@
 // config of `gptw generate --config`, the records kept in history, and the messages a generation
 // worker exchanges with main.
 import { z } from 'zod'
-import { BackendChoice } from './config/train'
+import { BackendChoice, DeviceId, EngineChoice, TorchDtypeChoice } from './config/train'
 
 /**
  * How tokens are chosen. Greedy (argmax) when temperature is 0; otherwise, as the seed's
@@ -124,7 +124,15 @@ export type GenerationResult = z.infer<typeof GenerationResult>
 /** The generation worker's job parameters: one loaded model, serving requests until unloaded. */
 export const GenerateWorkerParams = z.strictObject({
   checkpoint: z.string().min(1),
-  backend: BackendChoice.default('auto')
+  backend: BackendChoice.default('auto'),
+  /** Which engine generates: embedded (tfjs + native kernels, in the worker) or pytorch (a model server process, python/gptw_torch/serve.py); auto: pytorch when the device is a GPU and torch has CUDA. */
+  engine: EngineChoice.default('embedded'),
+  /** The PyTorch engine's device (one model server). */
+  device: DeviceId.default('cpu:0'),
+  /** The PyTorch engine's dtype: auto is bfloat16 on a CUDA GPU with bf16, else float32; bfloat16 on the CPU is refused. */
+  dtype: TorchDtypeChoice.default('auto'),
+  /** The PyTorch engine's interpreter; else GPTW_PYTHON, else python3 on PATH. */
+  python: z.string().min(1).max(4096).optional()
 })
 export type GenerateWorkerParams = z.infer<typeof GenerateWorkerParams>
 
@@ -150,13 +158,26 @@ export interface LoadedModelInfo {
   vocabSize: number
   parameters: number
   backend: string
+  /** The engine that loaded it and, on PyTorch, the weights' dtype (absent from workers before the engine choice). */
+  engine?: 'embedded' | 'pytorch'
+  dtype?: string
 }
 
 /** Generation worker -> main, inside a { type: 'generation' } message. */
 export const GenerationWorkerEvent = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('ready'),
-    model: z.strictObject({ nLayer: z.number(), nHead: z.number(), nEmbd: z.number(), nCtx: z.number(), vocabSize: z.number(), parameters: z.number(), backend: z.string() })
+    model: z.strictObject({
+      nLayer: z.number(),
+      nHead: z.number(),
+      nEmbd: z.number(),
+      nCtx: z.number(),
+      vocabSize: z.number(),
+      parameters: z.number(),
+      backend: z.string(),
+      engine: z.enum(['embedded', 'pytorch']).optional(),
+      dtype: z.string().optional()
+    })
   }),
   z.strictObject({ kind: z.literal('tokens'), requestId: z.string(), tokens: z.array(TokenInfo), text: z.string() }),
   z.strictObject({ kind: z.literal('notice'), requestId: z.string(), message: z.string() }),

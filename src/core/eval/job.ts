@@ -2,11 +2,11 @@
 // fetched is reported and the others run), then for each checkpoint load the GPT, answer the
 // requests through the request cache and score each task, streaming every task's result and
 // samples to main as soon as it is done.
-import type { EvalCheckpointRef, EvalWorkerParams } from '../../shared/config/eval'
+import type { EvalCheckpointRef, EvalEngineRan, EvalWorkerParams } from '../../shared/config/eval'
 import type { MetricValue, TaskResult } from '../../shared/eval'
 import { type JobOutcome, groupErrors } from '../../shared/jobs'
 import type { JobContext } from '../job-context'
-import { type BackendName, initBackend } from '../engine/backend'
+import { type BackendName, describeBackend, initBackend } from '../engine/backend'
 import { loadTraining } from '../engine/checkpoint-tf'
 import type { GPT } from '../engine/model'
 import { type BuiltDoc, buildRequests } from './build'
@@ -39,6 +39,8 @@ export interface EvalJobSummary {
   failures: { checkpoint: string; task: string; message: string }[]
   /** Task runs (task x checkpoint) and those that failed, causes grouped: all failed ends the job failed. */
   outcome: JobOutcome
+  /** The engine that answered (auto resolved) and how: its devices and dtype, or the embedded backend; null when no checkpoint was opened. */
+  engine: EvalEngineRan | null
 }
 
 interface BuiltTask {
@@ -86,15 +88,17 @@ export async function evalJob(
   const { config } = params
   const engine = await resolveEvalEngine(config)
   let python: string | null = null
+  let backendDetail = ''
   if (engine === 'pytorch') {
     const report = await torchPython(config.python)
     python = report.python
-    ctx.report({ type: 'backend', name: 'pytorch', detail: `torch ${report.torch} on ${config.devices.join(', ')}${config.devices.some((d) => d.startsWith('gpu:')) ? `, ${config.dtype}` : ''}` })
+    ctx.report({ type: 'backend', name: 'pytorch', detail: `torch ${report.torch} on ${config.devices.join(', ')}, dtype ${config.dtype} asked` })
   } else {
     const backend = await initBackend(config.backend === 'auto' ? 'auto' : (config.backend as BackendName))
     ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
+    backendDetail = describeBackend(backend)
   }
-  const summary: EvalJobSummary = { checkpoints: [], results: [], failures: [], outcome: { total: 0, failed: 0, unit: 'task runs', errors: [] } }
+  const summary: EvalJobSummary = { checkpoints: [], results: [], failures: [], outcome: { total: 0, failed: 0, unit: 'task runs', errors: [] }, engine: null }
 
   const fingerprints: string[] = []
   for (const c of params.checkpoints) fingerprints.push(await checkpointFingerprint(c.dir))
@@ -129,7 +133,8 @@ export async function evalJob(
   // with no task left to run, loading the checkpoints would only delay the verdict
   if (tasks.length) {
     for (const [k, ref] of params.checkpoints.entries()) {
-      const open = (): Promise<OpenedModel> => (python ? openTorch(ref.dir, fingerprints[k], config, python) : Promise.resolve(openEmbedded(load(ref.dir), fingerprints[k], config.batchSize)))
+      const open = (): Promise<OpenedModel> =>
+        python ? openTorch(ref.dir, fingerprints[k], config, python) : Promise.resolve(openEmbedded(load(ref.dir), fingerprints[k], config.batchSize, backendDetail))
       summary.checkpoints.push(await evaluateCheckpoint(ref, fingerprints[k], `ckpt ${k + 1}/${params.checkpoints.length}`, tasks, params, ctx, cache, open, progress, summary))
     }
   }
@@ -168,6 +173,7 @@ async function evaluateCheckpoint(
   const { config } = params
   await ctx.pausePoint()
   const opened = await open()
+  summary.engine = opened.engine
   let where = tag
   try {
     ctx.log(`${ref.label}: ${opened.description}; fingerprint ${fingerprint.slice(0, 12)}.`)
@@ -216,14 +222,16 @@ async function evaluateCheckpoint(
 interface OpenedModel {
   model: LanguageModel
   description: string
+  engine: EvalEngineRan
   close(): Promise<void>
 }
 
-function openEmbedded(gpt: GPT, fingerprint: string, batchSize: number): OpenedModel {
+function openEmbedded(gpt: GPT, fingerprint: string, batchSize: number, backend: string): OpenedModel {
   const c = gpt.config
   return {
     model: new GPTLanguageModel(gpt, { id: fingerprint, batchSize }),
-    description: `${c.nLayer} layers x ${c.nEmbd}, context ${c.nCtx}`,
+    description: `${c.nLayer} layers x ${c.nEmbd}, context ${c.nCtx}; embedded engine (${backend})`,
+    engine: { name: 'embedded', detail: backend, dtype: 'float32' },
     close: async () => gpt.dispose()
   }
 }
@@ -232,7 +240,12 @@ async function openTorch(dir: string, fingerprint: string, config: EvalWorkerPar
   const pool = await startModelServers(dir, { devices: config.devices, dtype: config.dtype, batchSize: config.batchSize, python })
   const i = pool.info
   try {
-    return { model: new TorchLanguageModel(pool, fingerprint), description: `${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine on ${pool.describe()}`, close: () => pool.close() }
+    return {
+      model: new TorchLanguageModel(pool, fingerprint),
+      description: `${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine on ${pool.describe()}`,
+      engine: { name: 'pytorch', detail: pool.describe(), dtype: i.dtype },
+      close: () => pool.close()
+    }
   } catch (e) {
     await pool.close()
     throw e

@@ -6,12 +6,10 @@
 import type { z } from 'zod'
 import type { GenerateRequestMessage, GenerateStopMessage, GenerateWorkerParams, ServeStartMessage, ServeStopMessage, TokenInfo, UnloadMessage } from '../../shared/generate'
 import type { JobContext } from '../job-context'
-import { describeBackend, initBackend } from '../engine/backend'
 import type { GPT } from '../engine/model'
+import { type LoadedGeneration, loadGeneration } from '../engine/pytorch/generation-engine'
 import { type ServedModel, modelId, serveLoaded } from '../serve-api/models'
 import { type ApiServer, startApiServer } from '../serve-api/server'
-import { Generator } from './generator'
-import { describeModel, loadForGeneration } from './load'
 
 export type WorkerRequest =
   z.infer<typeof GenerateRequestMessage> | z.infer<typeof GenerateStopMessage> | z.infer<typeof UnloadMessage> | z.infer<typeof ServeStartMessage> | z.infer<typeof ServeStopMessage>
@@ -34,10 +32,19 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   let wake: (() => void) | null = null
   // Requests can arrive while the model loads: take them now, serve them once it is ready.
   let model: GPT | null = null
+  let loaded: LoadedGeneration | null = null
   let api: { server: ApiServer; served: ServedModel; timer: NodeJS.Timeout } | null = null
   let serveWanted: z.infer<typeof ServeStartMessage> | null = null
   const startServing = async (msg: z.infer<typeof ServeStartMessage>): Promise<void> => {
-    if (api || !model) return
+    if (api || !loaded) return
+    if (!model) {
+      serveWanted = null
+      ctx.report({
+        type: 'generation',
+        event: { kind: 'serve-stopped', message: 'The API is served here for models on the embedded engine; for the PyTorch engine run gptw serve-model --engine pytorch.' }
+      })
+      return
+    }
     const served = serveLoaded(model, modelId(params.checkpoint), params.checkpoint, { maxBatch: 16, maxQueue: 64 })
     try {
       const server = await startApiServer({ models: [served], host: '127.0.0.1', port: msg.port, apiKey: msg.apiKey })
@@ -80,15 +87,15 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   // A cancel of the whole job ends an idle wait and the generation in progress at once.
   ctx.signal.addEventListener('abort', () => wake?.(), { once: true })
 
-  const backend = await initBackend(params.backend)
-  ctx.report({ type: 'backend', name: backend.name, detail: backend.detail })
   ctx.progress(0, 1, `Loading ${params.checkpoint}`)
-  model = loadForGeneration(params.checkpoint)
-  const generator = new Generator(model)
+  // The engine the job asks for (params.engine, device): the embedded GPT or a PyTorch model server.
+  loaded = await loadGeneration(params, ctx)
+  model = loaded.gpt
+  const generator = loaded.generator
   if (serveWanted) void startServing(serveWanted)
-  const info = describeModel(model, describeBackend(backend))
+  const info = loaded.info
   ctx.report({ type: 'generation', event: { kind: 'ready', model: info } })
-  ctx.log(`Loaded ${params.checkpoint}: ${info.nLayer} layers x ${info.nEmbd} wide, context ${info.nCtx}, ${(info.parameters / 1e6).toFixed(2)}M parameters.`)
+  ctx.log(`Loaded ${params.checkpoint}: ${info.nLayer} layers x ${info.nEmbd} wide, context ${info.nCtx}, ${(info.parameters / 1e6).toFixed(2)}M parameters; ${info.backend}.`)
 
   const summary: ServeSummary = { checkpoint: params.checkpoint, generations: 0, tokens: 0 }
   const status = (): void => ctx.progress(0, 1, `Serving: ${summary.generations} generation(s), ${summary.tokens} tokens`)
@@ -132,8 +139,7 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
     for (const req of queue.splice(0)) ctx.report({ type: 'generation', event: { kind: 'error', requestId: req.requestId, message: 'The model was unloaded before this generation started.' } })
   } finally {
     await stopServing()
-    generator.dispose()
-    model.dispose()
+    await loaded.close()
   }
   return summary
 }

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { ApiError } from '../../shared/api'
 import type { GenerateCheckpoint, GenerationEvent, GenerationRecord, GenerationWorkerEvent, ModelSession, SamplingParams, TokenInfo } from '../../shared/generate'
 import type { Job } from '../../shared/jobs'
+import type { EngineChoice, TorchDtypeChoice } from '../../shared/config/train'
 import { checkCheckpointFolder } from '../../core/generate/checkpoint-folder'
 import { checkpointMemoryProblem } from '../../core/memory-admission'
 import type { GenerationsRepo } from './generation-repo'
@@ -16,8 +17,18 @@ import type { RunsRepo } from './store/runs-repo'
 /** Models kept loaded at once (two for side-by-side, one more to switch to); the least recently used idle one goes first. */
 const MAX_LOADED = 3
 
+/** The engine a model is loaded on (GenerateWorkerParams); a load asking for another one loads it again. */
+export interface EngineLoad {
+  engine?: EngineChoice
+  device?: string
+  dtype?: TorchDtypeChoice
+}
+
 interface Session extends ModelSession {
   lastUsed: number
+  engine: EngineChoice
+  device: string
+  dtype: TorchDtypeChoice
   /** Requests made while the model loads, sent once it is ready. */
   waiting: string[]
 }
@@ -62,16 +73,30 @@ export class GenerationService {
     return [...this.sessions.values()].map(publicSession)
   }
 
-  /** Loads a checkpoint in its own worker (or returns the one already loaded). */
-  load(checkpoint: string): ModelSession {
+  /**
+   * Loads a checkpoint in its own worker (or returns the one already loaded). With an engine given,
+   * a model loaded on another engine or device is unloaded and loaded again (refused while it generates).
+   */
+  load(checkpoint: string, choice: EngineLoad = {}): ModelSession {
     const dir = resolveCheckpoint(checkpoint)
     let session = this.sessions.get(dir)
+    const engine = choice.engine ?? session?.engine ?? 'embedded'
+    const device = choice.device ?? (choice.engine ? 'cpu:0' : (session?.device ?? 'cpu:0'))
+    const dtype = choice.dtype ?? (choice.engine ? 'auto' : (session?.dtype ?? 'auto'))
+    if (session && (session.engine !== engine || session.device !== device || session.dtype !== dtype)) {
+      const jobId = session.jobId
+      if ([...this.pending.values()].some((p) => p.jobId === jobId)) {
+        throw new ApiError('bad_input', `${dir} is generating on the ${session.engine} engine: stop that generation, then load it again.`)
+      }
+      this.unloadSession(session)
+      session = undefined
+    }
     if (!session) {
       const tooLarge = checkpointMemoryProblem(dir)
       if (tooLarge) throw new ApiError('bad_input', tooLarge)
       this.makeRoom()
-      const job = this.supervisor.start({ kind: 'generate', params: { checkpoint: dir, backend: 'auto' } })
-      session = { checkpoint: dir, jobId: job.id, state: 'loading', model: null, error: null, serve: null, lastUsed: Date.now(), waiting: [] }
+      const job = this.supervisor.start({ kind: 'generate', params: { checkpoint: dir, backend: 'auto', engine, device, dtype } })
+      session = { checkpoint: dir, jobId: job.id, state: 'loading', model: null, error: null, serve: null, lastUsed: Date.now(), waiting: [], engine, device, dtype }
       if (job.state === 'failed') Object.assign(session, { state: 'failed', error: job.error })
       else this.sessions.set(dir, session)
       this.emit({ type: 'model', session: publicSession(session) })

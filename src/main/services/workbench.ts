@@ -195,7 +195,7 @@ export class Workbench {
       'evals.watches': () => this.evalWatch.list(),
       'generate.checkpoints': () => this.generation.checkpoints(),
       'generate.models': () => this.generation.models(),
-      'generate.load': ({ checkpoint }) => this.generation.load(checkpoint),
+      'generate.load': ({ checkpoint, ...choice }) => this.generation.load(checkpoint, choice),
       'generate.unload': ({ checkpoint }) => this.generation.unload(checkpoint),
       'generate.serve': ({ checkpoint, on, port }) => this.generation.serve(checkpoint, on, port),
       'generate.start': (input) => this.generation.start(input),
@@ -217,7 +217,7 @@ export class Workbench {
     }
     if (spec.kind === 'prepare') return this.prepare.start(spec.params)
     if (spec.kind === 'eval') return this.evals.start(spec.params)
-    if (spec.kind === 'generate') return this.jobs.get(this.generation.load(spec.params.checkpoint).jobId)!
+    if (spec.kind === 'generate') return this.jobs.get(this.generation.load(spec.params.checkpoint, spec.params).jobId)!
     return this.tokenize.start(spec.params)
   }
 }

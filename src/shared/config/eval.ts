@@ -2,7 +2,7 @@
 // worker. It mirrors the seed's eval config (checkpoint, task_list, num_fewshot, no_cache, batch
 // size) plus what a machine without the internet needs: where task data is fetched from.
 import { z } from 'zod'
-import { BackendChoice, DeviceId, EngineChoice } from './train'
+import { BackendChoice, DeviceId, EngineChoice, TorchDtypeChoice } from './train'
 
 export const EvalSources = z.strictObject({
   /** Base of the Hugging Face Hub, or a mirror serving the same /api/datasets parquet layout. */
@@ -43,13 +43,21 @@ export const EvalConfig = z.strictObject({
     .default(['cpu:0']),
   /** The PyTorch engine's interpreter; else GPTW_PYTHON, else python3 on PATH. */
   python: z.string().min(1).max(4096).optional(),
-  /** The PyTorch engine's weights and activations on CUDA (the CPU runs float32). */
-  dtype: z.enum(['float32', 'bfloat16']).default('float32'),
+  /** The PyTorch engine's weights and activations. auto: float32 (log-likelihoods are compared to the third digit and beyond, past bfloat16's precision); bfloat16 only on a CUDA GPU with bf16, refused on the CPU. */
+  dtype: TorchDtypeChoice.default('auto'),
   /** Task name -> description prepended to every prompt (the seed's description_dict). */
   descriptions: z.record(z.string(), z.string()).optional()
 })
 export type EvalConfig = z.infer<typeof EvalConfig>
 export type EvalConfigInput = z.input<typeof EvalConfig>
+
+/** The engine an eval job ran on (the job result's `engine`): auto resolved, with its devices and dtype or the embedded backend. */
+export interface EvalEngineRan {
+  name: 'embedded' | 'pytorch'
+  /** "cpu, float32; torch 1.13.1" or the embedded backend's description. */
+  detail: string
+  dtype: string
+}
 
 /** A checkpoint as the worker receives it: its folder and the name the matrix shows. */
 export const EvalCheckpointRef = z.strictObject({ dir: z.string().min(1), label: z.string() })

@@ -49,6 +49,9 @@ export const LauncherConfig = z.discriminatedUnion('kind', [
 ])
 export type LauncherConfig = z.infer<typeof LauncherConfig>
 
+/** The PyTorch engine's dtype for eval and generation: auto (bfloat16 for generation on a CUDA GPU with bf16, else float32), float32, or bfloat16 (CUDA only; refused on the CPU). */
+export const TorchDtypeChoice = z.enum(['auto', 'float32', 'bfloat16'])
+export type TorchDtypeChoice = z.infer<typeof TorchDtypeChoice>
 export const DeviceId = z.string().regex(/^(cpu|gpu):\d+$/, 'devices look like cpu:0 or gpu:1')
 
 export const TrainConfig = z

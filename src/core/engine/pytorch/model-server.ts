@@ -8,14 +8,19 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import readline from 'node:readline'
 import { torchPackageDir } from './launch'
 
+/** What ran (the ready line's dtype). */
 export type TorchDtype = 'float32' | 'bfloat16'
+/** What may be asked: auto is bfloat16 for generation on a CUDA GPU with bf16, else float32 (serve.py's choose_dtype says why). */
+export type TorchDtypeChoice = TorchDtype | 'auto'
 
 export interface ModelServerOptions {
   checkpoint: string
   /** The app's device id (cpu:0, gpu:1); gpu:i runs on cuda:i. */
   device: string
-  /** On CUDA; the CPU always runs float32 (the ready line says which ran). */
-  dtype?: TorchDtype
+  /** Default auto; bfloat16 on the CPU is refused (the server does not start, saying why). The ready line says which ran. */
+  dtype?: TorchDtypeChoice
+  /** What the server is for: decides auto's dtype (default score: float32). */
+  purpose?: 'score' | 'generate'
   batchSize?: number
   /** CPU threads per process (0: torch's default). */
   threads?: number
@@ -87,7 +92,9 @@ export class ModelServer {
       '--device',
       torchDevice(o.device),
       '--dtype',
-      o.dtype ?? 'float32',
+      o.dtype ?? 'auto',
+      '--purpose',
+      o.purpose ?? 'score',
       '--batch-size',
       String(o.batchSize ?? 8),
       '--threads',

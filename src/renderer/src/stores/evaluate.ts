@@ -3,6 +3,7 @@
 // `eval` events; plus the samples behind the cell being inspected.
 import { defineStore } from 'pinia'
 import type { EvalConfigInput } from '../../../shared/config/eval'
+import type { EngineChoice, TorchDtypeChoice } from '../../../shared/config/train'
 import type { EvalResultRow, EvalSamplePage, EvalTaskFailure, EvalTaskInfo } from '../../../shared/eval'
 import { type MatrixColumn, toCsv, toJson, toMarkdown } from '../../../shared/eval-export'
 import type { Job } from '../../../shared/jobs'
@@ -41,6 +42,10 @@ export const useEvaluateStore = defineStore('evaluate', {
     limit: null as number | null,
     batchSize: 8,
     noCache: false,
+    /** The engine that answers and, for PyTorch, its devices (one model server each, requests sharded). */
+    engine: 'embedded' as EngineChoice,
+    devices: ['cpu:0'] as string[],
+    dtype: 'auto' as TorchDtypeChoice,
     huggingfaceBase: 'https://huggingface.co',
     mirrorsText: '{}',
     verifyChecksums: true,
@@ -138,6 +143,8 @@ export const useEvaluateStore = defineStore('evaluate', {
         ...(this.limit ? { limit: this.limit } : {}),
         noCache: this.noCache,
         batchSize: this.batchSize,
+        engine: this.engine,
+        ...(this.engine === 'embedded' ? {} : { devices: [...this.devices], dtype: this.dtype }),
         sources: { huggingfaceBase: this.huggingfaceBase, mirrors, verifyChecksums: this.verifyChecksums }
       }
     },

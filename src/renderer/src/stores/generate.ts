@@ -4,6 +4,7 @@
 import { defineStore } from 'pinia'
 import { toRaw } from 'vue'
 import { type GenerateCheckpoint, type GenerationEvent, type GenerationRecord, type ModelSession, SAMPLING_PRESETS, SamplingParams, type SamplingPresetName } from '../../../shared/generate'
+import type { EngineChoice, TorchDtypeChoice } from '../../../shared/config/train'
 import { api } from '../api'
 
 export type LiveGeneration = GenerationRecord & { tokenInfo: NonNullable<GenerationRecord['tokenInfo']> }
@@ -25,6 +26,10 @@ export const useGenerateStore = defineStore('generate', {
     folders: [] as string[],
     models: {} as Record<string, ModelSession>,
     checkpoint: '',
+    /** The engine models are loaded on and, for PyTorch, the one device of its model server. */
+    engine: 'embedded' as EngineChoice,
+    devices: ['cpu:0'] as string[],
+    dtype: 'auto' as TorchDtypeChoice,
     compare: false,
     compareWith: '',
     params: SamplingParams.parse({ maxNewTokens: 120 }) as SamplingParams,
@@ -92,11 +97,29 @@ export const useGenerateStore = defineStore('generate', {
         this.error = (err as Error).message
       }
     },
+    /** Loads a checkpoint on the chosen engine (a model loaded on another engine is loaded again). */
+    async load(checkpoint?: string): Promise<ModelSession> {
+      const session = await api.call('generate.load', {
+        checkpoint: checkpoint ?? this.checkpoint,
+        engine: this.engine,
+        ...(this.engine === 'embedded' ? {} : { device: this.devices[0] ?? 'cpu:0', dtype: this.dtype })
+      })
+      this.models[session.checkpoint] = session
+      return session
+    },
+    async loadChosen() {
+      this.error = null
+      try {
+        await this.load()
+      } catch (err) {
+        this.error = (err as Error).message
+      }
+    },
     /** Checks a typed folder by loading it; on success it joins the picker and is selected. */
     async useFolder(folder: string) {
       this.error = null
       try {
-        const session = await api.call('generate.load', { checkpoint: folder.trim() })
+        const session = await this.load(folder.trim())
         this.models[session.checkpoint] = session
         if (!this.folders.includes(session.checkpoint)) this.folders.push(session.checkpoint)
         this.checkpoint = session.checkpoint
@@ -116,6 +139,8 @@ export const useGenerateStore = defineStore('generate', {
       const params = structuredClone(toRaw(this.params))
       try {
         const started: GenerationRecord[] = []
+        // on the engine picked: the same one is kept, another one is loaded
+        for (const checkpoint of targets) await this.load(checkpoint)
         for (const checkpoint of targets) started.push(await api.call('generate.start', { checkpoint, prompt: this.prompt, params, compareGroup: group }))
         for (const r of started) this.live[r.id] ??= { ...r, tokenInfo: [] }
         this.shown = started.map((r) => r.id)

@@ -1,0 +1,91 @@
+// The generate service on the PyTorch engine (issue 18): generate.load with engine pytorch and a
+// device starts the generation worker with a model server behind it; the loaded model says which
+// engine and dtype ran; a greedy generation gives the embedded engine's text token for token; a
+// load on another engine loads the model again (refused while it generates).
+import path from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { ApiEvent } from '../../src/shared/api'
+import type { GenerationEvent, GenerationRecord, ModelSession } from '../../src/shared/generate'
+import { Workbench } from '../../src/main/services/workbench'
+import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
+import { randomCheckpoint } from '../generate/fixtures'
+import { PACKAGE_DIR, PYTHON, describeTorch } from './helpers'
+
+describeTorch('generation on the PyTorch engine through the service', () => {
+  let w: Workbench
+  let ckpt: string
+  const events: GenerationEvent[] = []
+  const saved = { python: process.env.GPTW_PYTHON, pkg: process.env.GPTW_TORCH_PACKAGE_DIR }
+
+  beforeAll(async () => {
+    process.env.GPTW_PYTHON = PYTHON
+    process.env.GPTW_TORCH_PACKAGE_DIR = PACKAGE_DIR
+    const root = tempDir('gptw-torch-gen-')
+    w = new Workbench({ workspaceRoot: path.join(root, 'ws'), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
+    w.events.on('event', (e: ApiEvent) => {
+      if (e.event === 'generation') events.push(e.data)
+    })
+    ckpt = await randomCheckpoint(root, 'model', 3)
+  })
+  afterAll(async () => {
+    await w?.close()
+    for (const [k, v] of [
+      ['GPTW_PYTHON', saved.python],
+      ['GPTW_TORCH_PACKAGE_DIR', saved.pkg]
+    ] as const) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  })
+
+  async function call<T>(method: string, input?: unknown): Promise<T> {
+    const reply = await w.call(method as never, input)
+    if (!reply.ok) throw new Error(reply.error.message)
+    return reply.value as T
+  }
+  const ready = async (jobId: number): Promise<ModelSession> => {
+    const s = await waitFor(
+      () => events.find((e): e is Extract<GenerationEvent, { type: 'model' }> => e.type === 'model' && e.session.jobId === jobId && e.session.state !== 'loading')?.session,
+      120_000,
+      `model of job ${jobId} loaded`
+    )
+    expect(s.state, s.error ?? '').toBe('ready')
+    return s
+  }
+  const finished = (id: number): Promise<GenerationRecord> =>
+    waitFor(() => events.find((e): e is Extract<GenerationEvent, { type: 'finished' }> => e.type === 'finished' && e.record.id === id)?.record, 120_000, `generation ${id}`)
+  // past the 16-token window: the window moves on both engines the same way
+  const greedy = { maxNewTokens: 24, temperature: 0, stopAtEndOfText: false }
+
+  it('loads on PyTorch cpu:0, says so, and generates the embedded engine greedy text; another engine reloads', async () => {
+    const torch = await call<ModelSession>('generate.load', { checkpoint: ckpt, engine: 'pytorch', device: 'cpu:0' })
+    const loaded = await ready(torch.jobId)
+    expect(loaded.model).toMatchObject({ engine: 'pytorch', dtype: 'float32', nLayer: 1, nEmbd: 16, nCtx: 16 })
+    expect(loaded.model!.backend).toMatch(/^PyTorch engine \(torch \d+\.\d+.*\) on cpu, float32$/)
+    expect(w.jobs.get(torch.jobId)!.params).toMatchObject({ engine: 'pytorch', device: 'cpu:0' })
+
+    // the same load again keeps the model loaded
+    expect((await call<ModelSession>('generate.load', { checkpoint: ckpt, engine: 'pytorch', device: 'cpu:0' })).jobId).toBe(torch.jobId)
+
+    const a = await finished((await call<GenerationRecord>('generate.start', { checkpoint: ckpt, prompt: 'Call me Ishmael.', params: greedy })).id)
+    expect(a).toMatchObject({ state: 'done', tokens: 24, jobId: torch.jobId })
+
+    // another engine while a generation runs is refused; once idle it loads again
+    const long = await call<GenerationRecord>('generate.start', { checkpoint: ckpt, prompt: 'x', params: { ...greedy, maxNewTokens: 2000 } })
+    const refused = await w.call('generate.load', { checkpoint: ckpt, engine: 'embedded' })
+    expect(!refused.ok && refused.error.message).toMatch(/is generating on the pytorch engine: stop that generation, then load it again/)
+    await call('generate.stop', { id: long.id })
+    await finished(long.id)
+
+    const embedded = await call<ModelSession>('generate.load', { checkpoint: ckpt, engine: 'embedded' })
+    expect(embedded.jobId).not.toBe(torch.jobId)
+    expect((await ready(embedded.jobId)).model).toMatchObject({ engine: 'embedded', dtype: 'float32' })
+    await waitFor(() => w.jobs.get(torch.jobId)!.state === 'done', 30_000, 'the PyTorch worker to end')
+
+    const b = await finished((await call<GenerationRecord>('generate.start', { checkpoint: ckpt, prompt: 'Call me Ishmael.', params: greedy })).id)
+    expect(b).toMatchObject({ state: 'done', tokens: 24, jobId: embedded.jobId })
+    expect(b.text).toBe(a.text)
+    const full = [await call<GenerationRecord>('generate.get', { id: a.id }), await call<GenerationRecord>('generate.get', { id: b.id })]
+    expect(full[0].tokenInfo!.map((t) => t.id)).toEqual(full[1].tokenInfo!.map((t) => t.id))
+  })
+})

@@ -6,7 +6,9 @@
 // tracked by proctrack/linuxproc, tasks bound by nothing (task/none). No accounting daemon, so
 // sacct answers "Slurm accounting storage is disabled" (exit 1): the launcher asks scontrol for an
 // ended job's state. Clients find this cluster through SLURM_CONF (env below); stop() cancels
-// what is left in the queue, waits for it to leave, then ends both daemons.
+// what is left in the queue, waits for it to leave, then ends both daemons. Root is not needed: both
+// daemons run as the current user (SlurmUser, SlurmdUser), and jobs run as that user (tried here as
+// nobody by hand: srun and sbatch ran).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'

@@ -5,8 +5,9 @@
 // app's job path against a real single-node Slurm that this file starts (slurm-cluster.ts:
 // Debian's slurmctld + slurmd on free ports, auth/none, no accounting): sbatch, the log followed
 // into metrics, pause (scancel --signal=TERM: the ranks checkpoint) and a resubmission on resume,
-// cancel (scancel: no process of the job left, the queue empty). Skipped without slurm-wlm on a
-// developer machine; under CI=true they must run (.ci/run installs it).
+// pause of a job still queued, a dead rank's failure, sbatch's refusal, cancel (scancel: no process
+// of the job left, the queue empty). Skipped without slurm-wlm on a developer machine; under CI=true
+// they must run (.ci/run installs it).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'

@@ -27,7 +27,7 @@ interface Tick {
   x: number
 }
 
-/** Run 1: no steps. Run 2: 30 steps, validation at step 20 only. Run 3: 40 steps, validation every 10, resumed from step 20. */
+/** Run 1: no steps. Run 2: 30 steps, validation at step 20 only. Run 3: 40 steps, validation every 10, resumed from step 20. Run 4: 106 steps (the axis ends off a round tick). */
 function seedRuns(workspace: string): void {
   const db = openDatabase(path.join(workspace, 'workbench.db'))
   const runs = new RunsRepo(db)
@@ -36,12 +36,14 @@ function seedRuns(workspace: string): void {
   create('empty')
   const one = create('one validation')
   const resumed = create('resumed')
+  const long = create('106 steps')
   db.transaction(() => {
-    for (let step = 1; step <= 40; step++) {
+    for (let step = 1; step <= 106; step++) {
       const loss = 3 + 7 * Math.exp(-step / 12)
       const at = { loss, lr: 3e-3, gradNorm: 1, tokensPerSec: 800, tokens: step * 64, elapsed: step * 0.5 }
       if (step <= 30) runs.addMetrics(one, step, { ...at, ...(step === 20 ? { valLoss: loss + 0.2 } : {}) })
-      runs.addMetrics(resumed, step, { ...at, ...(step % 10 === 0 ? { valLoss: loss + 0.2 } : {}) })
+      if (step <= 40) runs.addMetrics(resumed, step, { ...at, ...(step % 10 === 0 ? { valLoss: loss + 0.2 } : {}) })
+      runs.addMetrics(long, step, at)
     }
     db.prepare(`INSERT INTO resume_events (run_id, job_id, from_step, engine, backend, devices, started_at, loaded_at) VALUES (?, NULL, 20, 'embedded', 'native', '["cpu"]', ?, ?)`).run(
       resumed,
@@ -65,6 +67,9 @@ async function expectReadableTicks(page: Page, chart: Locator): Promise<Tick[]> 
     `(() => { const c = document.createElement('canvas').getContext('2d'); c.font = "12px 'Helvetica Neue', 'Helvetica', 'Arial', sans-serif"; return ${JSON.stringify(t.map((x) => x.label))}.map((l) => c.measureText(l).width) })()`
   )) as number[]
   for (let i = 1; i < t.length; i++) expect(t[i].x - t[i - 1].x, `ticks ${t[i - 1].label} and ${t[i].label}`).toBeGreaterThan((widths[i - 1] + widths[i]) / 2 + 2)
+  // Evenly spaced but for a last tick at the data's end, never much nearer its neighbour than the rest are.
+  const gaps = t.slice(1).map((x, i) => x.x - t[i].x)
+  for (const g of gaps) expect(g).toBeGreaterThanOrEqual(0.55 * Math.max(...gaps))
   return t
 }
 
@@ -106,6 +111,10 @@ test('the loss chart: a legend of what it draws, a lone validation point as a do
     await expect(items).toHaveText(['train loss', 'validation loss'])
     for (const item of await items.all()) await expect(item).toBeVisible()
     await expectReadableTicks(page, chart)
+    // A steady tokens/s (800 every step, smoothed) gets a y axis around it, not 16-digit ticks a hair apart.
+    const speedTicks = JSON.parse((await page.getByTestId('chart-tokensPerSec').getAttribute('data-y-ticks')) ?? '[]') as string[]
+    expect(speedTicks.length).toBeGreaterThanOrEqual(2)
+    for (const label of speedTicks) expect(label.replace(/,/g, '').length, label).toBeLessThanOrEqual(4)
     await chart.scrollIntoViewIfNeeded()
     await page.screenshot({ path: `${shots}/chart-legend-one-val-1024.png` })
 
@@ -146,6 +155,14 @@ test('the loss chart: a legend of what it draws, a lone validation point as a do
     await page.setViewportSize({ width: 1024, height: 700 })
     await expectReadableTicks(page, chart)
     await page.screenshot({ path: `${shots}/chart-legend-resumed-1024-dark.png` })
+
+    // 106 steps: the axis ends past the round tick 100 without a crowding "106" beside it.
+    chart = await openRun(page, 4)
+    await expect.poll(async () => (await series(chart)).filter((s) => s.kind === 'main').length).toBeGreaterThan(0)
+    const long = await expectReadableTicks(page, chart)
+    expect(long.map((t) => t.label)).not.toContain('106')
+    await chart.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: `${shots}/chart-legend-106-1024-dark.png` })
   } finally {
     await host.stop()
     if (process.env.GPTW_KEEP_TEMP !== '1') fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })

@@ -4,7 +4,7 @@
 // and the x axis starts at 0 with whole-number ticks.
 import { describe, expect, it } from 'vitest'
 import { type ChartLine, decimate, mapSteps, smooth } from '../src/shared/charts/series'
-import { type ChartRun, DASHES, type LineKind, legendItems, lineKind, resumeMarkers, runLines, xScaleOptions } from '../src/renderer/src/components/charts/chart-lines'
+import { type ChartRun, DASHES, type LineKind, legendItems, lineKind, padFlatRange, resumeMarkers, runLines, trimEndTick, xScaleOptions } from '../src/renderer/src/components/charts/chart-lines'
 import type { RunOverlay, Series } from '../src/shared/run-series'
 
 /** A falling, noisy loss curve with one planted spike, 100k points. */
@@ -165,5 +165,25 @@ describe('xScaleOptions', () => {
     const drawn = xScaleOptions(runLines(chartRun(1, '#2f6fdf', 106, []), 'loss', o, TRAIN))
     expect(drawn.min).toBe(0)
     expect(drawn.max).toBeUndefined()
+  })
+})
+
+describe('padFlatRange', () => {
+  it('widens a range flat but for rounding to 5% each way, and leaves real ranges and zero alone', () => {
+    expect(padFlatRange(799.9999999999999, 800)).toEqual({ min: expect.closeTo(760, 9), max: expect.closeTo(840, 9) })
+    expect(padFlatRange(-3, -3)).toEqual({ min: expect.closeTo(-3.15, 12), max: expect.closeTo(-2.85, 12) })
+    expect(padFlatRange(799, 800)).toBeNull()
+    expect(padFlatRange(0.0003, 0.00030001)).toBeNull()
+    expect(padFlatRange(0, 0)).toBeNull()
+  })
+})
+
+describe('trimEndTick', () => {
+  const ticks = (...values: number[]): { value: number }[] => values.map((value) => ({ value }))
+  it("drops the data's last x as a tick when it crowds the round tick before it", () => {
+    expect(trimEndTick(ticks(0, 20, 40, 60, 80, 100, 106))).toEqual(ticks(0, 20, 40, 60, 80, 100))
+    expect(trimEndTick(ticks(0, 20, 40, 57))).toEqual(ticks(0, 20, 40, 57))
+    expect(trimEndTick(ticks(0, 10, 20, 30))).toEqual(ticks(0, 10, 20, 30))
+    expect(trimEndTick(ticks(0, 1))).toEqual(ticks(0, 1))
   })
 })

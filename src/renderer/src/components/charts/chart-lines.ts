@@ -206,9 +206,34 @@ export function legendItems(lines: ChartLine[], names: Partial<Record<LineKind, 
 }
 
 /**
+ * A y range flat but for rounding (a steady metric smoothed: 799.9999999999999 to 800) widened to
+ * 5% of its value each way (as Chart.js widens an exactly flat one), so the ticks read "760 ... 840"
+ * rather than 16 digits; null otherwise.
+ */
+export function padFlatRange(min: number, max: number): { min: number; max: number } | null {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return null
+  const size = Math.max(Math.abs(min), Math.abs(max))
+  if (size === 0 || max - min > size * 1e-9) return null
+  const mid = (min + max) / 2
+  return { min: mid - size * 0.05, max: mid + size * 0.05 }
+}
+
+/**
+ * The x axis's ticks without a last one crowding its neighbour: with the axis ending at the data
+ * (bounds 'data') Chart.js adds the data's last x as a tick however near the round tick before it
+ * ("100" then "106" read "100106"); that end tick is dropped when its gap is under 60% of the one
+ * before. Ticks in x order.
+ */
+export function trimEndTick<T extends { value: number }>(ticks: T[]): T[] {
+  if (ticks.length < 3) return ticks
+  const [a, b, c] = ticks.slice(-3)
+  return c.value - b.value < 0.6 * (b.value - a.value) ? ticks.slice(0, -1) : ticks
+}
+
+/**
  * The x scale's options: the axis starts at 0 (an empty chart reads 0 to 10, not 0 0 0 1 1 1),
- * ticks are whole numbers, and the data's own bounds get no tick of their own (they sat beside a
- * round tick and overlapped it: "101106"); Chart.js skips ticks whose labels would touch.
+ * ticks are whole numbers, and Chart.js skips ticks whose labels would touch; the end tick at the
+ * data's last x is trimmed by trimEndTick when it crowds the one before.
  */
 export function xScaleOptions(lines: ChartLine[]): {
   min: number

@@ -1,11 +1,14 @@
 // The generate service on the PyTorch engine (issue 18): generate.load with engine pytorch and a
 // device starts the generation worker with a model server behind it; the loaded model says which
-// engine and dtype ran; a greedy generation gives the embedded engine's text token for token; a
-// load on another engine loads the model again (refused while it generates).
+// engine and dtype ran; a greedy generation gives the embedded engine's text token for token, and
+// its Serve API (the same model server) the same tokens; a load on another engine loads the model
+// again (refused while it generates).
 import path from 'node:path'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { ApiEvent } from '../../src/shared/api'
 import type { GenerationEvent, GenerationRecord, ModelSession } from '../../src/shared/generate'
+import { decodeTokens } from '../../src/core/data/gpt2-tokenizer'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
 import { randomCheckpoint } from '../generate/fixtures'
@@ -69,6 +72,20 @@ describeTorch('generation on the PyTorch engine through the service', () => {
 
     const a = await finished((await call<GenerationRecord>('generate.start', { checkpoint: ckpt, prompt: 'Call me Ishmael.', params: greedy })).id)
     expect(a).toMatchObject({ state: 'done', tokens: 24, jobId: torch.jobId })
+
+    // Serve API over the model on PyTorch: the same server answers the openai client, greedily as above
+    // (up to the 16-token window: the API does not move it)
+    await call('generate.serve', { checkpoint: ckpt, on: true })
+    const serving = await waitFor(
+      () => events.find((e): e is Extract<GenerationEvent, { type: 'model' }> => e.type === 'model' && e.session.jobId === torch.jobId && !!e.session.serve?.baseUrl)?.session.serve,
+      60_000,
+      'the API to serve'
+    )
+    const client = new OpenAI({ baseURL: serving.baseUrl!, apiKey: serving.apiKey, maxRetries: 0 })
+    const api = await client.completions.create({ model: serving.modelId!, prompt: 'Call me Ishmael.', max_tokens: 8, temperature: 0 })
+    const ids = (await call<GenerationRecord>('generate.get', { id: a.id })).tokenInfo!.map((t) => t.id)
+    expect(api.choices[0].text).toBe(decodeTokens(ids.slice(0, 8)))
+    await call('generate.serve', { checkpoint: ckpt, on: false })
 
     // another engine while a generation runs is refused; once idle it loads again
     const long = await call<GenerationRecord>('generate.start', { checkpoint: ckpt, prompt: 'x', params: { ...greedy, maxNewTokens: 2000 } })

@@ -8,7 +8,8 @@ import type { GenerateRequestMessage, GenerateStopMessage, GenerateWorkerParams,
 import type { JobContext } from '../job-context'
 import type { GPT } from '../engine/model'
 import { type LoadedGeneration, loadGeneration } from '../engine/pytorch/generation-engine'
-import { type ServedModel, modelId, serveLoaded } from '../serve-api/models'
+import { type AnyServedModel, modelId, serveLoaded } from '../serve-api/models'
+import { torchServed } from '../serve-api/torch-backend'
 import { type ApiServer, startApiServer } from '../serve-api/server'
 
 export type WorkerRequest =
@@ -33,19 +34,14 @@ export async function serveGeneration(params: GenerateWorkerParams, ctx: JobCont
   // Requests can arrive while the model loads: take them now, serve them once it is ready.
   let model: GPT | null = null
   let loaded: LoadedGeneration | null = null
-  let api: { server: ApiServer; served: ServedModel; timer: NodeJS.Timeout } | null = null
+  let api: { server: ApiServer; served: AnyServedModel; timer: NodeJS.Timeout } | null = null
   let serveWanted: z.infer<typeof ServeStartMessage> | null = null
   const startServing = async (msg: z.infer<typeof ServeStartMessage>): Promise<void> => {
     if (api || !loaded) return
-    if (!model) {
-      serveWanted = null
-      ctx.report({
-        type: 'generation',
-        event: { kind: 'serve-stopped', message: 'The API is served here for models on the embedded engine; for the PyTorch engine run gptw serve-model --engine pytorch.' }
-      })
-      return
-    }
-    const served = serveLoaded(model, modelId(params.checkpoint), params.checkpoint, { maxBatch: 16, maxQueue: 64 })
+    // on the PyTorch engine the API's sequences are sessions of the same model server
+    const served: AnyServedModel = model
+      ? serveLoaded(model, modelId(params.checkpoint), params.checkpoint, { maxBatch: 16, maxQueue: 64 })
+      : torchServed([loaded.server!], modelId(params.checkpoint), params.checkpoint, { maxBatch: 16, maxQueue: 64 })
     try {
       const server = await startApiServer({ models: [served], host: '127.0.0.1', port: msg.port, apiKey: msg.apiKey })
       let last = ''

@@ -3,18 +3,25 @@
 // folder by its name), made unique when two folders would share one.
 import fs from 'node:fs'
 import path from 'node:path'
+import type { ModelConfig } from '../../shared/config/model'
 import type { GPT } from '../engine/model'
 import { BatchGenerator, type BatchGeneratorOptions } from '../generate/batch-generator'
 import { loadForGeneration } from '../generate/load'
 
-export interface ServedModel {
+/** What the API asks of a model's generator: BatchGenerator over a loaded GPT, or the PyTorch engine's (torch-backend.ts). */
+export type ServingGenerator = Pick<BatchGenerator, 'maxQueue' | 'load' | 'canTake' | 'submit' | 'close'> & { readonly model: { readonly config: ModelConfig; dispose(): void } }
+
+export interface ServedModel<G extends ServingGenerator = BatchGenerator> {
   id: string
   /** The checkpoint folder (absolute). */
   dir: string
   /** Seconds since the epoch: when the checkpoint was written. */
   created: number
-  generator: BatchGenerator
+  generator: G
 }
+
+/** A served model whichever engine generates (what server.ts takes). */
+export type AnyServedModel = ServedModel<ServingGenerator>
 
 /** "<run>-step-N" for a run's checkpoint, else the folder's name. */
 export function modelId(dir: string): string {

@@ -11,7 +11,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { END_OF_TEXT, decodeTokens, encodeText } from '../data/gpt2-tokenizer'
 import { QueueFullError, type SequenceHandle, type SequenceRequest, type SequenceResult, type TokenLogprob } from '../generate/batch-generator'
-import type { ServedModel } from './models'
+import type { AnyServedModel as ServedModel } from './models'
 import { ApiRequestError, CHAT_STOPS, ChatBody, CompletionBody, MAX_CHOICES, MAX_REQUEST_TOKENS, chatPrompt, parseBody, stopList } from './protocol'
 
 export interface ApiServerOptions {

@@ -159,7 +159,9 @@ export const COMMANDS: CommandHelp[] = [
   },
   {
     name: 'serve-model',
-    usage: ['serve-model --checkpoint DIR [--checkpoint DIR]... [--port N] [--host H] [--api-key KEY] [--max-batch N] [--max-queue N] [--backend NAME]'],
+    usage: [
+      'serve-model --checkpoint DIR [--checkpoint DIR]... [--port N] [--host H] [--api-key KEY] [--max-batch N] [--max-queue N] [--backend NAME] [--engine embedded|pytorch|auto] [--devices LIST] [--dtype auto|float32|bfloat16]'
+    ],
     summary:
       'Serve checkpoints over an OpenAI-compatible API (GET /v1/models, POST /v1/completions and /v1/chat/completions, streaming, echo + logprobs), concurrent requests decoded in shared batches, until Ctrl+C; prints the URL and a curl example.',
     options: [
@@ -169,7 +171,10 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'api-key', arg: 'KEY', description: 'Requests need "Authorization: Bearer KEY" (GPTW_API_KEY works too).' },
       { name: 'max-batch', arg: 'N', description: 'Sequences decoded together per model (default 16).' },
       { name: 'max-queue', arg: 'N', description: 'Sequences waiting for a slot per model before a 429 (default 64).' },
-      { name: 'backend', arg: 'NAME', description: 'auto (default), native, wasm, cpu, tensorflow...' }
+      { name: 'backend', arg: 'NAME', description: 'auto (default), native, wasm, cpu, tensorflow...' },
+      { name: 'engine', arg: 'NAME', description: 'embedded (default, in this process), pytorch (a model server per device) or auto (pytorch on a CUDA GPU).' },
+      { name: 'devices', arg: 'LIST', description: "The PyTorch engine's devices, e.g. cpu:0 or gpu:0,gpu:1 (default cpu:0); sequences go to the least busy." },
+      { name: 'dtype', arg: 'NAME', description: 'PyTorch: auto (bfloat16 on a CUDA GPU with bf16, else float32), float32, or bfloat16 (refused on the CPU).' }
     ]
   },
   {

@@ -1,11 +1,15 @@
 // gptw serve-model: an OpenAI-compatible completions API over one or more checkpoints, in this
 // process, until Ctrl+C (src/core/serve-api: the parameters it honours and refuses, the chat
 // template). Prints the base URL, the model ids and a curl example. 127.0.0.1 unless --host with
-// --api-key (or GPTW_API_KEY, kept out of the process list).
+// --api-key (or GPTW_API_KEY, kept out of the process list). --engine pytorch serves the same API
+// from PyTorch model servers (one per --devices entry; src/core/serve-api/torch-backend.ts).
 import { parseArgs } from 'node:util'
 import { describeBackend, initBackend } from '../../core/engine/backend'
-import { loadServedModels, unloadServedModels } from '../../core/serve-api/models'
+import { resolveEvalEngine, torchPython } from '../../core/eval/engine/torch-model'
+import { type AnyServedModel, loadServedModels, unloadServedModels } from '../../core/serve-api/models'
 import { isLoopback, startApiServer } from '../../core/serve-api/server'
+import { loadTorchServedModels, unloadTorchServedModels } from '../../core/serve-api/torch-backend'
+import { DeviceId, EngineChoice, TorchDtypeChoice } from '../../shared/config/train'
 import { UsageError, intFlag } from './args'
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
@@ -16,8 +20,41 @@ export const OPTIONS = {
   'api-key': { type: 'string' },
   'max-batch': { type: 'string' },
   'max-queue': { type: 'string' },
-  backend: { type: 'string' }
+  backend: { type: 'string' },
+  engine: { type: 'string' },
+  devices: { type: 'string' },
+  dtype: { type: 'string' }
 } as const
+
+interface Loaded {
+  served: AnyServedModel[]
+  /** What runs the models, for the first line. */
+  what: string
+  unload(): Promise<void>
+}
+
+/** The checkpoints on the engine asked for: the embedded engine in this process, or PyTorch model servers. */
+async function loadModels(dirs: string[], values: { backend?: string; engine?: string; devices?: string; dtype?: string }, maxBatch: number, maxQueue: number): Promise<Loaded> {
+  const engine = EngineChoice.safeParse(values.engine ?? 'embedded')
+  if (!engine.success) throw new UsageError(`--engine is embedded, pytorch or auto, not ${values.engine}.`)
+  const devices = (values.devices ?? 'cpu:0').split(',').map((d) => d.trim())
+  const bad = devices.find((d) => !DeviceId.safeParse(d).success)
+  if (bad !== undefined || new Set(devices).size !== devices.length) throw new UsageError(`--devices is a list such as cpu:0 or gpu:0,gpu:1 (each once), not ${values.devices}.`)
+  const dtype = TorchDtypeChoice.safeParse(values.dtype ?? 'auto')
+  if (!dtype.success) throw new UsageError(`--dtype is auto, float32 or bfloat16, not ${values.dtype}.`)
+  if ((await resolveEvalEngine({ engine: engine.data, devices })) === 'pytorch') {
+    if (values.backend) throw new UsageError("--backend chooses the embedded engine's backend: leave it out with --engine pytorch.")
+    const python = (await torchPython()).python
+    const served = await loadTorchServedModels(dirs, { devices, python, dtype: dtype.data, maxBatch, maxQueue })
+    const infos = served[0].generator.servers.map((s) => s.info)
+    const where = infos.length > 1 && new Set(infos.map((i) => i.device)).size === 1 ? `${infos.length} x ${infos[0].device}` : infos.map((i) => i.device).join(', ')
+    return { served, what: `PyTorch engine on ${where}, ${infos[0].dtype}; torch ${infos[0].torch}`, unload: () => unloadTorchServedModels(served) }
+  }
+  if (values.devices || values.dtype) throw new UsageError('--devices and --dtype go with --engine pytorch (or auto with a GPU).')
+  const backend = await initBackend((values.backend as 'wasm' | undefined) ?? 'auto')
+  const served = loadServedModels(dirs, { maxBatch, maxQueue })
+  return { served, what: describeBackend(backend), unload: () => unloadServedModels(served) }
+}
 
 export async function serveModel(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS })
@@ -29,14 +66,13 @@ export async function serveModel(argv: string[]): Promise<number> {
   const port = intFlag(values.port, 'port', 8000, 0, 65535)
   const maxBatch = intFlag(values['max-batch'], 'max-batch', 16, 1, 256)
   const maxQueue = intFlag(values['max-queue'], 'max-queue', 64, 0, 100_000)
-  const backend = await initBackend((values.backend as 'wasm' | undefined) ?? 'auto')
-  const served = loadServedModels(dirs, { maxBatch, maxQueue })
+  const { served, what, unload } = await loadModels(dirs, values, maxBatch, maxQueue)
   const server = await startApiServer({ models: served, host, port, apiKey }).catch(async (err: Error) => {
-    await unloadServedModels(served)
+    await unload()
     throw err
   })
   const base = `${server.url}/v1`
-  console.log(`Serving an OpenAI-compatible API at ${base}  (${describeBackend(backend)}; batches of up to ${maxBatch}, ${maxQueue} waiting; Ctrl+C stops)`)
+  console.log(`Serving an OpenAI-compatible API at ${base}  (${what}; batches of up to ${maxBatch}, ${maxQueue} waiting; Ctrl+C stops)`)
   for (const s of served) {
     const c = s.generator.model.config
     console.log(`  model ${s.id}: ${s.dir} (${c.nLayer} layers x ${c.nEmbd}, context ${c.nCtx})`)
@@ -49,6 +85,6 @@ export async function serveModel(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve)
   })
   await server.close()
-  await unloadServedModels(served)
+  await unload()
   return 0
 }

@@ -1,0 +1,291 @@
+// The OpenAI-compatible API's models on the PyTorch engine (issue 18): what server.ts asks of a
+// served model's generator (models.ts ServingGenerator: submit, canTake, load, close and the
+// model's config), answered by model servers (python/gptw_torch/serve.py), one per device. Each
+// sequence keeps its KV cache in a server session (the decode op) and goes token by token; the
+// sequences on one server take turns (it answers in order), those on several devices run at once,
+// each new one going to the device with the fewest. Tokens are chosen here in Node by sampling.ts
+// with the sequence's seeded RNG, as BatchGenerator chooses them on the embedded engine, so greedy
+// gives the embedded engine's text and a seed the same draws.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { ModelConfig } from '../../shared/config/model'
+import { END_OF_TEXT } from '../data/gpt2-tokenizer'
+import { type ModelServer, ModelServerPool, type TorchDtypeChoice } from '../engine/pytorch/model-server'
+import { type FinishReason, QueueFullError, type SequenceCallbacks, type SequenceHandle, type SequenceRequest, type SequenceResult, type TokenLogprob } from '../generate/batch-generator'
+import { applyRepetitionPenalty, argmax, drawFrom, samplingDistribution, topIndices } from '../generate/sampling'
+import { TextStream } from '../generate/text-stream'
+import { Rng } from '../rng'
+import { type ServedModel, uniqueIds } from './models'
+
+export interface TorchServingOptions {
+  /** One model server per device (cpu:0, gpu:1). */
+  devices: string[]
+  python: string
+  /** auto: bfloat16 on a CUDA GPU with bf16, else float32 (bfloat16 on the CPU is refused). */
+  dtype?: TorchDtypeChoice
+  /** Sequences decoding at once per model (across its devices). */
+  maxBatch?: number
+  /** Sequences waiting for a slot per model at most; past it submit throws QueueFullError. */
+  maxQueue?: number
+  packageDir?: string
+}
+
+interface Sequence {
+  req: SequenceRequest
+  cb: SequenceCallbacks
+  rng: Rng
+  history: number[]
+  generated: number[]
+  counts: Map<number, number>
+  stream: TextStream
+  tokens: TokenLogprob[]
+  unsent: TokenLogprob[]
+  promptLogprobs: (TokenLogprob | null)[] | null
+  stopText: string | null
+  cancelled: boolean
+  done: boolean
+  resolve: (r: SequenceResult) => void
+  reject: (e: Error) => void
+}
+
+let sessions = 0
+
+export class TorchBatchGenerator {
+  readonly maxBatch: number
+  readonly maxQueue: number
+  /** The shape the API checks prompts against; dispose ends the server processes. */
+  readonly model: { readonly config: ModelConfig; dispose(): void }
+  /** Ends the model servers (a no-op where they are someone else's). */
+  readonly release: () => Promise<void>
+  private readonly vocab: number
+  private readonly busy: number[]
+  private waiting: Sequence[] = []
+  private readonly active = new Set<Sequence>()
+  private closed = false
+
+  /**
+   * Over running servers of one checkpoint (one per device). `release` ends them (model.dispose and
+   * unload call it); the generation worker passes none: its server outlives the API.
+   */
+  constructor(
+    readonly servers: readonly ModelServer[],
+    options: { maxBatch?: number; maxQueue?: number; release?: () => Promise<void> } = {}
+  ) {
+    if (!servers.length) throw new Error('the PyTorch engine needs at least one model server')
+    const i = servers[0].info
+    const config: ModelConfig = { nLayer: i.nLayer, nHead: i.nHead, nEmbd: i.nEmbd, nCtx: i.nCtx, vocabSize: i.vocabSize, dropout: 0, layerNormEps: i.layerNormEps }
+    this.release = options.release ?? (async () => undefined)
+    this.model = { config, dispose: () => void this.release() }
+    this.vocab = config.vocabSize
+    this.busy = servers.map(() => 0)
+    this.maxBatch = Math.max(1, options.maxBatch ?? 16)
+    this.maxQueue = Math.max(0, options.maxQueue ?? 64)
+  }
+
+  get load(): { active: number; waiting: number } {
+    return { active: this.active.size, waiting: this.waiting.length }
+  }
+
+  /** Would `count` more sequences be taken now (a free slot or room in the queue for each)? */
+  canTake(count: number): boolean {
+    const free = Math.max(0, this.maxBatch - this.active.size - this.waiting.length)
+    return !this.closed && this.waiting.length + Math.max(0, count - free) <= this.maxQueue
+  }
+
+  submit(req: SequenceRequest, cb: SequenceCallbacks = {}): SequenceHandle {
+    if (this.closed) throw new Error('The generator is closed.')
+    if (!this.canTake(1)) throw new QueueFullError(`The queue is full (${this.maxQueue} waiting, ${this.maxBatch} decoding).`)
+    const { nCtx } = this.model.config
+    if (!req.ids.length) throw new Error('The prompt has no tokens.')
+    if (req.ids.length > nCtx) throw new Error(`The prompt has ${req.ids.length} tokens, more than the model's context of ${nCtx}.`)
+    const bad = req.ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocab)
+    if (bad !== undefined) throw new Error(`Token ${bad} is outside the model's vocabulary of ${this.vocab}.`)
+    let seq!: Sequence
+    const result = new Promise<SequenceResult>((resolve, reject) => {
+      seq = {
+        req,
+        cb,
+        rng: new Rng(req.sampling.seed),
+        history: [...req.ids],
+        generated: [],
+        counts: new Map(),
+        stream: new TextStream(req.stop),
+        tokens: [],
+        unsent: [],
+        promptLogprobs: null,
+        stopText: null,
+        cancelled: false,
+        done: false,
+        resolve,
+        reject
+      }
+    })
+    this.waiting.push(seq)
+    this.pump()
+    return {
+      result,
+      cancel: () => {
+        seq.cancelled = true
+        const i = this.waiting.indexOf(seq)
+        if (i >= 0) {
+          this.waiting.splice(i, 1)
+          this.finish(seq, 'cancelled')
+        }
+      }
+    }
+  }
+
+  /** Cancels everything queued and running and waits for the running ones to end (the servers stay up: model.dispose ends them). */
+  async close(): Promise<void> {
+    this.closed = true
+    for (const s of [...this.waiting, ...this.active]) s.cancelled = true
+    for (const s of this.waiting.splice(0)) this.finish(s, 'cancelled')
+    while (this.active.size) await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+
+  /** Waiting sequences take the free slots, each on the server with the fewest running. */
+  private pump(): void {
+    while (this.active.size < this.maxBatch && this.waiting.length) {
+      const s = this.waiting.shift()!
+      let k = 0
+      for (let j = 1; j < this.busy.length; j++) if (this.busy[j] < this.busy[k]) k = j
+      this.active.add(s)
+      this.busy[k]++
+      void this.run(s, this.servers[k]).finally(() => {
+        this.active.delete(s)
+        this.busy[k]--
+        this.pump()
+      })
+    }
+  }
+
+  private async run(s: Sequence, server: ModelServer): Promise<void> {
+    const session = `api${++sessions}`
+    const { ids, maxTokens } = s.req
+    try {
+      if (s.cancelled) return this.finish(s, 'cancelled')
+      let logits: Float32Array
+      if (s.req.promptLogprobs) {
+        // every prompt position's logits: the prompt fed a token at a time (decode answers the last position)
+        const rows: Float32Array[] = []
+        for (const [i, id] of ids.entries()) rows.push(await server.decode(session, [id], i === 0))
+        const k = s.req.logprobs ?? 0
+        s.promptLogprobs = ids.map((id, i) => (i === 0 ? null : this.logprobOf(rows[i - 1], id, k)))
+        logits = rows[rows.length - 1]
+      } else logits = await server.decode(session, ids, true)
+      let fed = ids.length
+      if (maxTokens <= 0) return this.finish(s, 'length')
+      for (;;) {
+        if (s.cancelled) return this.finish(s, 'cancelled')
+        const id = this.choose(s, logits)
+        if (s.req.stopAtEndOfText && id === END_OF_TEXT) return this.finish(s, 'stop')
+        s.generated.push(id)
+        s.history.push(id)
+        s.counts.set(id, (s.counts.get(id) ?? 0) + 1)
+        if (s.req.logprobs !== null) {
+          const t = this.logprobOf(logits, id, s.req.logprobs)
+          s.tokens.push(t)
+          s.unsent.push(t)
+        }
+        const step = s.stream.push(id)
+        if (step.delta) this.emit(s, step.delta)
+        if (step.stoppedAt !== null) {
+          s.stopText = step.stoppedAt
+          return this.finish(s, 'stop')
+        }
+        // as BatchGenerator: a token that would not fit the window ends the sequence
+        if (s.generated.length >= maxTokens || fed + 1 > this.model.config.nCtx) return this.finish(s, 'length')
+        logits = await server.decode(session, [id], false)
+        fed++
+      }
+    } catch (err) {
+      this.fail(s, err as Error)
+    } finally {
+      server.closeSession(session).catch(() => undefined) // a server already gone has nothing to free
+    }
+  }
+
+  private choose(s: Sequence, logits: Float32Array): number {
+    const p = s.req.sampling
+    let row = logits
+    if (p.repetitionPenalty !== 1 || p.presencePenalty !== 0 || p.frequencyPenalty !== 0) {
+      row = logits.slice(0, this.vocab)
+      applyRepetitionPenalty(row, s.history, p.repetitionPenalty, this.vocab)
+      for (const [id, n] of s.counts) if (id < this.vocab) row[id] -= p.presencePenalty + n * p.frequencyPenalty
+    }
+    if (p.temperature === 0) return argmax(row, this.vocab)
+    return drawFrom(samplingDistribution(row, this.vocab, { temperature: p.temperature, topK: p.topK, topP: p.topP }), s.rng)
+  }
+
+  /** log softmax of the raw logits over the real vocabulary at `id`, and the k likeliest. */
+  private logprobOf(logits: Float32Array, id: number, k: number): TokenLogprob {
+    let max = -Infinity
+    for (let i = 0; i < this.vocab; i++) if (logits[i] > max) max = logits[i]
+    let sum = 0
+    for (let i = 0; i < this.vocab; i++) sum += Math.exp(logits[i] - max)
+    const lse = max + Math.log(sum)
+    return { id, logprob: logits[id] - lse, top: k > 0 ? topIndices(logits, k, this.vocab).map((i) => ({ id: i, logprob: logits[i] - lse })) : [] }
+  }
+
+  private emit(s: Sequence, delta: string): void {
+    const tokens = s.unsent
+    s.unsent = []
+    try {
+      s.cb.onText?.(delta, tokens)
+    } catch {
+      // A callback's failure (a closed socket) must not stop the other sequences.
+    }
+  }
+
+  private finish(s: Sequence, reason: FinishReason): void {
+    if (s.done) return
+    s.done = true
+    const rest = s.stopText === null ? s.stream.flush() : ''
+    if (rest || s.unsent.length) this.emit(s, rest)
+    s.resolve({ ids: s.generated, text: s.stopText ?? s.stream.fullText, finishReason: reason, promptLogprobs: s.promptLogprobs, tokens: s.tokens })
+  }
+
+  private fail(s: Sequence, err: Error): void {
+    if (s.done) return
+    s.done = true
+    s.reject(err)
+  }
+}
+
+/** Starts each checkpoint's model servers (one per device; CPU ones share the cores) and gives it a generator; on a failure the ones started are closed. */
+export async function loadTorchServedModels(dirs: string[], o: TorchServingOptions): Promise<ServedModel<TorchBatchGenerator>[]> {
+  const ids = uniqueIds(dirs)
+  const cpus = o.devices.filter((d) => d.startsWith('cpu:')).length
+  const threads = cpus ? Math.max(1, Math.floor(os.cpus().length / cpus)) : 0
+  const served: ServedModel<TorchBatchGenerator>[] = []
+  try {
+    for (const [i, dir] of dirs.entries()) {
+      const pool = await ModelServerPool.start(o.devices, { checkpoint: dir, dtype: o.dtype ?? 'auto', purpose: 'generate', batchSize: 1, threads, python: o.python, packageDir: o.packageDir })
+      served.push(torchServed(pool.servers, ids[i], dir, { ...o, release: () => pool.close() }))
+    }
+  } catch (err) {
+    await Promise.all(served.map((s) => s.generator.release()))
+    throw err
+  }
+  return served
+}
+
+/** Running model servers of a checkpoint served under `id` (the generation worker's server, or a pool's). */
+export function torchServed(
+  servers: readonly ModelServer[],
+  id: string,
+  dir: string,
+  o: { maxBatch?: number; maxQueue?: number; release?: () => Promise<void> } = {}
+): ServedModel<TorchBatchGenerator> {
+  const created = Math.floor((fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) / 1000)
+  return { id, dir: path.resolve(dir), created, generator: new TorchBatchGenerator(servers, o) }
+}
+
+/** Stops each model's generator and ends its server processes. */
+export async function unloadTorchServedModels(served: ServedModel<TorchBatchGenerator>[]): Promise<void> {
+  for (const s of served) {
+    await s.generator.close()
+    await s.generator.release()
+  }
+}

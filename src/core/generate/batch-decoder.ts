@@ -1,25 +1,49 @@
 // Next-token logits for many sequences of one GPT at once. A sequence is prefilled alone, or with
-// others of its prompt length (the prompt in one forward, keeping each layer's keys and values);
-// after that, every decode step feeds one new token for each of B sequences through the model
-// together: the embeddings, LayerNorms, MLPs, projections and the lm head run on [B, C] rows, and
-// only attention is done per sequence, against that sequence's own cache and position. Sequences
-// can join (prefill) and leave (dispose) between steps; none sees another's positions. Sequences
-// with the same number of cached positions attend in one batched set of ops.
+// others of its prompt length (the prompt in one forward); its keys and values are kept on the
+// host, per layer, in arrays that grow with it. After that, every decode step feeds one new token
+// for each of B sequences through the model together: the embeddings, LayerNorms, MLPs,
+// projections and the lm head run on [B, C] rows, and attention is one set of ops for the whole
+// batch over the caches laid side by side, [B*H, S, hd] with S the longest sequence's length, a
+// shorter sequence's unused positions masked (they get probability 0 exactly, so none sees another's
+// positions or its own padding). Sequences can join (prefill) and leave (dispose) between steps.
 import * as tf from '@tensorflow/tfjs'
-import { type GPT, type LayerKV, block, causalSelfAttention } from '../engine/model'
+import { type GPT, block, causalSelfAttention } from '../engine/model'
 import { causalMask, kernels } from '../engine/ops'
 
-/** One sequence's cache: each layer's keys and values for its `length` positions so far. */
+/** The additive mask's value above a sequence's length (as causalMask's): exp of it is 0. */
+const MASKED = -1e9
+
+/** One sequence's cache: each layer's keys and values, [H, capacity, hd] on the host, for its `length` positions so far. */
 export class SequenceCache {
-  layers: LayerKV[] = []
+  k: Float32Array[] = []
+  v: Float32Array[] = []
+  capacity = 0
   length = 0
 
-  dispose(): void {
-    for (const l of this.layers) {
-      l.k.dispose()
-      l.v.dispose()
+  constructor(
+    readonly heads: number,
+    readonly headDim: number
+  ) {}
+
+  /** Room for `n` positions at least (doubling, as far as `max`), the cached ones kept. */
+  reserve(n: number, layers: number, max: number): void {
+    if (n <= this.capacity) return
+    const cap = Math.min(max, Math.max(n, 16, this.capacity * 2))
+    const { heads: H, headDim: hd } = this
+    const grow = (old: Float32Array | undefined): Float32Array => {
+      const next = new Float32Array(H * cap * hd)
+      if (old) for (let h = 0; h < H; h++) next.set(old.subarray(h * this.capacity * hd, (h * this.capacity + this.length) * hd), h * cap * hd)
+      return next
     }
-    this.layers = []
+    this.k = Array.from({ length: layers }, (_, i) => grow(this.k[i]))
+    this.v = Array.from({ length: layers }, (_, i) => grow(this.v[i]))
+    this.capacity = cap
+  }
+
+  dispose(): void {
+    this.k = []
+    this.v = []
+    this.capacity = 0
     this.length = 0
   }
 }
@@ -32,22 +56,21 @@ export interface PrefillResult {
 
 export class BatchDecoder {
   readonly vocabPadded: number
-  /** Attention groups formed over all steps (sequences of equal length attend as one). */
-  attentionGroups = 0
+  private readonly heads: number
+  private readonly headDim: number
 
   constructor(readonly model: GPT) {
     this.vocabPadded = model.vocabPadded
+    this.heads = model.config.nHead
+    this.headDim = model.config.nEmbd / model.config.nHead
   }
 
-  /** A new sequence's prompt through the model alone; its cache is the caller's to dispose. */
+  /** A new sequence's prompt through the model alone. */
   async prefill(ids: number[], allRows = false): Promise<PrefillResult> {
     return (await this.prefillGroup([ids], allRows))[0]
   }
 
-  /**
-   * Prompts of one length through the model together ([G, T], the causal mask within each), each
-   * keeping its own cache; rows as for prefill, per prompt. The caches are the caller's to dispose.
-   */
+  /** Prompts of one length through the model together ([G, T], the causal mask within each), each keeping its own cache; rows as for prefill, per prompt. */
   async prefillGroup(prompts: number[][], allRows = false): Promise<PrefillResult[]> {
     const c = this.model.config
     const G = prompts.length
@@ -55,7 +78,17 @@ export class BatchDecoder {
     if (!T) throw new Error('A sequence needs at least one token.')
     if (prompts.some((p) => p.length !== T)) throw new Error('prefillGroup takes prompts of one length.')
     if (T > c.nCtx) throw new Error(`${T} tokens do not fit the model's context of ${c.nCtx}.`)
-    const layers: LayerKV[][] = prompts.map(() => [])
+    const { heads: H, headDim: hd } = this
+    const caches = prompts.map(() => new SequenceCache(H, hd))
+    for (const s of caches) s.reserve(T, c.nLayer, c.nCtx)
+    // key, value: [G*H, T, hd], prompt after prompt, head after head: each (prompt, head)'s T positions are one run.
+    const keep = (from: tf.Tensor3D, to: (s: SequenceCache) => Float32Array): void => {
+      const data = from.dataSync() as Float32Array
+      for (const [g, s] of caches.entries()) {
+        const dst = to(s)
+        for (let h = 0; h < H; h++) dst.set(data.subarray((g * H + h) * T * hd, (g * H + h + 1) * T * hd), h * s.capacity * hd)
+      }
+    }
     const logits = tf.tidy(() => {
       const k = kernels()
       const mask = causalMask(T)
@@ -64,13 +97,11 @@ export class BatchDecoder {
           qkv,
           G,
           T,
-          c.nHead,
+          H,
           mask,
           (key, value) => {
-            // key, value: [G*H, T, hd], prompt after prompt: each prompt's [H, T, hd] is its cache.
-            const ks = G === 1 ? [key] : tf.split(key, G, 0)
-            const vs = G === 1 ? [value] : tf.split(value, G, 0)
-            for (let g = 0; g < G; g++) layers[g][i] = { k: tf.keep(ks[g] as tf.Tensor3D), v: tf.keep(vs[g] as tf.Tensor3D) }
+            keep(key, (s) => s.k[i])
+            keep(value, (s) => s.v[i])
             return [key, value]
           },
           k
@@ -82,9 +113,7 @@ export class BatchDecoder {
     try {
       const all = splitRows((await logits.data()) as Float32Array, this.vocabPadded)
       const per = allRows ? T : 1
-      return prompts.map((_, g) => {
-        const cache = new SequenceCache()
-        cache.layers = layers[g]
+      return caches.map((cache, g) => {
         cache.length = T
         return { cache, rows: all.slice(g * per, (g + 1) * per) }
       })
@@ -102,72 +131,56 @@ export class BatchDecoder {
     if (B !== ids.length) throw new Error(`step got ${B} caches and ${ids.length} tokens.`)
     if (!B) return []
     const c = this.model.config
+    const { heads: H, headDim: hd } = this
+    const C = c.nEmbd
     for (const s of caches) if (s.length + 1 > c.nCtx) throw new Error(`A sequence of ${s.length + 1} tokens does not fit the model's context of ${c.nCtx}.`)
+    for (const s of caches) s.reserve(s.length + 1, c.nLayer, c.nCtx)
     const positions = caches.map((s) => s.length)
-    // Sequences with as many positions cached attend together (one set of ops for the group, each
-    // batch entry its own sequence's cache; no padding, so nothing differs from attending alone).
-    const groups = new Map<number, number[]>()
-    for (const [b, P] of positions.entries()) groups.set(P, [...(groups.get(P) ?? []), b])
-    const order = [...groups.values()].flat()
-    this.attentionGroups += groups.size
-    const next: LayerKV[][] = caches.map(() => [])
+    // Every sequence attends over S positions: its own length + 1 of them, the rest masked.
+    const S = Math.max(...positions) + 1
+    const padded = positions.some((p) => p + 1 < S)
+    const maskData = padded ? new Float32Array(B * H * S) : null
+    if (maskData) for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) maskData.fill(MASKED, (b * H + h) * S + positions[b] + 1, (b * H + h + 1) * S)
     const logits = tf.tidy(() => {
       const k = kernels()
+      const mask = maskData ? tf.tensor3d(maskData, [B * H, 1, S]) : null
       const tok = tf.gather(this.model.wte, tf.tensor1d(ids, 'int32'))
       const pos = tf.gather(this.model.wpe, tf.tensor1d(positions, 'int32'))
       let x = tf.add(tok, pos) as tf.Tensor2D // [B, C]
-      // Group outputs come back in `order`; this puts them back in batch order.
-      const inverse = tf.tensor1d(
-        order.map((_, b) => order.indexOf(b)),
-        'int32'
-      )
       for (const [i, p] of this.model.blocks.entries()) {
         const attend = (qkv: tf.Tensor2D): tf.Tensor2D => {
-          const outs = [...groups.values()].map((members) => {
-            const rows = members.length === B ? qkv : (tf.gather(qkv, tf.tensor1d(members, 'int32')) as tf.Tensor2D)
-            return causalSelfAttention(
-              rows,
-              members.length,
-              1,
-              c.nHead,
-              null,
-              (key, value) => {
-                // key, value: [G*H, 1, hd]; each member's cache [H, P, hd], stacked in member order.
-                const past = members.map((b) => caches[b].layers[i])
-                const kAll = past[0] ? tf.concat([past.length === 1 ? past[0].k : tf.concat(past.map((l) => l.k)), key], 1) : key
-                const vAll = past[0] ? tf.concat([past.length === 1 ? past[0].v : tf.concat(past.map((l) => l.v)), value], 1) : value
-                const ks = members.length === 1 ? [kAll] : tf.split(kAll, members.length, 0)
-                const vs = members.length === 1 ? [vAll] : tf.split(vAll, members.length, 0)
-                for (const [g, b] of members.entries()) next[b][i] = { k: ks[g] as tf.Tensor3D, v: vs[g] as tf.Tensor3D }
-                return [kAll as tf.Tensor3D, vAll as tf.Tensor3D]
-              },
-              k
-            )
-          })
-          if (outs.length === 1) return outs[0]
-          return tf.gather(tf.concat(outs, 0), inverse) as tf.Tensor2D
+          // qkv [B, 3C]: row b is q | k | v, each [H, hd]. The new key and value go into each
+          // sequence's cache at its position; then every cache is copied into the batch's [B*H, S, hd]
+          // (its padding 0: finite, so the masked positions add exactly nothing).
+          const fresh = qkv.dataSync() as Float32Array
+          const queries = new Float32Array(B * C)
+          const keys = new Float32Array(B * H * S * hd)
+          const values = new Float32Array(B * H * S * hd)
+          for (const [b, s] of caches.entries()) {
+            const P = positions[b]
+            queries.set(fresh.subarray(b * 3 * C, b * 3 * C + C), b * C)
+            for (let h = 0; h < H; h++) {
+              const at = (h * s.capacity + P) * hd
+              s.k[i].set(fresh.subarray(b * 3 * C + C + h * hd, b * 3 * C + C + (h + 1) * hd), at)
+              s.v[i].set(fresh.subarray(b * 3 * C + 2 * C + h * hd, b * 3 * C + 2 * C + (h + 1) * hd), at)
+              const from = h * s.capacity * hd
+              const to = (b * H + h) * S * hd
+              keys.set(s.k[i].subarray(from, from + (P + 1) * hd), to)
+              values.set(s.v[i].subarray(from, from + (P + 1) * hd), to)
+            }
+          }
+          // (q is copied out too: tfjs's cpu slice of a strided block goes element by element.)
+          const q = tf.tensor3d(queries, [B * H, 1, hd])
+          const scores = tf.mul(k.attentionScores(q, tf.tensor3d(keys, [B * H, S, hd])), 1 / Math.sqrt(hd)) // [B*H, 1, S]
+          const att = tf.softmax(mask ? tf.add(scores, mask) : scores)
+          return tf.reshape(tf.matMul(att, tf.tensor3d(values, [B * H, S, hd])), [B, C]) as tf.Tensor2D
         }
         x = block(k, x, p, attend, c.layerNormEps, (t) => t)
       }
       const h = k.layerNorm(x, this.model.lnF, c.layerNormEps)
-      const out = this.model.lmHead(h, { frozen: true })
-      // The new caches outlive the tidy; everything else made here is freed with it.
-      for (const layers of next) {
-        for (const kv of layers) {
-          tf.keep(kv.k)
-          tf.keep(kv.v)
-        }
-      }
-      return out
+      return this.model.lmHead(h, { frozen: true })
     })
-    for (const [b, s] of caches.entries()) {
-      for (const l of s.layers) {
-        l.k.dispose()
-        l.v.dispose()
-      }
-      s.layers = next[b]
-      s.length++
-    }
+    for (const s of caches) s.length++
     try {
       return splitRows((await logits.data()) as Float32Array, this.vocabPadded)
     } finally {

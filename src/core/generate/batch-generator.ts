@@ -1,7 +1,8 @@
 // Continuous batching over one loaded GPT: sequences are submitted at any time, wait in a bounded
 // queue, join the running batch (up to maxBatch) after a prefill (together with the others joining
 // then whose prompts have the same length), and are decoded together, one batched forward per step
-// (BatchDecoder), each with its own seeded RNG, penalties, stop sequences and token limit; they
+// (BatchDecoder: attention too is one set of ops for all of them, whatever their lengths), each
+// with its own seeded RNG, penalties, stop sequences and token limit; they
 // leave as they finish or are cancelled (a client went away), and the next waiting one takes the
 // slot. What a sequence gets never depends on its neighbours:
 // decoded in a batch of 16 or alone, with its seed it gives the same tokens.
@@ -97,8 +98,6 @@ export interface BatchStats {
   /** Decode steps run and the sequences they carried (their ratio is the mean batch). */
   steps: number
   stepRows: number
-  /** Attention groups over those steps (stepRows / stepGroups sequences attended together, on average). */
-  stepGroups: number
 }
 
 interface Sequence {
@@ -126,7 +125,7 @@ interface Sequence {
 export class BatchGenerator {
   readonly maxBatch: number
   readonly maxQueue: number
-  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, prefills: 0, steps: 0, stepRows: 0, stepGroups: 0 }
+  readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, prefills: 0, steps: 0, stepRows: 0 }
   private readonly decoder: BatchDecoder
   private readonly vocab: number
   private waiting: Sequence[] = []
@@ -212,6 +211,9 @@ export class BatchGenerator {
     if (this.running) return
     this.running = true
     try {
+      // Starting from idle: let requests that arrive together (their I/O is already queued) submit
+      // first, so they are prefilled and decoded together rather than one step apart.
+      for (let turn = 0; turn < 3 && this.waiting.length < this.maxBatch; turn++) await new Promise((resolve) => setImmediate(resolve))
       while (this.waiting.length || this.active.length) {
         // Waiting sequences take the free slots; those of one prompt length are prefilled together.
         const joining = this.waiting.splice(0, Math.max(0, this.maxBatch - this.active.length))
@@ -239,7 +241,6 @@ export class BatchGenerator {
             )
             this.stats.steps++
             this.stats.stepRows += batch.length
-            this.stats.stepGroups = this.decoder.attentionGroups
             for (const [b, s] of batch.entries()) this.advance(s, rows[b])
           } catch (err) {
             for (const s of batch) this.fail(s, err as Error)

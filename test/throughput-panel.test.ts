@@ -1,7 +1,10 @@
 // The run page's throughput & memory figures (src/shared/throughput-figures.ts)
 // from metric series as the trainer stores them: medians over the last steps, the latest split,
-// the highest peak RSS, GPU memory in MB, the peak's derivation from the job log, and the charts.
+// the highest peak RSS, GPU memory in MB, the peak's derivation from the job log, and the charts;
+// per device (src/shared/device-figures.ts): a step line's devices list as rssMb@1-style metrics
+// and back, the panel's rows and charts, and the spread the CLI's progress line shows.
 import { describe, expect, it } from 'vitest'
+import { deviceCharts, deviceMetrics, deviceRows, deviceSpread, parseDevices, splitDeviceMetrics } from '../src/shared/device-figures'
 import { peakDerivation, throughputCharts, throughputFigures } from '../src/shared/throughput-figures'
 
 const cols = (values: number[], from = 1) => ({ step: values.map((_, i) => from + i), value: values })
@@ -71,5 +74,72 @@ describe('throughput figures', () => {
     expect(charts[2].lines.map((l) => l.label)).toEqual(['forward + backward', 'optimizer', 'data'])
     const noPeak = throughputCharts({ tokensPerSec: series.tokensPerSec, tflops: series.tflops }, 100)
     expect(noPeak.map((c) => c.key)).toEqual(['tokens', 'tflops'])
+  })
+})
+
+describe('per-device figures', () => {
+  // As the PyTorch engine prints them on CUDA: rank 1 without a pid, a NaN left out, junk ignored.
+  const line = [
+    { rank: 0, pid: 101, rssMb: 410.5, peakRssMb: 420, stepSeconds: 0.25, memoryAllocatedBytes: 2 ** 30, memoryBytes: 3 * 2 ** 30, memoryReservedBytes: 4 * 2 ** 30 },
+    { rank: 1, rssMb: 432, peakRssMb: Number.NaN, stepSeconds: 0.268, memoryBytes: 3.5 * 2 ** 30, extra: 'x' },
+    { pid: 7 },
+    'junk'
+  ]
+
+  it("a step line's devices become metrics named figure@rank, and come back as the list", () => {
+    const devices = parseDevices(line)
+    expect(devices).toEqual([
+      { rank: 0, pid: 101, rssMb: 410.5, peakRssMb: 420, stepSeconds: 0.25, memoryAllocatedBytes: 2 ** 30, memoryBytes: 3 * 2 ** 30, memoryReservedBytes: 4 * 2 ** 30 },
+      { rank: 1, rssMb: 432, stepSeconds: 0.268, memoryBytes: 3.5 * 2 ** 30 }
+    ])
+    expect(parseDevices(undefined)).toEqual([])
+    const metrics = deviceMetrics(devices)
+    expect(Object.keys(metrics).sort()).toEqual(
+      ['pid@0', 'rssMb@0', 'peakRssMb@0', 'stepSeconds@0', 'memoryAllocatedBytes@0', 'memoryBytes@0', 'memoryReservedBytes@0', 'rssMb@1', 'stepSeconds@1', 'memoryBytes@1'].sort()
+    )
+    expect(metrics['rssMb@1']).toBe(432)
+    const split = splitDeviceMetrics({ loss: 3.5, rssMb: 400, ...metrics })
+    expect(split.values).toEqual({ loss: 3.5, rssMb: 400 })
+    expect(split.devices).toEqual(devices)
+  })
+
+  it('the spread over the ranks for the progress line; none for one device', () => {
+    expect(deviceSpread(parseDevices(line))).toBe('mem 411-432 MB, gpu 3072-3584 MB, step 250-268 ms over 2 ranks')
+    expect(
+      deviceSpread([
+        { rank: 0, rssMb: 410 },
+        { rank: 1, rssMb: 410.2 }
+      ])
+    ).toBe('mem 410 MB over 2 ranks')
+    expect(deviceSpread([{ rank: 0, rssMb: 410 }])).toBeNull()
+  })
+
+  it("the panel's rows: latest memory and step time, highest peak, GPU memory in MB; the ranks of the latest step", () => {
+    const series = {
+      'pid@0': cols([11, 11, 11]),
+      'rssMb@0': cols([400, 420, 410]),
+      'peakRssMb@0': cols([400, 430, 425]),
+      'stepSeconds@0': cols([0.3, 0.5, 0.2]),
+      'memoryBytes@0': cols([2 ** 30, 2 ** 31, 2 ** 30]),
+      'pid@1': cols([12, 12, 12]),
+      'rssMb@1': cols([401, 421, 440]),
+      'peakRssMb@1': cols([401, 421, 440]),
+      'stepSeconds@1': cols([0.35, 0.1, 0.4]),
+      // Rank 2 trained the first step only (the run was resumed on two devices).
+      'rssMb@2': cols([390]),
+      rssMb: cols([400, 420, 410])
+    }
+    const rows = deviceRows(series)
+    expect(rows).toEqual([
+      { rank: 0, pid: 11, rssMb: 410, peakRssMb: 430, stepMs: 200, gpuAllocatedMb: null, gpuPeakMb: 2048, gpuReservedMb: null },
+      { rank: 1, pid: 12, rssMb: 440, peakRssMb: 440, stepMs: 400, gpuAllocatedMb: null, gpuPeakMb: null, gpuReservedMb: null }
+    ])
+    expect(deviceRows({ rssMb: cols([1]) })).toEqual([])
+    const charts = deviceCharts(series, 100)
+    expect(charts.map((c) => c.key)).toEqual(['device-memory', 'device-step'])
+    expect(charts[0].lines.map((l) => l.label)).toEqual(['rank 0', 'rank 1'])
+    expect(charts[0].title).toBe('RSS per device (MB; blue: rank 0, red: rank 1)')
+    expect(charts[1].lines[1].points.at(-1)).toEqual({ x: 3, y: 400 })
+    expect(deviceCharts({ 'rssMb@0': cols([400]) }, 100)).toEqual([])
   })
 })

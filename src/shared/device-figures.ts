@@ -4,7 +4,9 @@
 // per name and step, so each rank's figure is a series like any other), and back: the rows the
 // run page's panel shows, the list `gptw train --json` prints and the spread its progress line
 // shows. Pure, so tested alone.
+import { decimate } from './charts/series'
 import type { SeriesColumns } from './run-series'
+import type { ChartLine } from './throughput-figures'
 
 /** The figures a rank reports, in the order the engines send them. */
 export const DEVICE_FIGURES = ['pid', 'rssMb', 'peakRssMb', 'stepSeconds', 'memoryAllocatedBytes', 'memoryBytes', 'memoryReservedBytes'] as const
@@ -84,14 +86,14 @@ export function deviceSpread(devices: readonly DeviceFigures[]): string | null {
   return parts.length ? `${parts.join(', ')} over ${devices.length} ranks` : null
 }
 
-/** One row of the panel's per-device table: the latest figures, the highest peaks, a median step time. */
+/** One row of the panel's per-device table: the latest figures (as the panel's own step time and RSS) and the highest peaks. */
 export interface DeviceRow {
   rank: number
   pid: number | null
   rssMb: number | null
   /** The highest peak RSS the rank reported. */
   peakRssMb: number | null
-  /** Median over the last `window` steps, in ms. */
+  /** The latest step's, in ms. */
   stepMs: number | null
   gpuAllocatedMb: number | null
   gpuPeakMb: number | null
@@ -102,15 +104,8 @@ type Series = Record<string, SeriesColumns>
 
 const lastOf = (s: SeriesColumns | undefined): number | null => (s?.value.length ? s.value[s.value.length - 1] : null)
 const maxOf = (s: SeriesColumns | undefined): number | null => (s?.value.length ? s.value.reduce((m, v) => (v > m ? v : m), -Infinity) : null)
-function medianOf(s: SeriesColumns | undefined, window: number): number | null {
-  if (!s?.value.length) return null
-  const tail = [...s.value.slice(-window)].sort((a, b) => a - b)
-  const mid = tail.length >> 1
-  return tail.length % 2 ? tail[mid] : (tail[mid - 1] + tail[mid]) / 2
-}
-
 /** The ranks that reported at the run's latest per-device step (a run resumed on fewer devices shows those), one row each. */
-export function deviceRows(series: Series | undefined, window = 10): DeviceRow[] {
+export function deviceRows(series: Series | undefined): DeviceRow[] {
   if (!series) return []
   const ranks = new Map<number, number>()
   for (const [name, s] of Object.entries(series)) {
@@ -125,7 +120,7 @@ export function deviceRows(series: Series | undefined, window = 10): DeviceRow[]
     .sort((a, b) => a - b)
     .map((rank) => {
       const s = (k: DeviceFigure): SeriesColumns | undefined => series[deviceMetricName(k, rank)]
-      const step = medianOf(s('stepSeconds'), window)
+      const step = lastOf(s('stepSeconds'))
       return {
         rank,
         pid: lastOf(s('pid')),
@@ -137,4 +132,36 @@ export function deviceRows(series: Series | undefined, window = 10): DeviceRow[]
         gpuReservedMb: mb(maxOf(s('memoryReservedBytes')))
       }
     })
+}
+
+const RANK_COLORS = [
+  { color: '#2f6fd0', name: 'blue' },
+  { color: '#c0392b', name: 'red' },
+  { color: '#3a9a5b', name: 'green' },
+  { color: '#d0802f', name: 'orange' },
+  { color: '#a04ac0', name: 'purple' },
+  { color: '#17a2b8', name: 'teal' },
+  { color: '#7f8c8d', name: 'grey' },
+  { color: '#e84393', name: 'pink' }
+]
+
+/** The panel's per-device charts over steps: each rank's RSS (MB) and step time (ms), one line per rank; none for a single device. */
+export function deviceCharts(series: Series | undefined, buckets: number): { key: string; title: string; lines: ChartLine[] }[] {
+  const rows = deviceRows(series)
+  if (!series || rows.length < 2) return []
+  const lines = (figure: DeviceFigure, scale: number): ChartLine[] =>
+    rows.flatMap(({ rank }) => {
+      const s = series[deviceMetricName(figure, rank)]
+      if (!s?.step.length) return []
+      return [{ label: `rank ${rank}`, color: RANK_COLORS[rank % RANK_COLORS.length].color, points: decimate(s.step, scale === 1 ? s.value : s.value.map((v) => v * scale), buckets) }]
+    })
+  // The charts draw no legend: the title says which colour is which rank (colours repeat past eight ranks).
+  const key = rows
+    .slice(0, RANK_COLORS.length)
+    .map(({ rank }) => `${RANK_COLORS[rank % RANK_COLORS.length].name}: rank ${rank}`)
+    .join(', ')
+  return [
+    { key: 'device-memory', title: `RSS per device (MB; ${key})`, lines: lines('rssMb', 1) },
+    { key: 'device-step', title: `Step time per device (ms; ${key})`, lines: lines('stepSeconds', 1000) }
+  ].filter((c) => c.lines.length)
 }

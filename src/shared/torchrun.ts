@@ -125,6 +125,11 @@ export function slurmScript(input: SlurmInput): string {
   const torchrun = [q(input.python), '-m', 'torch.distributed.run', '--nnodes', '"$SLURM_NNODES"', '--nproc_per_node', String(processes)]
   torchrun.push('--rdzv_backend', 'c10d', '--rdzv_endpoint', `"$head_node:${input.port ?? 29500}"`, '--rdzv_id', '"$SLURM_JOB_ID"', '--max_restarts', '0', ...REDIRECTS)
   torchrun.push(...trainArgs(input, deviceType).map(q))
+  // The log file as the job sees it: sbatch's %j is the job id.
+  const logFile = input.logFile
+    .split('%j')
+    .map((part) => (part ? q(part) : ''))
+    .join('"$SLURM_JOB_ID"')
   // srun in the background and wait: bash runs the TERM trap (pause, scancel --signal) at once and passes it on to the job step.
   return [
     ...head,
@@ -135,6 +140,9 @@ export function slurmScript(input: SlurmInput): string {
     'wait "$step"; rc=$?',
     '# A trap ends the first wait early: wait for srun itself.',
     'while kill -0 "$step" 2>/dev/null; do wait "$step"; rc=$?; done',
+    '# A pause is no failure: torchrun exits 1 after any signal, but rank 0 said it saved its checkpoint and stopped.',
+    `log=${logFile}`,
+    'if [ "$rc" != 0 ] && grep -q \'^{"type": "paused"\' "$log" 2>/dev/null; then rc=0; fi',
     'exit $rc',
     ''
   ].join('\n')

@@ -202,8 +202,9 @@ describeTorch('the Slurm launcher', () => {
       expect(fs.existsSync(path.join(pausedAt.path, 'optimizer.safetensors'))).toBe(true)
       expect(lossSteps(wb, run.id).at(-1)).toBe(pausedAt.step)
       const [first] = slurmJobs(wb, id)
-      // The Slurm job is over, not held: nothing queued, no rank left.
+      // The Slurm job is over, not held: nothing queued, no rank left; a pause is no failure in Slurm's books.
       expect(queue()).toBe('')
+      await waitFor(() => jobState(first) === 'COMPLETED', 10_000, `Slurm job ${first} COMPLETED (it is ${jobState(first)})`)
       await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
       await wb.call('jobs.resume', { id })
       const ended = await wb.supervisor.waitForExit(id)
@@ -215,7 +216,7 @@ describeTorch('the Slurm launcher', () => {
       expect(fs.readFileSync(path.join(run.dir, 'slurm.sbatch'), 'utf8')).toContain(`--resume ${quote(pausedAt.path)}`)
       expect(lossSteps(wb, run.id)).toEqual(Array.from({ length: 8 }, (_, i) => i + 1))
       expect(jobState(submitted[1])).toBe('COMPLETED')
-      console.log(`real Slurm: paused at step ${pausedAt.step} (job ${first} ended ${jobState(first)}), resumed as job ${submitted[1]} to step 8`)
+      console.log(`real Slurm: paused at step ${pausedAt.step} (job ${first} ${jobState(first)}), resumed as job ${submitted[1]} to step 8`)
     })
 
     it('pause while the Slurm job waits in the queue takes it off the queue; resume submits it again and it trains from step 1', async () => {

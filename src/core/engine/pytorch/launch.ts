@@ -245,8 +245,9 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
         case 'step': {
           const s = r as unknown as StepLine
           const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
-          // Every rank's own figures (rssMb@1, ...), stored as the embedded engine's train job stores its workers'.
-          ctx.metric(s.step, { ...values, ...deviceMetrics(parseDevices(r.devices)) })
+          // Every rank's own figures (rssMb@1, ...), stored as the embedded engine's train job stores its workers' (one process: its top-level figures say it all).
+          const devices = parseDevices(r.devices)
+          ctx.metric(s.step, { ...values, ...(devices.length > 1 ? deviceMetrics(devices) : {}) })
           ctx.progress(s.step, config.steps, progressText(s, config.steps))
           break
         }

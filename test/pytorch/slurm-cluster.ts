@@ -69,11 +69,16 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
   })
 }
 
-/** Starts slurmctld + slurmd and resolves once sinfo shows the node idle. */
-export async function startSlurmCluster(): Promise<SlurmCluster> {
+/**
+ * Starts slurmctld + slurmd and resolves once sinfo shows the node idle. prolog: a shell script body
+ * slurmd runs before each job's batch script (the job is RUNNING meanwhile, with no step yet).
+ */
+export async function startSlurmCluster(options: { prolog?: string } = {}): Promise<SlurmCluster> {
   if (slurmProblem) throw new Error(`${slurmProblem}: install Debian's slurm-wlm (.ci/run does).`)
   const dir = tempDir('gptw-slurm-')
   for (const d of ['state', 'spool']) fs.mkdirSync(path.join(dir, d))
+  const prolog = path.join(dir, 'prolog.sh')
+  if (options.prolog !== undefined) fs.writeFileSync(prolog, `#!/bin/sh\n${options.prolog}\n`, { mode: 0o755 })
   const user = os.userInfo().username
   const conf = path.join(dir, 'slurm.conf')
   fs.writeFileSync(
@@ -105,6 +110,7 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       `SlurmdPidFile=${dir}/slurmd.pid`,
       `SlurmctldLogFile=${dir}/slurmctld.log`,
       `SlurmdLogFile=${dir}/slurmd.log`,
+      ...(options.prolog !== undefined ? [`Prolog=${prolog}`] : []),
       nodeLine(),
       'PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP'
     ].join('\n') + '\n'

@@ -130,9 +130,12 @@ describeTorch('the Slurm launcher', () => {
 
   describe.skipIf(!withSlurm)('against a real single-node Slurm started here', () => {
     let cluster: SlurmCluster | undefined
+    let slowStart = ''
     const conf = process.env.SLURM_CONF
     beforeAll(async () => {
-      cluster = await startSlurmCluster()
+      // A job's start can be held back for a test (a slow prolog while the flag file exists), as a site's prolog or a slow node does.
+      slowStart = path.join(tempDir(), 'slow-prolog')
+      cluster = await startSlurmCluster({ prolog: `[ -e '${slowStart}' ] && sleep 15\nexit 0` })
       // The workers the workbench forks inherit it: their sbatch, squeue and scancel reach this cluster.
       process.env.SLURM_CONF = cluster.conf
     }, 120_000)
@@ -251,6 +254,40 @@ describeTorch('the Slurm launcher', () => {
       expect(submitted).toHaveLength(2)
       expect(lossSteps(wb, run.id)).toEqual([1, 2, 3])
       console.log(`real Slurm: pause of pending job ${pending} took it off the queue; resumed as job ${submitted[1]} to step 3`)
+    })
+
+    it('pause while the job runs its prolog (no srun step yet) waits for the step to signal it; resume trains to the end', async () => {
+      fs.writeFileSync(slowStart, '')
+      try {
+        const wb = workbench()
+        const id = await startTrain(wb, await params(3, 1))
+        const run = wb.runs.byJob(id)!
+        const logs = (): string[] => wb.jobs.logs(id, 0, 10_000).map((l) => l.text)
+        const running = await waitFor(
+          () => {
+            const [slurmId] = slurmJobs(wb, id)
+            return slurmId && queue().includes(`${slurmId} RUNNING`) ? slurmId : undefined
+          },
+          60_000,
+          "the run's Slurm job running its prolog"
+        )
+        await wb.call('jobs.pause', { id })
+        fs.rmSync(slowStart)
+        await waitFor(() => logs().includes(PAUSED_LOG_LINE) || ['done', 'failed', 'cancelled'].includes(wb.jobs.get(id)!.state), SLOW, 'the pause to take hold')
+        expect(wb.jobs.get(id)!.state, jobLog(wb, id)).toBe('paused')
+        expect(logs()).toContain(`Pausing: Slurm job ${running} has started but its srun step has not yet; the signal waits for it.`)
+        expect(queue()).toBe('')
+        await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
+        // The TERM found torchrun starting (nothing saved) or the ranks training (a checkpoint): either way a pause.
+        const pausedAt = wb.runs.checkpoints(run.id).at(-1)?.step ?? 0
+        await wb.call('jobs.resume', { id })
+        const ended = await wb.supervisor.waitForExit(id)
+        expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+        expect(lossSteps(wb, run.id)).toEqual([1, 2, 3])
+        console.log(`real Slurm: pause of job ${running} in its prolog took hold once its step began (paused at step ${pausedAt}); resumed to step 3`)
+      } finally {
+        fs.rmSync(slowStart, { force: true })
+      }
     })
 
     it('a rank that dies fails the job, which says how the Slurm job ended (scontrol: no accounting here)', async () => {

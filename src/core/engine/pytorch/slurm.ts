@@ -67,6 +67,8 @@ export async function slurmTrainJob(
     ctx.log(`Submitted Slurm job ${jobId} (${file}); its log: ${path.join(params.runDir, `slurm-${jobId}.log`)}`)
     let pauseAsked = false
     const unsubscribe = pauses(() => {
+      // Once per Slurm job: a second TERM would stop the ranks before their checkpoint.
+      if (pauseAsked) return
       pauseAsked = true
       void pauseJob(jobId, ctx)
     })
@@ -84,8 +86,10 @@ export async function slurmTrainJob(
 /**
  * A pause: a queued job has nothing to save, so it leaves the queue (scancel --state=PENDING cancels
  * it only if it is still pending); a running one gets TERM on its steps, which torchrun passes to the
- * ranks (they finish the step and checkpoint). Signalling a pending job does nothing, so without the
- * first part a pause pressed while the job waits in the queue was lost and the job later ran to its end.
+ * ranks (they finish the step and checkpoint). Both signals reach only what exists: scancel --signal
+ * to a pending job fails ("Job can not be altered now"), and to a running job whose srun step has not
+ * begun (its prolog, the script's first lines) it answers 0 and nobody gets it. Either way the pause
+ * was lost and the job ran to its end, so the TERM waits for the step (squeue -s lists JOB.0).
  */
 async function pauseJob(jobId: string, ctx: JobContext): Promise<void> {
   const state = (): Promise<string> =>
@@ -99,6 +103,16 @@ async function pauseJob(jobId: string, ctx: JobContext): Promise<void> {
     // It may have started meanwhile: then it is running and gets the signal below.
     const now = await state()
     if (!now || now === 'PENDING' || now === 'CANCELLED') return
+  }
+  for (let said = false; ; said = true) {
+    const steps = await run('squeue', ['-h', '-s', '-j', jobId, '-o', '%i']).then(
+      (r) => r.stdout.split('\n').map((l) => l.trim()),
+      () => []
+    )
+    if (steps.some((id) => /^\d+\.\d+$/.test(id))) break
+    if (!(await state())) return
+    if (!said) ctx.log(`Pausing: Slurm job ${jobId} has started but its srun step has not yet; the signal waits for it.`)
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS / 4))
   }
   ctx.log(`Pausing: scancel --signal=TERM ${jobId}; the ranks finish this step and save a checkpoint.`)
   await run('scancel', ['--signal=TERM', jobId]).catch((e: Error) => ctx.log(`scancel --signal=TERM ${jobId} failed: ${e.message}`, 'warn'))

@@ -8,7 +8,7 @@ namespace gptw {
 
 // Mean over rows of (logsumexp(x[i, :vocab]) - x[i, target[i]]); writes each row's logsumexp.
 double cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int stride, int vocab, float* lse);
-// d logits = (softmax(x[i, :vocab]) - onehot(target)) * scale; padded columns get 0.
+// d logits = (softmax(x[i, :vocab]) - onehot(target)) * scale; padded columns get 0. out may be logits (in place).
 void cross_entropy_backward(const float* logits, const float* lse, const int32_t* targets, int rows, int stride, int vocab, float scale, float* out);
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, int rows, int cols, float eps, float* y, float* mean, float* rstd);

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs'
 interface CpuBackendLike {
   data: { get(id: unknown): { values: Float32Array | Int32Array } }
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): tf.TensorInfo
+  incRef(dataId: tf.DataId): void
 }
 type BinaryArgs = { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: CpuBackendLike }
 type TransposeArgs = { inputs: { x: tf.TensorInfo }; attrs: { perm: number[] }; backend: CpuBackendLike }
@@ -130,6 +131,12 @@ function fastBinary(op: Op, args: BinaryArgs): tf.TensorInfo | null {
 function fastTranspose({ inputs: { x }, attrs: { perm }, backend }: TransposeArgs): tf.TensorInfo | null {
   const rank = x.shape.length
   if (rank < 2 || rank > 6) return null
+  // The identity permutation (the embedding gradient goes through two, the second on the whole
+  // [vocab, C] table): the same storage, shared as the Identity kernel shares it, not a copy.
+  if (perm.every((p, i) => p === i)) {
+    backend.incRef(x.dataId)
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
+  }
   const src = backend.data.get(x.dataId).values
   const inStrides = new Array<number>(rank)
   inStrides[rank - 1] = 1

@@ -82,9 +82,40 @@ export function checkpointedLossAndGrads(
   }
 
   // The embedding: the tied wte's gradient is the head's plus the lookup's (in the order the whole-model tape adds them).
-  const [embWte, dWpe] = gradientsOf(embed, [wte, wpe], dx)
-  dx.dispose()
-  grads[(wte as tf.Variable).name] = sum(headWte, embWte)
-  grads[(wpe as tf.Variable).name] = dWpe
+  if (k.name === 'native' && soleOwner(headWte)) {
+    // The lookup's gradient has rows only for the ids present: added into the head's in place
+    // rather than made as a second [vocab, C] table beside it (on the native rung, whose
+    // UnsortedSegmentSum sums each id's rows in the order addLookupGradient does).
+    const ids = tf.tidy(() => tf.reshape(idx, [-1]))
+    const tok = tf.gather(wte, ids) as tf.Tensor2D
+    const [dTok, dWpe] = gradientsOf(() => model.addPositions(tok, B, 0, model.dropout(training, seeds[0])), [tok, wpe], dx)
+    addLookupGradient(headWte, ids, dTok)
+    tf.dispose([ids, tok, dTok, dx])
+    grads[(wte as tf.Variable).name] = headWte
+    grads[(wpe as tf.Variable).name] = dWpe
+  } else {
+    const [embWte, dWpe] = gradientsOf(embed, [wte, wpe], dx)
+    dx.dispose()
+    grads[(wte as tf.Variable).name] = sum(headWte, embWte)
+    grads[(wpe as tf.Variable).name] = dWpe
+  }
   return { value: head.value, grads }
+}
+
+/**
+ * acc += the gradient tf.gather's backward gives a table from the rows' gradients dRows [N, C] of
+ * the lookup of ids [N], in place on the cpu backend, with the same bits as adding that dense
+ * table: each id's rows are summed first, in order from 0 (as UnsortedSegmentSum does), and the
+ * sum is added to acc's row once.
+ */
+function addLookupGradient(acc: tf.Tensor, ids: tf.Tensor, dRows: tf.Tensor): void {
+  const a = values(acc)
+  const idv = values<Int32Array>(ids)
+  const d = values(dRows)
+  const C = dRows.shape[1]!
+  const slot = new Map<number, number>()
+  for (const id of idv) if (!slot.has(id)) slot.set(id, slot.size)
+  const sums = new Float32Array(slot.size * C)
+  for (let i = 0; i < idv.length; i++) for (let j = 0, s = slot.get(idv[i])! * C, r = i * C; j < C; j++) sums[s + j] += d[r + j]
+  for (const [id, s] of slot) for (let j = 0, o = id * C; j < C; j++) a[o + j] += sums[s * C + j]
 }

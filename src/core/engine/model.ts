@@ -164,11 +164,15 @@ export class GPT implements GPTParams {
 
   /** The blocks' input [B*T, C]: token plus position embeddings for ids [B, T] from position `past`, dropout applied. */
   embed(idx: tf.Tensor2D, past: number, dropout: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
-    const [B, T] = idx.shape
+    return this.addPositions(tf.gather(this.wte, tf.reshape(idx, [-1])) as tf.Tensor2D, idx.shape[0], past, dropout)
+  }
+
+  /** embed's second half: the looked-up token embeddings tok [B*T, C] of B sequences plus the position embeddings from `past`, dropout applied. */
+  addPositions(tok: tf.Tensor2D, batch: number, past: number, dropout: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
     const C = this.config.nEmbd
-    const tok = tf.gather(this.wte, tf.reshape(idx, [-1]))
+    const T = tok.shape[0] / batch
     const pos = tf.slice(this.wpe, [past, 0], [T, C])
-    return dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]))
+    return dropout(tf.reshape(tf.add(tf.reshape(tok, [batch, T, C]), pos), [batch * T, C]))
   }
 
   /**

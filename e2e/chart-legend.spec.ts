@@ -56,6 +56,15 @@ function seedRuns(workspace: string): void {
 
 const series = async (chart: Locator): Promise<DrawnSeries[]> => JSON.parse((await chart.getAttribute('data-series')) ?? '[]') as DrawnSeries[]
 const ticks = async (chart: Locator): Promise<Tick[]> => JSON.parse((await chart.getAttribute('data-x-ticks')) ?? '[]') as Tick[]
+const yTicks = async (chart: Locator): Promise<{ label: string; y: number }[]> => JSON.parse((await chart.getAttribute('data-y-ticks')) ?? '[]') as { label: string; y: number }[]
+
+/** Every chart's y tick labels at least a label's height (12 px font) and some air apart. */
+async function expectSpacedYTicks(page: Page): Promise<void> {
+  for (const chart of await page.locator('.chart').all()) {
+    const t = await yTicks(chart)
+    for (let i = 1; i < t.length; i++) expect(Math.abs(t[i].y - t[i - 1].y), `y ticks ${t[i - 1].label} and ${t[i].label}`).toBeGreaterThanOrEqual(16)
+  }
+}
 
 /** The x tick labels are distinct, and each pair of neighbours is further apart than half their widths (as drawn: Chart.js's 12 px font). */
 async function expectReadableTicks(page: Page, chart: Locator): Promise<Tick[]> {
@@ -112,9 +121,9 @@ test('the loss chart: a legend of what it draws, a lone validation point as a do
     for (const item of await items.all()) await expect(item).toBeVisible()
     await expectReadableTicks(page, chart)
     // A steady tokens/s (800 every step, smoothed) gets a y axis around it, not 16-digit ticks a hair apart.
-    const speedTicks = JSON.parse((await page.getByTestId('chart-tokensPerSec').getAttribute('data-y-ticks')) ?? '[]') as string[]
+    const speedTicks = await yTicks(page.getByTestId('chart-tokensPerSec'))
     expect(speedTicks.length).toBeGreaterThanOrEqual(2)
-    for (const label of speedTicks) expect(label.replace(/,/g, '').length, label).toBeLessThanOrEqual(4)
+    for (const t of speedTicks) expect(t.label.replace(/,/g, '').length, t.label).toBeLessThanOrEqual(4)
     await chart.scrollIntoViewIfNeeded()
     await page.screenshot({ path: `${shots}/chart-legend-one-val-1024.png` })
 
@@ -161,6 +170,13 @@ test('the loss chart: a legend of what it draws, a lone validation point as a do
     await expect.poll(async () => (await series(chart)).filter((s) => s.kind === 'main').length).toBeGreaterThan(0)
     const long = await expectReadableTicks(page, chart)
     expect(long.map((t) => t.label)).not.toContain('106')
+    await expectSpacedYTicks(page)
+    // Log scale: Chart.js places ticks at 1-9 x 10^n, unevenly; none crowd the next.
+    const renders = Number(await chart.getAttribute('data-renders'))
+    await page.getByTestId('chart-log').check()
+    await expect.poll(async () => Number(await chart.getAttribute('data-renders'))).toBeGreaterThan(renders)
+    console.log(`log y ticks, 106-step loss: ${(await yTicks(chart)).map((t) => `${t.label}@${t.y}`).join(' ')}`)
+    await expectSpacedYTicks(page)
     await chart.scrollIntoViewIfNeeded()
     await page.screenshot({ path: `${shots}/chart-legend-106-1024-dark.png` })
   } finally {

@@ -4,7 +4,19 @@
 // and the x axis starts at 0 with whole-number ticks.
 import { describe, expect, it } from 'vitest'
 import { type ChartLine, decimate, mapSteps, smooth } from '../src/shared/charts/series'
-import { type ChartRun, DASHES, type LineKind, legendItems, lineKind, padFlatRange, resumeMarkers, runLines, trimEndTick, xScaleOptions } from '../src/renderer/src/components/charts/chart-lines'
+import {
+  type ChartRun,
+  DASHES,
+  type LineKind,
+  legendItems,
+  lineKind,
+  padFlatRange,
+  resumeMarkers,
+  runLines,
+  spaceTicks,
+  trimEndTick,
+  xScaleOptions
+} from '../src/renderer/src/components/charts/chart-lines'
 import type { RunOverlay, Series } from '../src/shared/run-series'
 
 /** A falling, noisy loss curve with one planted spike, 100k points. */
@@ -185,5 +197,18 @@ describe('trimEndTick', () => {
     expect(trimEndTick(ticks(0, 20, 40, 57))).toEqual(ticks(0, 20, 40, 57))
     expect(trimEndTick(ticks(0, 10, 20, 30))).toEqual(ticks(0, 10, 20, 30))
     expect(trimEndTick(ticks(0, 1))).toEqual(ticks(0, 1))
+  })
+})
+
+describe('spaceTicks', () => {
+  it('keeps the first tick, then each at least the gap from the last kept (a log axis: 8.3, 8.5, 8.8, 9, 10)', () => {
+    const ticks = [8.3, 8.5, 8.8, 9, 10].map((value) => ({ value }))
+    // A log axis 100 px tall from 8.3 to 10: the ticks at 0, 12.8, 31.4, 43.4 and 100 px.
+    const pixel = (v: number): number => (100 * Math.log(v / 8.3)) / Math.log(10 / 8.3)
+    const kept = spaceTicks(ticks, pixel, 18).map((t) => t.value)
+    expect(kept).toEqual([8.3, 8.8, 10])
+    for (let i = 1; i < kept.length; i++) expect(pixel(kept[i]) - pixel(kept[i - 1])).toBeGreaterThanOrEqual(18)
+    expect(spaceTicks(ticks, pixel, 1).length).toBe(5)
+    expect(spaceTicks([], pixel, 18)).toEqual([])
   })
 })

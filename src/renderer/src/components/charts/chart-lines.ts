@@ -231,6 +231,17 @@ export function trimEndTick<T extends { value: number }>(ticks: T[]): T[] {
 }
 
 /**
+ * Ticks thinned so that no two labels sit nearer than `minGap` pixels: the first kept, then each
+ * one at least minGap from the last kept. Chart.js's own skipping counts ticks, as if evenly
+ * spaced, which a log axis's are not ("9.00" over "8.80" over "8.50").
+ */
+export function spaceTicks<T extends { value: number }>(ticks: T[], pixelOf: (value: number) => number, minGap: number): T[] {
+  const kept: T[] = []
+  for (const t of ticks) if (!kept.length || Math.abs(pixelOf(t.value) - pixelOf(kept[kept.length - 1].value)) >= minGap) kept.push(t)
+  return kept
+}
+
+/**
  * The x scale's options: the axis starts at 0 (an empty chart reads 0 to 10, not 0 0 0 1 1 1),
  * ticks are whole numbers, and Chart.js skips ticks whose labels would touch; the end tick at the
  * data's last x is trimmed by trimEndTick when it crowds the one before.

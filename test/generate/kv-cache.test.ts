@@ -1,6 +1,7 @@
-// The KV cache against full recompute: the logits it gives at every step equal the GPT's own full
-// forward, and greedy generation picks the same tokens both ways, on the Hugging Face-style fixture
-// (past its 16-token window, where the window moves) and on a checkpoint the real trainer wrote.
+// The KV cache against full recompute: the logits the batched decoder (BatchDecoder, the one
+// generation core's) gives at every step equal the GPT's own full forward, and greedy generation
+// picks the same tokens both ways, on the Hugging Face-style fixture (past its 16-token window,
+// where the window moves) and on a checkpoint the real trainer wrote.
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +9,7 @@ import { SamplingParams } from '../../src/shared/generate'
 import { Workbench } from '../../src/main/services/workbench'
 import { initBackend } from '../../src/core/engine/backend'
 import type { GPT } from '../../src/core/engine/model'
-import { KVCacheDecoder } from '../../src/core/generate/decoders'
+import { BatchDecoder } from '../../src/core/generate/batch-decoder'
 import { Generator } from '../../src/core/generate/generator'
 import { loadForGeneration } from '../../src/core/generate/load'
 import { RESOURCES_DIR, ROOT, WORKERS_DIR, tempDir } from '../helpers'
@@ -55,17 +56,18 @@ describe('KV cache on the Hugging Face fixture', () => {
     const rows = (await full.data()) as Float32Array
     const Vp = full.shape[1]
     full.dispose()
-    const dec = new KVCacheDecoder(model)
+    const dec = new BatchDecoder(model)
     // Prefill the first 5 tokens at once, then feed the rest one by one.
-    const got: Float32Array[] = [await dec.next(ids.slice(0, 5))]
-    for (let t = 5; t < ids.length; t++) got.push(await dec.next([ids[t]]))
-    expect(dec.length).toBe(16)
+    const { cache, rows: first } = await dec.prefill(ids.slice(0, 5))
+    const got: Float32Array[] = [first[0]]
+    for (let t = 5; t < ids.length; t++) got.push((await dec.step([cache], [ids[t]]))[0])
+    expect(cache.length).toBe(16)
     got.forEach((row, i) => {
       const t = i + 4
       expect(maxRelDiff(row, rows.subarray(t * Vp, t * Vp + V), V), `position ${t}`).toBeLessThan(1e-5)
     })
-    await expect(dec.next([1])).rejects.toThrow(/do not fit the model's context of 16/)
-    dec.dispose()
+    await expect(dec.step([cache], [1])).rejects.toThrow(/does not fit the model's context of 16/)
+    cache.dispose()
   })
 
   it('follows the weights when they change: the head laid out for decoding is made again', async () => {
@@ -78,20 +80,22 @@ describe('KV cache on the Hugging Face fixture', () => {
         full.dispose()
         return rows.subarray(2 * m.vocabPadded, 2 * m.vocabPadded + m.config.vocabSize)
       }
-      const dec = new KVCacheDecoder(m)
-      const before = await dec.next(ids)
+      const dec = new BatchDecoder(m)
+      const first = await dec.prefill(ids)
+      first.cache.dispose()
+      const before = first.rows[0]
       expect(maxRelDiff(before, await fullLast(), m.config.vocabSize)).toBeLessThan(1e-5)
       // A training step assigns new values to the same variable.
       const wte = m.p('wte.weight')
       const changed = tf.tidy(() => tf.mul(wte, tf.linspace(0.5, 1.5, m.config.nEmbd)))
       wte.assign(changed)
       changed.dispose()
-      dec.reset()
-      const after = await dec.next(ids)
+      const again = await dec.prefill(ids)
+      again.cache.dispose()
+      const after = again.rows[0]
       const want = await fullLast()
       expect(maxRelDiff(after, want, m.config.vocabSize)).toBeLessThan(1e-5)
       expect(maxRelDiff(after, before, m.config.vocabSize)).toBeGreaterThan(1e-2)
-      dec.dispose()
     } finally {
       m.dispose()
     }

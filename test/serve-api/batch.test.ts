@@ -1,6 +1,6 @@
 // The batched decoding core: a sequence decoded among 15 others (joining and leaving at different
 // steps) gives the tokens and log-probabilities it gives alone with its seed, greedy and sampled; a
-// lone sequence gives what the KV-cache Generator gives; generation ends at the context and at a stop
+// lone sequence gives what the Generator gives over full recompute; generation ends at the context and at a stop
 // sequence; a cancelled sequence frees its slot; the queue is bounded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelConfig } from '../../src/shared/config/model'
@@ -94,14 +94,14 @@ describe('batched decoding', () => {
     for (const [i, b] of batched.entries()) expectSame(b, singles[i], `sequence ${i}`)
   })
 
-  it('alone, it gives what the KV-cache Generator gives for the same seed and filters', async () => {
+  it('alone, it gives what the Generator gives over full recompute (no KV cache) for the same seed and filters', async () => {
     const prompt = [50256, 464, 1893, 286]
     for (const sp of [
       { temperature: 0, topK: 0, topP: 0, seed: 1 },
       { temperature: 1, topK: 40, topP: 0.95, seed: 5 },
       { temperature: 0.7, topK: 0, topP: 1, seed: 9 }
     ]) {
-      const gen = new Generator(model, { alternatives: 0 })
+      const gen = new Generator(model, { decoder: 'recompute', alternatives: 0 })
       const ref = await gen.generate({ ids: prompt }, SamplingParams.parse({ ...sp, maxNewTokens: 20, stopAtEndOfText: false }))
       gen.dispose()
       const mine = await alone({ ids: prompt, maxTokens: 20, sampling: { ...GREEDY, ...sp }, stop: [], stopAtEndOfText: false, logprobs: null, promptLogprobs: false })

@@ -13,8 +13,22 @@ import { causalMask, kernels } from '../engine/ops'
 /** The additive mask's value above a sequence's length (as causalMask's): exp of it is 0. */
 const MASKED = -1e9
 
+/** What the batching generator holds per sequence: its positions so far, freed when it leaves. */
+export interface DecoderCache {
+  readonly length: number
+  dispose(): void
+}
+
+/** What BatchGenerator decodes with: BatchDecoder here, or one sequence at a time elsewhere (decoders.ts SequentialDecoder). */
+export interface StepDecoder {
+  /** Prompts of one length read, each into a new cache; logits per prompt after its last position (or after every one with `allRows`). */
+  prefillGroup(prompts: number[][], allRows?: boolean): Promise<{ cache: DecoderCache; rows: Float32Array[] }[]>
+  /** Token ids[b] appended to caches[b]; the logits for the token after it per sequence (at least the vocabulary's entries). */
+  step(caches: DecoderCache[], ids: number[]): Promise<Float32Array[]>
+}
+
 /** One sequence's cache: each layer's keys and values, [H, capacity, hd] on the host, for its `length` positions so far. */
-export class SequenceCache {
+export class SequenceCache implements DecoderCache {
   k: Float32Array[] = []
   v: Float32Array[] = []
   capacity = 0
@@ -54,7 +68,7 @@ export interface PrefillResult {
   rows: Float32Array[]
 }
 
-export class BatchDecoder {
+export class BatchDecoder implements StepDecoder {
   readonly vocabPadded: number
   private readonly heads: number
   private readonly headDim: number

@@ -9,7 +9,7 @@
 import { END_OF_TEXT, decodeTokens } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
 import { Rng } from '../rng'
-import { BatchDecoder, SequenceCache } from './batch-decoder'
+import { BatchDecoder, type DecoderCache, type StepDecoder } from './batch-decoder'
 import { applyRepetitionPenalty, argmax, drawFrom, samplingDistribution, topIndices } from './sampling'
 import { TextStream } from './text-stream'
 
@@ -43,6 +43,11 @@ export interface SequenceRequest {
   logprobs: number | null
   /** Also the log-probabilities of the prompt's own tokens (each given the ones before it). */
   promptLogprobs: boolean
+  /**
+   * At the model's context, drop the oldest quarter of the window and read the rest again, going
+   * on until another limit (the Generate view's and `gptw generate`'s way); else it ends there ('length').
+   */
+  slide?: boolean
 }
 
 export interface TokenLogprob {
@@ -65,11 +70,19 @@ export interface SequenceResult {
   promptLogprobs: (TokenLogprob | null)[] | null
   /** Per generated token, when logprobs were asked for. */
   tokens: TokenLogprob[]
+  /** With finishReason 'stop': what stopped it. */
+  stoppedBy?: 'end-of-text' | 'stop-sequence'
+  /** Times the window moved past the context (slide). */
+  slides?: number
 }
 
 export interface SequenceCallbacks {
   /** Text newly safe to show, with the generated tokens' logprobs since the last call (when asked for). */
   onText?(delta: string, tokens: TokenLogprob[]): void
+  /** The window is about to move past the model's context (slide), the n-th time. */
+  onSlide?(n: number): void
+  /** Polled before each token: true ends the sequence as cancel() does. */
+  shouldStop?(): boolean
 }
 
 export interface SequenceHandle {
@@ -85,7 +98,12 @@ export interface BatchGeneratorOptions {
   maxBatch?: number
   /** Sequences waiting for a slot at most; past it submit throws QueueFullError. */
   maxQueue?: number
+  /** What computes the logits; by default a BatchDecoder over the model (which must then be a GPT). */
+  decoder?: StepDecoder
 }
+
+/** What generation needs of the model itself: its shape (the decoder does the computing). */
+export type ModelShape = Pick<GPT, 'config'>
 
 export interface BatchStats {
   /** Sequences finished (any reason). */
@@ -103,7 +121,7 @@ export interface BatchStats {
 interface Sequence {
   req: SequenceRequest
   cb: SequenceCallbacks
-  cache: SequenceCache | null
+  cache: DecoderCache | null
   rng: Rng
   history: number[]
   generated: number[]
@@ -116,17 +134,21 @@ interface Sequence {
   pending: number
   /** The text cut before a stop sequence, once one appeared. */
   stopText: string | null
+  stoppedBy: SequenceResult['stoppedBy']
+  /** The window is full: it moves before the next step (slide). */
+  refill: boolean
+  slides: number
   cancelled: boolean
   done: boolean
   resolve(r: SequenceResult): void
   reject(err: Error): void
 }
 
-export class BatchGenerator {
+export class BatchGenerator<M extends ModelShape = GPT> {
   readonly maxBatch: number
   readonly maxQueue: number
   readonly stats: BatchStats = { sequences: 0, tokens: 0, promptTokens: 0, prefills: 0, steps: 0, stepRows: 0 }
-  private readonly decoder: BatchDecoder
+  private readonly decoder: StepDecoder
   private readonly vocab: number
   private waiting: Sequence[] = []
   private active: Sequence[] = []
@@ -134,10 +156,10 @@ export class BatchGenerator {
   private closed = false
 
   constructor(
-    readonly model: GPT,
+    readonly model: M,
     options: BatchGeneratorOptions = {}
   ) {
-    this.decoder = new BatchDecoder(model)
+    this.decoder = options.decoder ?? new BatchDecoder(model as ModelShape as GPT)
     this.vocab = model.config.vocabSize
     this.maxBatch = Math.max(1, options.maxBatch ?? 16)
     this.maxQueue = Math.max(0, options.maxQueue ?? 64)
@@ -178,6 +200,9 @@ export class BatchGenerator {
         promptLogprobs: null,
         pending: -1,
         stopText: null,
+        stoppedBy: undefined,
+        refill: false,
+        slides: 0,
         cancelled: false,
         done: false,
         resolve,
@@ -232,7 +257,16 @@ export class BatchGenerator {
         }
         const live = this.active.filter((s) => !s.done)
         for (const s of live) if (s.cancelled) this.finish(s, 'cancelled')
-        const batch = live.filter((s) => !s.done)
+        for (const s of live) {
+          if (!s.done && s.refill) {
+            try {
+              await this.slide(s)
+            } catch (err) {
+              this.fail(s, err as Error)
+            }
+          }
+        }
+        const batch = live.filter((s) => !s.done && !s.refill)
         if (batch.length) {
           try {
             const rows = await this.decoder.step(
@@ -275,11 +309,33 @@ export class BatchGenerator {
     }
   }
 
+  /**
+   * The window is full: its oldest quarter goes, the rest (ending with the token just chosen) is
+   * read again into a new cache, and the next token comes from its last logits.
+   */
+  private async slide(s: Sequence): Promise<void> {
+    const { nCtx } = this.model.config
+    const keep = nCtx - Math.max(1, Math.floor(nCtx / 4))
+    s.cache?.dispose()
+    s.cache = null
+    s.slides++
+    s.cb.onSlide?.(s.slides)
+    const [{ cache, rows }] = await this.decoder.prefillGroup([s.history.slice(-keep)])
+    s.cache = cache
+    s.refill = false
+    this.stats.prefills++
+    this.advance(s, rows[rows.length - 1])
+  }
+
   /** Chooses the sequence's next token from its logits and decides whether it goes on. */
   private advance(s: Sequence, logits: Float32Array): void {
+    if (!s.cancelled && s.cb.shouldStop?.()) s.cancelled = true
     if (s.cancelled) return this.finish(s, 'cancelled')
     const id = this.choose(s, logits)
-    if (s.req.stopAtEndOfText && id === END_OF_TEXT) return this.finish(s, 'stop')
+    if (s.req.stopAtEndOfText && id === END_OF_TEXT) {
+      s.stoppedBy = 'end-of-text'
+      return this.finish(s, 'stop')
+    }
     s.generated.push(id)
     s.history.push(id)
     s.counts.set(id, (s.counts.get(id) ?? 0) + 1)
@@ -293,9 +349,14 @@ export class BatchGenerator {
     if (step.delta) this.emit(s, step.delta)
     if (step.stoppedAt !== null) {
       s.stopText = step.stoppedAt
+      s.stoppedBy = 'stop-sequence'
       return this.finish(s, 'stop')
     }
-    if (s.generated.length >= s.req.maxTokens || s.cache!.length + 1 > this.model.config.nCtx) return this.finish(s, 'length')
+    if (s.generated.length >= s.req.maxTokens) return this.finish(s, 'length')
+    if (s.cache!.length + 1 > this.model.config.nCtx) {
+      if (!s.req.slide) return this.finish(s, 'length')
+      s.refill = true
+    }
     s.pending = id
   }
 
@@ -342,7 +403,7 @@ export class BatchGenerator {
     s.cache?.dispose()
     s.cache = null
     this.stats.sequences++
-    s.resolve({ ids: s.generated, text, finishReason: reason, promptLogprobs: s.promptLogprobs, tokens: s.tokens })
+    s.resolve({ ids: s.generated, text, finishReason: reason, promptLogprobs: s.promptLogprobs, tokens: s.tokens, stoppedBy: s.stoppedBy, slides: s.slides })
   }
 
   private fail(s: Sequence, err: Error): void {

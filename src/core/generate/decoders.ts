@@ -1,69 +1,20 @@
-// Next-token logits for a growing sequence, two ways over the same GPT forward and lm head:
-// KVCacheDecoder keeps each layer's keys and values (GPT.kvCacheAttention) so a new token costs
-// one position's work; RecomputeDecoder runs the whole visible sequence through the model every
-// time (the seed's way, kept as the reference and the speed baseline). Batch 1.
+// Next-token logits one sequence at a time, for the batching generator (BatchGenerator) where the
+// batched decoder (batch-decoder.ts) does not apply: a Decoder keeps one growing sequence (the
+// PyTorch engine's model server session, torch-decoder.ts, or RecomputeDecoder, which runs the
+// whole visible sequence through the model every time: the seed's way, kept as the reference and
+// the speed baseline), and SequentialDecoder gives BatchGenerator one Decoder per sequence.
 import * as tf from '@tensorflow/tfjs'
-import type { GPT, LayerKV } from '../engine/model'
+import type { GPT } from '../engine/model'
+import type { DecoderCache, StepDecoder } from './batch-decoder'
 
 export interface Decoder {
-  /** Appends `ids` to the sequence and returns the logits for the token after it ([paddedVocab], host memory). */
+  /** Appends `ids` to the sequence and returns the logits for the token after it (at least the vocabulary's entries, host memory). */
   next(ids: number[]): Promise<Float32Array>
-  /** Forgets the sequence (the window moved: the caller feeds the kept tokens again). */
+  /** Forgets the sequence (the caller feeds another one). */
   reset(): void
   /** Tokens the decoder has seen since the last reset. */
   readonly length: number
   dispose(): void
-}
-
-export class KVCacheDecoder implements Decoder {
-  /** Each layer's keys and values of the positions seen so far. */
-  private cache: LayerKV[] = []
-  private past = 0
-
-  constructor(private readonly model: GPT) {}
-
-  get length(): number {
-    return this.past
-  }
-
-  async next(ids: number[]): Promise<Float32Array> {
-    const c = this.model.config
-    if (!ids.length) throw new Error('KVCacheDecoder.next needs at least one token.')
-    if (this.past + ids.length > c.nCtx) throw new Error(`${this.past + ids.length} tokens do not fit the model's context of ${c.nCtx}: reset and feed the window again.`)
-    const P = this.past
-    const T = ids.length
-    const { logits, cache } = tf.tidy(() => {
-      const next: LayerKV[] = []
-      const attention = this.model.kvCacheAttention(this.cache, P, T, next)
-      const h = this.model.hidden(tf.tensor2d(ids, [1, T], 'int32'), { past: P, attention })
-      return { logits: this.model.lmHead(h, { rows: [T - 1], frozen: true }), cache: next }
-    })
-    this.dropCache()
-    this.cache = cache
-    this.past = P + T
-    try {
-      return (await logits.data()) as Float32Array
-    } finally {
-      logits.dispose()
-    }
-  }
-
-  reset(): void {
-    this.dropCache()
-    this.past = 0
-  }
-
-  dispose(): void {
-    this.reset()
-  }
-
-  private dropCache(): void {
-    for (const l of this.cache) {
-      l.k.dispose()
-      l.v.dispose()
-    }
-    this.cache = []
-  }
 }
 
 export class RecomputeDecoder implements Decoder {
@@ -92,5 +43,53 @@ export class RecomputeDecoder implements Decoder {
 
   dispose(): void {
     this.ids = []
+  }
+}
+
+/** A sequence's cache as its own Decoder; disposing it hands the decoder back. */
+class DecoderSequence implements DecoderCache {
+  constructor(
+    readonly decoder: Decoder,
+    private readonly release: (d: Decoder) => void
+  ) {}
+
+  get length(): number {
+    return this.decoder.length
+  }
+
+  dispose(): void {
+    this.release(this.decoder)
+  }
+}
+
+/** BatchGenerator's decoder over Decoders: each sequence gets one from `open` (fresh, or reset) and is fed alone, in turn. */
+export class SequentialDecoder implements StepDecoder {
+  constructor(
+    private readonly open: () => Decoder,
+    private readonly release: (d: Decoder) => void = (d) => d.dispose()
+  ) {}
+
+  async prefillGroup(prompts: number[][], allRows = false): Promise<{ cache: DecoderCache; rows: Float32Array[] }[]> {
+    const out: { cache: DecoderCache; rows: Float32Array[] }[] = []
+    for (const ids of prompts) {
+      const cache = new DecoderSequence(this.open(), this.release)
+      try {
+        // Every position's logits: the prompt token by token; else all of it at once.
+        const rows = allRows ? [] : [await cache.decoder.next(ids)]
+        if (allRows) for (const id of ids) rows.push((await cache.decoder.next([id])).slice())
+        out.push({ cache, rows })
+      } catch (err) {
+        cache.dispose()
+        for (const o of out) o.cache.dispose()
+        throw err
+      }
+    }
+    return out
+  }
+
+  async step(caches: DecoderCache[], ids: number[]): Promise<Float32Array[]> {
+    const rows: Float32Array[] = []
+    for (const [b, c] of caches.entries()) rows.push(await (c as DecoderSequence).decoder.next([ids[b]]))
+    return rows
   }
 }

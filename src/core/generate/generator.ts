@@ -1,19 +1,21 @@
-// One generation on a loaded GPT: the prompt (cut from the left to the model's window, with a
-// notice), then token after token from the KV-cache decoder (or full recompute), each chosen by
-// sampling.ts with the request's seeded RNG, streamed as token ids and as text, until the token
-// limit, end-of-text, a stop sequence, or the caller asks it to stop.
+// One generation at a time on a loaded model, for the Generate view's worker and `gptw generate`:
+// the prompt (cut from the left to the model's window, with a notice), then tokens from the one
+// generation core, BatchGenerator, in a batch of one (its seeded sampling, stop sequences, and the
+// window moving past the context), streamed as text and, when asked, as tokens with their
+// probabilities, until the token limit, end-of-text, a stop sequence, or the caller asks it to stop.
 import type { GenerationResult, SamplingParams, StopReason, TokenInfo } from '../../shared/generate'
 import { END_OF_TEXT, decodeTokens, encodeText } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
-import { Rng } from '../rng'
-import { type Decoder, KVCacheDecoder, RecomputeDecoder } from './decoders'
-import { chooseToken, tokenProbabilities } from './sampling'
-import { TextStream } from './text-stream'
+import type { StepDecoder } from './batch-decoder'
+import { BatchGenerator, type ModelShape, type SequenceResult, type TokenLogprob } from './batch-generator'
+import { type Decoder, RecomputeDecoder, SequentialDecoder } from './decoders'
+
+export type { ModelShape } from './batch-generator'
 
 export interface GenerateCallbacks {
   /** Text newly safe to show (whole characters; never part of a stop sequence). */
   onText?(delta: string): void
-  /** Each generated token with its probability and the likeliest alternatives. */
+  /** Each generated token with its probability and the likeliest alternatives (given before the text it completes). */
   onToken?(token: TokenInfo): void
   /** Things the reader should know (the prompt was cut to the window, the window moved). */
   onNotice?(message: string): void
@@ -22,7 +24,7 @@ export interface GenerateCallbacks {
 }
 
 export interface GeneratorOptions {
-  /** A Decoder object runs elsewhere (the PyTorch engine's model server: torch-decoder.ts). */
+  /** The embedded GPT's batched KV cache (kv-cache), full recompute of the window per token, or a Decoder that runs elsewhere (the PyTorch engine's model server: torch-decoder.ts). */
   decoder?: 'kv-cache' | 'recompute' | Decoder
   /** Alternatives reported per token (0 skips the per-token probabilities entirely). */
   alternatives?: number
@@ -36,19 +38,29 @@ export interface GenerationOutput extends GenerationResult {
 /** A prompt as text (GPT-2 BPE; end-of-text is put before it as a document start) or as ids, used as they are. */
 export type Prompt = { text: string } | { ids: number[] }
 
-/** What generation needs of the model itself: its shape (the decoder does the computing). */
-export type ModelShape = Pick<GPT, 'config'>
-
 export class Generator<M extends ModelShape = GPT> {
-  private readonly decoder: Decoder
+  private readonly batch: BatchGenerator<M>
   private readonly alternatives: number
+  private readonly own: Decoder | null
 
   constructor(
     readonly model: M,
     options: GeneratorOptions = {}
   ) {
     const d = options.decoder
-    this.decoder = typeof d === 'object' ? d : d === 'recompute' ? new RecomputeDecoder(model as ModelShape as GPT) : new KVCacheDecoder(model as ModelShape as GPT)
+    this.own = typeof d === 'object' ? d : null
+    let decoder: StepDecoder | undefined
+    if (typeof d === 'object') {
+      // One Decoder given: every generation uses it, reset (a batch of one).
+      decoder = new SequentialDecoder(
+        () => {
+          d.reset()
+          return d
+        },
+        (x) => x.reset()
+      )
+    } else if (d === 'recompute') decoder = new SequentialDecoder(() => new RecomputeDecoder(model as ModelShape as GPT))
+    this.batch = new BatchGenerator(model, { maxBatch: 1, maxQueue: 64, decoder })
     this.alternatives = options.alternatives ?? 5
   }
 
@@ -69,7 +81,7 @@ export class Generator<M extends ModelShape = GPT> {
 
   async generate(prompt: Prompt, params: SamplingParams, cb: GenerateCallbacks = {}): Promise<GenerationOutput> {
     const started = performance.now()
-    const { nCtx, vocabSize } = this.model.config
+    const { nCtx } = this.model.config
     let visible = this.promptIds(prompt)
     const context = 'text' in prompt ? prompt.text : decodeTokens(prompt.ids)
     const notices: string[] = []
@@ -81,80 +93,59 @@ export class Generator<M extends ModelShape = GPT> {
       notice(`The prompt has ${visible.length} tokens, more than the model's context of ${nCtx}: generation sees only its last ${nCtx} tokens.`)
       visible = visible.slice(-nCtx)
     }
-    const history = [...visible]
-    const generated: number[] = []
-    const stream = new TextStream(params.stop)
-    const rng = new Rng(params.seed)
-    // When the window is full, drop its oldest quarter and refill the cache from what is kept.
-    const keepOnShift = nCtx - Math.max(1, Math.floor(nCtx / 4))
-    let shifted = false
-    let stopReason: StopReason = 'max-tokens'
-    let finalText: string | null = null
-
-    this.decoder.reset()
-    try {
-      let logits = await this.decoder.next(visible)
-      for (;;) {
-        if (cb.shouldStop?.()) {
-          stopReason = 'stopped'
-          break
-        }
-        const id = chooseToken(logits, vocabSize, params, history, rng)
-        if (params.stopAtEndOfText && id === END_OF_TEXT) {
-          stopReason = 'end-of-text'
-          break
-        }
-        generated.push(id)
-        history.push(id)
-        if (cb.onToken && this.alternatives > 0) {
-          const p = tokenProbabilities(logits, vocabSize, id, this.alternatives)
-          cb.onToken({ id, piece: decodeTokens([id]), prob: p.prob, top: p.top.map((t) => ({ id: t.id, piece: decodeTokens([t.id]), prob: t.prob })) })
-        }
-        const step = stream.push(id)
-        if (step.delta) cb.onText?.(step.delta)
-        if (step.stoppedAt !== null) {
-          finalText = step.stoppedAt
-          stopReason = 'stop-sequence'
-          break
-        }
-        if (generated.length >= params.maxNewTokens) break
-        if (visible.length + 1 > nCtx) {
-          if (!shifted) notice(`The text reached the model's context of ${nCtx} tokens: from here on the oldest tokens are dropped as it goes on.`)
-          shifted = true
-          visible = [...visible, id].slice(-keepOnShift)
-          this.decoder.reset()
-          logits = await this.decoder.next(visible)
-        } else {
-          visible.push(id)
-          logits = await this.decoder.next([id])
-        }
-        // Let a stop request (an IPC message, a signal) in between tokens.
-        await new Promise((resolve) => setImmediate(resolve))
+    const withTokens = !!cb.onToken && this.alternatives > 0
+    const handle = this.batch.submit(
+      {
+        ids: visible,
+        maxTokens: params.maxNewTokens,
+        sampling: { temperature: params.temperature, topP: params.topP, topK: params.topK, repetitionPenalty: params.repetitionPenalty, presencePenalty: 0, frequencyPenalty: 0, seed: params.seed },
+        stop: params.stop,
+        stopAtEndOfText: params.stopAtEndOfText,
+        logprobs: withTokens ? this.alternatives : null,
+        promptLogprobs: false,
+        slide: true
+      },
+      {
+        onText: (delta, tokens) => {
+          for (const t of tokens) cb.onToken?.(tokenInfo(t))
+          if (delta) cb.onText?.(delta)
+        },
+        onSlide: (n) => {
+          if (n === 1) notice(`The text reached the model's context of ${nCtx} tokens: from here on the oldest tokens are dropped as it goes on.`)
+        },
+        shouldStop: cb.shouldStop
       }
-    } finally {
-      this.decoder.reset()
-    }
-    if (finalText === null) {
-      const rest = stream.flush()
-      if (rest) cb.onText?.(rest)
-      finalText = stream.fullText
-    }
+    )
+    const r = await handle.result
+    const stopReason = stopReasonOf(r)
     return {
       context,
-      text: finalText,
-      length: generated.length,
+      text: r.text,
+      length: r.ids.length,
       finished: stopReason === 'end-of-text' || stopReason === 'stop-sequence',
       stopReason,
       message: notices.length ? notices.join(' ') : null,
       duration_seconds: (performance.now() - started) / 1000,
-      promptTokens: history.length - generated.length,
-      ids: generated
+      promptTokens: visible.length,
+      ids: r.ids
     }
   }
 
   dispose(): void {
-    this.decoder.dispose()
+    void this.batch.close()
+    this.own?.dispose()
   }
+}
+
+function stopReasonOf(r: SequenceResult): StopReason {
+  if (r.finishReason === 'cancelled') return 'stopped'
+  if (r.finishReason === 'stop') return r.stoppedBy ?? 'stop-sequence'
+  return 'max-tokens'
+}
+
+/** A token's logprobs as the token view shows them: pieces of text and probabilities. */
+function tokenInfo(t: TokenLogprob): TokenInfo {
+  return { id: t.id, piece: decodeTokens([t.id]), prob: Math.exp(t.logprob), top: t.top.map((a) => ({ id: a.id, piece: decodeTokens([a.id]), prob: Math.exp(a.logprob) })) }
 }
 
 /** Sampling parameters that pick the argmax at every step. */

@@ -75,8 +75,10 @@ export function evalCommand(config: EvalConfigInput, stringify: (value: unknown)
  * ignores); otherwise the temperature, top-k / top-p where set, and the seed. Defaults the CLI
  * shares (repetition penalty 1, no stop texts) are left out.
  */
-export function generateCommand(checkpoint: string, prompt: string, params: SamplingParams): CommandPreview {
+/** engine: the Generate view's engine choice (left out for the embedded engine, the CLI's default). */
+export function generateCommand(checkpoint: string, prompt: string, params: SamplingParams, engine?: { engine: string; device: string; dtype: string }): CommandPreview {
   const words = ['gptw', 'generate', '--checkpoint', checkpoint, '--prompt', prompt, '--max-new-tokens', String(params.maxNewTokens)]
+  if (engine && engine.engine !== 'embedded') words.push('--engine', engine.engine, '--device', engine.device, ...(engine.dtype === 'auto' ? [] : ['--dtype', engine.dtype]))
   if (params.temperature === 0) words.push('--greedy')
   else {
     words.push('--temperature', String(params.temperature))

@@ -79,10 +79,14 @@ describeTorch('gptw serve-model --engine pytorch', () => {
     }
   })
 
-  it('refuses bfloat16 on the CPU naming why, and --devices without PyTorch', () => {
+  it('refuses bfloat16 on the CPU naming why (serve-model and generate), and --devices without PyTorch', () => {
     const bf16 = spawnSync(process.execPath, [GPTW, 'serve-model', '--checkpoint', ckpt, '--engine', 'pytorch', '--dtype', 'bfloat16'], { encoding: 'utf8', env, timeout: 120_000 })
     expect(bf16.status).not.toBe(0)
     expect(bf16.stderr).toMatch(/bfloat16 was asked on the CPU, which runs the PyTorch engine in float32 only: ask float32 or auto there/)
+    // gptw generate's --dtype the same way
+    const gen = spawnSync(process.execPath, [GPTW, 'generate', '--checkpoint', ckpt, '--prompt', 'x', '--engine', 'pytorch', '--dtype', 'bfloat16'], { encoding: 'utf8', env, timeout: 120_000 })
+    expect(gen.status).not.toBe(0)
+    expect(gen.stderr).toMatch(/bfloat16 was asked on the CPU/)
     const stray = spawnSync(process.execPath, [GPTW, 'serve-model', '--checkpoint', ckpt, '--devices', 'cpu:1'], { encoding: 'utf8', env, timeout: 60_000 })
     expect(stray.status).toBe(2)
     expect(stray.stderr).toContain('--devices and --dtype go with --engine pytorch')

@@ -14,7 +14,7 @@ import { readEvalConfig } from './eval-config'
 import { createProgressBar } from './progress-bar'
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
-export const OPTIONS = { config: { type: 'string' }, engine: { type: 'string' }, devices: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } as const
+export const OPTIONS = { config: { type: 'string' }, engine: { type: 'string' }, devices: { type: 'string' }, dtype: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } as const
 
 export async function evalCommand(argv: string[], workbench: Workbench): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS })
@@ -22,7 +22,7 @@ export async function evalCommand(argv: string[], workbench: Workbench): Promise
   const file = path.resolve(values.config)
   const read = readEvalConfig(file)
   const { output, ignored } = read
-  const config = withEngineFlags(read.config, values.engine, values.devices)
+  const config = withEngineFlags(read.config, values.engine, values.devices, values.dtype)
   if (ignored.length) console.error(`Ignored ${ignored.join(', ')}: each checkpoint's config.json describes its model.`)
 
   const reply = await workbench.call('jobs.start', { kind: 'eval', params: config })
@@ -64,14 +64,15 @@ export async function evalCommand(argv: string[], workbench: Workbench): Promise
   return ended.state === 'done' ? 0 : 1
 }
 
-/** --engine and --devices over the file's engine and devices, checked by the config's own schema. */
-function withEngineFlags(config: EvalConfig, engine: string | undefined, devices: string | undefined): EvalConfig {
-  if (engine === undefined && devices === undefined) return config
+/** --engine, --devices and --dtype over the file's, checked by the config's own schema. */
+function withEngineFlags(config: EvalConfig, engine: string | undefined, devices: string | undefined, dtype: string | undefined): EvalConfig {
+  if (engine === undefined && devices === undefined && dtype === undefined) return config
   const parsed = EvalConfig.safeParse({
     ...config,
     ...(engine === undefined ? {} : { engine }),
-    ...(devices === undefined ? {} : { devices: devices.split(',').map((d) => d.trim()) })
+    ...(devices === undefined ? {} : { devices: devices.split(',').map((d) => d.trim()) }),
+    ...(dtype === undefined ? {} : { dtype })
   })
-  if (!parsed.success) throw new UsageError(`--engine / --devices: ${describeZodError(parsed.error)}`)
+  if (!parsed.success) throw new UsageError(`--engine / --devices / --dtype: ${describeZodError(parsed.error)}`)
   return parsed.data
 }

@@ -18,7 +18,7 @@ import { type GenerationOutput, Generator, type ModelShape } from '../../core/ge
 import { loadForGeneration } from '../../core/generate/load'
 import { generateFromFile, generateUnconditional } from '../../core/generate/modes'
 import { startTorchGenerator } from '../../core/generate/torch-decoder'
-import { DeviceId, EngineChoice } from '../../shared/config/train'
+import { DeviceId, EngineChoice, TorchDtypeChoice } from '../../shared/config/train'
 import { UsageError, intFlag, numberFlag } from './args'
 import { readConfigFile } from './config-file'
 
@@ -41,6 +41,7 @@ export const OPTIONS = {
   backend: { type: 'string' },
   engine: { type: 'string' },
   device: { type: 'string' },
+  dtype: { type: 'string' },
   json: { type: 'boolean' }
 } as const
 
@@ -53,8 +54,10 @@ export async function generate(argv: string[]): Promise<number> {
   if (!engine.success) throw new UsageError(`--engine is embedded, pytorch or auto, not ${values.engine}.`)
   const device = DeviceId.safeParse(values.device ?? 'cpu:0')
   if (!device.success) throw new UsageError(`--device looks like cpu:0 or gpu:1, not ${values.device}.`)
+  const dtype = TorchDtypeChoice.safeParse(values.dtype ?? 'auto')
+  if (!dtype.success) throw new UsageError(`--dtype is auto, float32 or bfloat16, not ${values.dtype}.`)
   if ((await resolveEvalEngine({ engine: engine.data, devices: [device.data] })) === 'pytorch') {
-    const torch = await startTorchGenerator(config.checkpoint, { device: device.data, python: (await torchPython()).python })
+    const torch = await startTorchGenerator(config.checkpoint, { device: device.data, dtype: dtype.data, python: (await torchPython()).python })
     const i = torch.server.info
     if (!values.json) console.error(`${config.checkpoint}: ${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine (torch ${i.torch}) on ${i.device}, ${i.dtype}`)
     try {

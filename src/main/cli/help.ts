@@ -119,7 +119,7 @@ export const COMMANDS: CommandHelp[] = [
       'generate --checkpoint DIR --prompt "..." [--greedy] [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop TEXT]... [--json]',
       'generate --checkpoint DIR [--input FILE [--output FILE] | --samples N [--output FILE]]',
       'generate --config FILE',
-      'generate ... --engine pytorch [--device cpu:0|gpu:N]'
+      'generate ... --engine pytorch [--device cpu:0|gpu:N] [--dtype auto|float32|bfloat16]'
     ],
     summary:
       'Continue a prompt with a run\'s checkpoint or a Hugging Face GPT-2 folder, streaming to stdout (greedy unless a temperature is given); input-file mode (a .txt line or {"text"} JSONL line per prompt, JSONL out), N unconditional samples, or without either an interactive console. --config takes the seed\'s generate_configs keys.',
@@ -141,18 +141,20 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'backend', arg: 'NAME', description: 'auto (default), native, wasm, cpu, tensorflow...' },
       { name: 'engine', arg: 'NAME', description: 'embedded (default), pytorch (a model server process; GPTW_PYTHON) or auto (pytorch on a GPU device).' },
       { name: 'device', arg: 'ID', description: "The PyTorch engine's device: cpu:0 (default) or gpu:N." },
+      { name: 'dtype', arg: 'NAME', description: 'PyTorch: auto (bfloat16 on a CUDA GPU with bf16, else float32), float32, or bfloat16 (refused on the CPU).' },
       JSON_OPTION
     ]
   },
   {
     name: 'eval',
-    usage: ['eval --config FILE [--engine embedded|pytorch|auto] [--devices LIST] [--out FILE] [--json]'],
+    usage: ['eval --config FILE [--engine embedded|pytorch|auto] [--devices LIST] [--dtype auto|float32|bfloat16] [--out FILE] [--json]'],
     summary:
       "Evaluate checkpoints on lm-evaluation-harness tasks: a results table and JSON (--out, else the file's output key, else the workspace's evals/). FILE names checkpoints, tasks, numFewshot, limit, noCache, batchSize and sources; the seed's eval.py keys work too.",
     options: [
       { name: 'config', arg: 'FILE', description: 'The eval config, JSON or YAML.' },
       { name: 'engine', arg: 'NAME', description: "Overrides the file's engine: embedded, pytorch (model servers; GPTW_PYTHON) or auto." },
       { name: 'devices', arg: 'LIST', description: "The PyTorch engine's devices, one model server each: e.g. gpu:0,gpu:1 or cpu:0,cpu:1." },
+      { name: 'dtype', arg: 'NAME', description: "Overrides the file's dtype: auto (float32: scores compared to 1e-4), float32, or bfloat16 (CUDA only)." },
       { name: 'out', arg: 'FILE', description: 'Where to write the results JSON.' },
       JSON_OPTION
     ]

@@ -281,8 +281,10 @@ export class BatchGenerator<M extends ModelShape = GPT> {
           }
         }
         this.active = this.active.filter((s) => !s.done)
-        // Let requests, cancellations and writes to clients in between steps.
-        await new Promise((resolve) => setImmediate(resolve))
+        // Let requests, cancellations and writes to clients in between steps; with free slots a few
+        // turns, so a request part-way through its HTTP exchange joins at the next step.
+        const turns = this.active.length < this.maxBatch ? 3 : 1
+        for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve))
       }
     } finally {
       this.running = false

@@ -5,8 +5,8 @@
 // 22.05), so nothing runs but the two daemons. No systemd or cgroups here either: processes are
 // tracked by proctrack/linuxproc, tasks bound by nothing (task/none). No accounting daemon, so
 // sacct answers "Slurm accounting storage is disabled" (exit 1): the launcher asks scontrol for an
-// ended job's state. Clients find this cluster through SLURM_CONF (env below); stop() cancels
-// what is left in the queue, waits for it to leave, then ends both daemons. Root is not needed: both
+// ended job's state. Clients find this cluster through SLURM_CONF (env below); clear() cancels
+// what is left in the queue and waits for it to leave; stop() clears, then ends both daemons. Root is not needed: both
 // daemons run as the current user (SlurmUser, SlurmdUser), and jobs run as that user (tried here as
 // nobody by hand: srun and sbatch ran).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
@@ -38,6 +38,8 @@ export interface SlurmCluster {
   client(command: string, args: string[]): { status: number | null; stdout: string; stderr: string }
   /** The daemons' output so far, for a failing assertion's message. */
   logs(): string
+  /** Cancels every job in the queue and waits until it is empty (a failed test's jobs must not hold the node for the next). */
+  clear(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -134,9 +136,12 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
     const file = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').slice(-4000) : '')
     return `${output}\n--- slurmctld.log\n${file('slurmctld.log')}\n--- slurmd.log\n${file('slurmd.log')}`
   }
-  const stop = async (): Promise<void> => {
+  const clear = async (): Promise<void> => {
     client('scancel', ['--user', user])
-    for (let i = 0; i < 100 && client('squeue', ['-h', '-o', '%i']).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 200))
+    for (let i = 0; i < 150 && client('squeue', ['-h', '-o', '%i']).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 200))
+  }
+  const stop = async (): Promise<void> => {
+    await clear()
     for (const child of [slurmd, ctld]) {
       child.kill('SIGTERM')
       if (!(await exited(child, 15_000))) child.kill('SIGKILL')
@@ -152,5 +157,5 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
     }
     await new Promise((r) => setTimeout(r, 200))
   }
-  return { dir, conf, env, client, logs, stop }
+  return { dir, conf, env, client, logs, clear, stop }
 }

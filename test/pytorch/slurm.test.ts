@@ -5,9 +5,9 @@
 // app's job path against a real single-node Slurm that this file starts (slurm-cluster.ts:
 // Debian's slurmctld + slurmd on free ports, auth/none, no accounting): sbatch, the log followed
 // into metrics, pause (scancel --signal=TERM: the ranks checkpoint) and a resubmission on resume,
-// pause of a job still queued, a dead rank's failure, sbatch's refusal, cancel (scancel: no process
-// of the job left, the queue empty). Skipped without slurm-wlm on a developer machine; under CI=true
-// they must run (.ci/run installs it).
+// pause of a job still queued or still in its prolog, a dead rank's failure, sbatch's refusal,
+// cancel (scancel: no process of the job left, the queue empty). Skipped without slurm-wlm on a
+// developer machine; under CI=true they must run (.ci/run installs it).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -36,6 +36,16 @@ function freePort(): Promise<number> {
 }
 
 let dataset: string
+
+/** A waitFor probe that runs a Slurm client asks at most every 250 ms (waitFor polls every 20 ms). */
+function throttled<T>(probe: () => T): () => T | undefined {
+  let last = 0
+  return () => {
+    if (Date.now() - last < 250) return undefined
+    last = Date.now()
+    return probe()
+  }
+}
 
 /** Processes (any parent: slurmstepd starts them) whose command line names the run folder and the trainer: srun, torchrun, the ranks. */
 function processesOf(folder: string): { pid: number; args: string }[] {
@@ -139,6 +149,10 @@ describeTorch('the Slurm launcher', () => {
       // The workers the workbench forks inherit it: their sbatch, squeue and scancel reach this cluster.
       process.env.SLURM_CONF = cluster.conf
     }, 120_000)
+    afterEach(async () => {
+      // A failed test's jobs (or the blocker below) would keep the next test's job pending.
+      await cluster?.clear()
+    }, 60_000)
     afterAll(async () => {
       if (conf === undefined) delete process.env.SLURM_CONF
       else process.env.SLURM_CONF = conf
@@ -207,7 +221,11 @@ describeTorch('the Slurm launcher', () => {
       const [first] = slurmJobs(wb, id)
       // The Slurm job is over, not held: nothing queued, no rank left; a pause is no failure in Slurm's books.
       expect(queue()).toBe('')
-      await waitFor(() => jobState(first) === 'COMPLETED', 10_000, `Slurm job ${first} COMPLETED (it is ${jobState(first)})`)
+      await waitFor(
+        throttled(() => jobState(first) === 'COMPLETED'),
+        10_000,
+        `Slurm job ${first} COMPLETED (it is ${jobState(first)})`
+      )
       await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
       await wb.call('jobs.resume', { id })
       const ended = await wb.supervisor.waitForExit(id)
@@ -232,15 +250,15 @@ describeTorch('the Slurm launcher', () => {
       const run = wb.runs.byJob(id)!
       const logs = (): string[] => wb.jobs.logs(id, 0, 10_000).map((l) => l.text)
       const pending = await waitFor(
-        () => {
+        throttled(() => {
           const [slurmId] = slurmJobs(wb, id)
           return slurmId && queue().includes(`${slurmId} PENDING`) ? slurmId : undefined
-        },
-        60_000,
+        }),
+        SLOW,
         "the run's Slurm job pending behind the blocker"
       )
       await wb.call('jobs.pause', { id })
-      await waitFor(() => logs().includes(PAUSED_LOG_LINE) || ['done', 'failed', 'cancelled'].includes(wb.jobs.get(id)!.state), 60_000, 'the pause to take hold')
+      await waitFor(() => logs().includes(PAUSED_LOG_LINE) || ['done', 'failed', 'cancelled'].includes(wb.jobs.get(id)!.state), SLOW, 'the pause to take hold')
       expect(wb.jobs.get(id)!.state, jobLog(wb, id)).toBe('paused')
       expect(logs()).toContain(`Paused before Slurm job ${pending} started training: nothing ran, so nothing was saved. Resume submits it again.`)
       expect(queue()).toBe(`${blockerId} RUNNING`)
@@ -264,11 +282,11 @@ describeTorch('the Slurm launcher', () => {
         const run = wb.runs.byJob(id)!
         const logs = (): string[] => wb.jobs.logs(id, 0, 10_000).map((l) => l.text)
         const running = await waitFor(
-          () => {
+          throttled(() => {
             const [slurmId] = slurmJobs(wb, id)
             return slurmId && queue().includes(`${slurmId} RUNNING`) ? slurmId : undefined
-          },
-          60_000,
+          }),
+          SLOW,
           "the run's Slurm job running its prolog"
         )
         await wb.call('jobs.pause', { id })
@@ -337,7 +355,11 @@ describeTorch('the Slurm launcher', () => {
       expect(ended.state, `${ended.error}\n${jobLog(wb, id)}`).toBe('cancelled')
       await waitFor(() => processesOf(run.dir).length === 0, 30_000, 'no process of the cancelled job left')
       const [slurmId] = slurmJobs(wb, id)
-      await waitFor(() => queue() === '', 30_000, 'an empty queue')
+      await waitFor(
+        throttled(() => queue() === ''),
+        30_000,
+        'an empty queue'
+      )
       expect(jobState(slurmId)).toBe('CANCELLED')
       console.log(`real Slurm: cancel of job ${slurmId}: ${before.length} processes (${before.map((p) => p.pid).join(', ')}) all gone, state ${jobState(slurmId)}`)
     })

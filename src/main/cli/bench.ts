@@ -7,7 +7,8 @@
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
 //   serve       the OpenAI-compatible API at 1, 4 and 16 concurrent clients: requests/s, tokens/s, p50 / p95 latency
 //   train-gpt2-small  GPT-2 small's shape (12 x 768, context 1024, batch 1, random tokens): tokens/s,
-//               first step and peak RSS without and with activation checkpointing (a process each)
+//               first step and peak RSS without and with activation checkpointing (a process each),
+//               and GPT-2 medium's (24 x 1024) peak RSS over 2 steps with checkpointing (memory only)
 // PyTorch (Debian python3-torch) runs the same shapes when it is installed (tools/torch_train_bench.py,
 // tools/torch_infer_bench.py); ratios are ours / its.
 import { execFileSync } from 'node:child_process'
@@ -36,10 +37,16 @@ import { randomTokens } from './bench-tokens'
 const PEAK_GFLOPS = 157
 const SECTIONS = ['train', 'train-stock', 'train-pytorch', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data', 'serve', 'train-gpt2-small'] as const
 type Section = (typeof SECTIONS)[number]
-/** The processes a section runs in: train-gpt2-small measures each checkpointing setting in its own, so each peak RSS is its own. */
-const PARTS: Partial<Record<Section, Record<string, string>>> = { 'train-gpt2-small': { off: 'train-gpt2-small', checkpointed: 'train-gpt2-small-checkpointed' } }
+/** A section, or one of the processes a section runs in. */
+type Part = Section | 'train-gpt2-small-checkpointed' | 'train-gpt2-medium-checkpointed'
+/** The processes a section runs in: train-gpt2-small measures each setting in its own, so each peak RSS is its own. */
+const PARTS: Partial<Record<Section, Record<string, Part>>> = {
+  'train-gpt2-small': { off: 'train-gpt2-small', checkpointed: 'train-gpt2-small-checkpointed', medium_checkpointed: 'train-gpt2-medium-checkpointed' }
+}
 /** GPT-2 small at batch 1: few steps (each takes seconds), the first one untimed but reported. */
 const GPT2_SMALL = { model: { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024 }, batchSize: 1, maxSteps: 3 }
+/** GPT-2 medium at batch 1 with checkpointing, for its peak RSS only (the 16 GB laptop): two steps, so the optimizer's moments exist and are used once. */
+const GPT2_MEDIUM = { model: { nLayer: 24, nHead: 16, nEmbd: 1024, nCtx: 1024 }, batchSize: 1, steps: 2 }
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each but the internal --section and --torch (test/cli-help.test.ts checks they agree). */
 export const OPTIONS = {
@@ -56,7 +63,7 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
   const steps = intFlag(values.steps, 'steps', 6, 1, 1000)
   const backend = (values.backend as BackendName | undefined) ?? 'auto'
   if (values.section) {
-    const out = await runSection(values.section as Section | 'train-gpt2-small-checkpointed', {
+    const out = await runSection(values.section as Part, {
       steps,
       backend,
       resourcesDir,
@@ -88,10 +95,7 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
   return 0
 }
 
-async function runSection(
-  section: Section | 'train-gpt2-small-checkpointed',
-  o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string; workersDir: string }
-): Promise<Record<string, unknown>> {
+async function runSection(section: Part, o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string; workersDir: string }): Promise<Record<string, unknown>> {
   switch (section) {
     case 'train-pytorch': {
       const python = process.env.GPTW_PYTHON || '/usr/bin/python3'
@@ -105,6 +109,8 @@ async function runSection(
     case 'train-gpt2-small':
     case 'train-gpt2-small-checkpointed':
       return trainGpt2Small(Math.min(o.steps, GPT2_SMALL.maxSteps), o.backend, section === 'train-gpt2-small-checkpointed')
+    case 'train-gpt2-medium-checkpointed':
+      return trainGpt2MediumMemory(o.backend)
     case 'train':
     case 'train-stock':
       return trainSpeed(o.resourcesDir, o.steps, o.backend)
@@ -199,6 +205,26 @@ async function trainGpt2Small(steps: number, backendChoice: BackendName | 'auto'
     step_s: round(stepS, 3),
     tokens_per_s: round(tokensPerStep / stepS, 1)
   }
+}
+
+/** GPT-2 medium with activation checkpointing, GPT2_MEDIUM.steps steps on random tokens: no timings (the caller adds the process's peak RSS). */
+async function trainGpt2MediumMemory(backendChoice: BackendName | 'auto'): Promise<Record<string, unknown>> {
+  const config = TrainConfig.parse({
+    model: GPT2_MEDIUM.model,
+    batchSize: GPT2_MEDIUM.batchSize,
+    steps: GPT2_MEDIUM.steps,
+    optimizer: { lr: 3e-4, weightDecay: 0.1, gradClip: 0 },
+    eval: { interval: 0 },
+    activationCheckpointing: true
+  })
+  const backend = await initBackend(backendChoice)
+  const model = new GPT(config.model)
+  const trainer = new Trainer({ config, model, train: randomTokens(1 << 20, config.model.vocabSize), val: null, ctx: inlineContext() })
+  const losses: number[] = []
+  for (let s = 0; s < GPT2_MEDIUM.steps; s++) losses.push(round((await trainer.step()).loss, 4))
+  trainer.optimizer.dispose()
+  model.dispose()
+  return { backend: backend.name, activation_checkpointing: true, params: parameterCount(config.model), tokens_per_step: config.batchSize * config.model.nCtx, steps: GPT2_MEDIUM.steps, losses }
 }
 
 function addPyTorch(result: Record<string, unknown>, trainScript: string, resourcesDir: string, steps: number, wanted: Section[]): void {

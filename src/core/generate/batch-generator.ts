@@ -10,7 +10,7 @@ import { END_OF_TEXT, decodeTokens } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
 import { Rng } from '../rng'
 import { BatchDecoder, type DecoderCache, type StepDecoder } from './batch-decoder'
-import { applyRepetitionPenalty, argmax, drawFrom, samplingDistribution, topIndices } from './sampling'
+import { chooseToken, tokenLogprob } from './sampling'
 import { TextStream } from './text-stream'
 
 export interface BatchSampling {
@@ -363,26 +363,11 @@ export class BatchGenerator<M extends ModelShape = GPT> {
   }
 
   private choose(s: Sequence, logits: Float32Array): number {
-    const p = s.req.sampling
-    let row = logits
-    const penalised = p.repetitionPenalty !== 1 || p.presencePenalty !== 0 || p.frequencyPenalty !== 0
-    if (penalised) {
-      row = logits.slice(0, this.vocab)
-      applyRepetitionPenalty(row, s.history, p.repetitionPenalty, this.vocab)
-      for (const [id, n] of s.counts) if (id < this.vocab) row[id] -= p.presencePenalty + n * p.frequencyPenalty
-    }
-    if (p.temperature === 0) return argmax(row, this.vocab)
-    return drawFrom(samplingDistribution(row, this.vocab, { temperature: p.temperature, topK: p.topK, topP: p.topP }), s.rng)
+    return chooseToken(logits, this.vocab, s.req.sampling, s.history, s.rng, s.counts)
   }
 
-  /** log softmax of the raw logits over the real vocabulary at `id`, and the k likeliest. */
   private logprobOf(logits: Float32Array, id: number, k: number): TokenLogprob {
-    let max = -Infinity
-    for (let i = 0; i < this.vocab; i++) if (logits[i] > max) max = logits[i]
-    let sum = 0
-    for (let i = 0; i < this.vocab; i++) sum += Math.exp(logits[i] - max)
-    const lse = max + Math.log(sum)
-    return { id, logprob: logits[id] - lse, top: k > 0 ? topIndices(logits, k, this.vocab).map((i) => ({ id: i, logprob: logits[i] - lse })) : [] }
+    return tokenLogprob(logits, this.vocab, id, k)
   }
 
   private emit(s: Sequence, delta: string): void {

@@ -149,17 +149,37 @@ export function drawFrom(probs: Float64Array, rng: Rng): number {
 }
 
 /**
- * The next token from a row of logits (not modified): repetition penalty over `history`, then
- * argmax or a draw. Ids at or past `vocab` are never returned.
+ * The next token from one row of logits: the repetition penalty over `history`, OpenAI's presence
+ * and frequency penalties over `counts` (each generated id's count), then the argmax or a draw.
  */
-export function chooseToken(logits: Float32Array, vocab: number, params: Filters & Pick<SamplingParams, 'repetitionPenalty'>, history: Iterable<number>, rng: Rng): number {
+export function chooseToken(
+  logits: Float32Array,
+  vocab: number,
+  params: Filters & Pick<SamplingParams, 'repetitionPenalty'> & { presencePenalty?: number; frequencyPenalty?: number },
+  history: Iterable<number>,
+  rng: Rng,
+  counts?: ReadonlyMap<number, number>
+): number {
+  const presence = params.presencePenalty ?? 0
+  const frequency = params.frequencyPenalty ?? 0
   let row = logits
-  if (params.repetitionPenalty !== 1) {
+  if (params.repetitionPenalty !== 1 || (counts && (presence !== 0 || frequency !== 0))) {
     row = logits.slice(0, vocab)
     applyRepetitionPenalty(row, history, params.repetitionPenalty, vocab)
+    if (counts) for (const [id, n] of counts) if (id < vocab) row[id] -= presence + n * frequency
   }
   if (isGreedy(params)) return argmax(row, vocab)
   return drawFrom(samplingDistribution(row, vocab, params), rng)
+}
+
+/** log softmax of the raw logits over the real vocabulary at `id`, and the `k` likeliest (the API's logprobs). */
+export function tokenLogprob(logits: ArrayLike<number>, vocab: number, id: number, k: number): { id: number; logprob: number; top: { id: number; logprob: number }[] } {
+  let max = -Infinity
+  for (let i = 0; i < vocab; i++) if (logits[i] > max) max = logits[i]
+  let sum = 0
+  for (let i = 0; i < vocab; i++) sum += Math.exp(logits[i] - max)
+  const lse = max + Math.log(sum)
+  return { id, logprob: logits[id] - lse, top: k > 0 ? topIndices(logits, k, vocab).map((i) => ({ id: i, logprob: logits[i] - lse })) : [] }
 }
 
 /** The model's own probability of `id` and its `k` likeliest tokens: softmax of the raw logits over the real vocabulary. */

@@ -3,7 +3,7 @@
 // reproducible, and padded vocabulary entries are never produced.
 import { describe, expect, it } from 'vitest'
 import { Rng } from '../../src/core/rng'
-import { applyRepetitionPenalty, argmax, chooseToken, samplingDistribution, tokenProbabilities, topIndices } from '../../src/core/generate/sampling'
+import { applyRepetitionPenalty, argmax, chooseToken, samplingDistribution, tokenLogprob, topIndices } from '../../src/core/generate/sampling'
 
 const off = { temperature: 1, topK: 0, topP: 0 }
 const logitsOf = (probs: number[]): Float32Array => Float32Array.from(probs.map(Math.log))
@@ -157,9 +157,13 @@ describe('seeds and the padded vocabulary', () => {
     ]) {
       for (let i = 0; i < 3000; i++) expect(chooseToken(logits, vocab, params, [1, 2, 60], rng)).toBeLessThan(vocab)
     }
-    const p = tokenProbabilities(logits, vocab, 0, 10)
-    expect(p.top.every((t) => t.id < vocab)).toBe(true)
-    expect(p.top.reduce((a, t) => a + t.prob, 0)).toBeLessThanOrEqual(1 + 1e-9)
+    // The logprobs the API reports: over the real vocabulary only (a padded entry's 1e4 would put every real token near -1e4).
+    const lp = tokenLogprob(logits, vocab, 0, 10)
+    expect(lp.top.map((t) => t.id)).toEqual(topIndices(logits, 10, vocab))
+    expect(lp.top.every((t) => t.id < vocab)).toBe(true)
+    const lse = Math.log(Array.from(logits.subarray(0, vocab), Math.exp).reduce((a, b) => a + b, 0))
+    expect(lp.logprob).toBeCloseTo(logits[0] - lse, 5)
+    expect(lp.top.reduce((a, t) => a + Math.exp(t.logprob), 0)).toBeLessThanOrEqual(1 + 1e-9)
   })
 
   it('topIndices agrees with a full sort', () => {

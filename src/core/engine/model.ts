@@ -59,9 +59,6 @@ export function resolveParams(params: Params, c: ModelConfig): GPTParams {
 /** A block's attention: the fused qkv [B*T, 3C] of layer `layer` in, the heads' outputs [B*T, C] out. */
 export type Attention = (qkv: tf.Tensor2D, layer: number) => tf.Tensor2D
 
-/** One layer's keys and values for the positions seen so far, [H, P, hd] each (a type alias, so tf.tidy can return it). */
-export type LayerKV = { k: tf.Tensor3D; v: tf.Tensor3D }
-
 /**
  * Multi-head attention for B sequences of T new positions on a fused qkv [B*T, 3C] (c_attn's
  * output, q | k | v): split the heads, let `withPast` put earlier positions' keys and values in
@@ -201,30 +198,6 @@ export class GPT implements GPTParams {
     if (k.causalAttention) return (qkv) => k.causalAttention!(qkv, B, T, H)
     const mask = this.mask(T)
     return (qkv) => causalSelfAttention(qkv, B, T, H, mask, undefined, k)
-  }
-
-  /**
-   * Decoding (batch 1): T new positions after `past` attend to layer i's cached keys and values
-   * (cache[i], absent before the first tokens) and to themselves; the layer's keys and values,
-   * new ones appended, go to next[i]. Call inside tf.tidy (the prefill mask is made here).
-   */
-  kvCacheAttention(cache: readonly LayerKV[], past: number, T: number, next: LayerKV[]): Attention {
-    const k = kernels()
-    const mask = T > 1 ? causalMask(T, past) : null
-    return (qkv, i) =>
-      causalSelfAttention(
-        qkv,
-        1,
-        T,
-        this.config.nHead,
-        mask,
-        (key, value) => {
-          const prev = cache[i]
-          next[i] = prev ? { k: tf.concat([prev.k, key], 1), v: tf.concat([prev.v, value], 1) } : { k: key, v: value }
-          return [next[i].k, next[i].v]
-        },
-        k
-      )
   }
 
   /** The lm head, tied to the token embedding: logits = h wte^T, [rows, paddedVocab] (or the real vocabulary). */

@@ -181,13 +181,3 @@ export function tokenLogprob(logits: ArrayLike<number>, vocab: number, id: numbe
   const lse = max + Math.log(sum)
   return { id, logprob: logits[id] - lse, top: k > 0 ? topIndices(logits, k, vocab).map((i) => ({ id: i, logprob: logits[i] - lse })) : [] }
 }
-
-/** The model's own probability of `id` and its `k` likeliest tokens: softmax of the raw logits over the real vocabulary. */
-export function tokenProbabilities(logits: ArrayLike<number>, vocab: number, id: number, k: number): { prob: number; top: { id: number; prob: number }[] } {
-  let max = -Infinity
-  for (let i = 0; i < vocab; i++) if (logits[i] > max) max = logits[i]
-  let sum = 0
-  for (let i = 0; i < vocab; i++) sum += Math.exp(logits[i] - max)
-  const p = (i: number): number => Math.exp(logits[i] - max) / sum
-  return { prob: p(id), top: topIndices(logits, k, vocab).map((i) => ({ id: i, prob: p(i) })) }
-}

@@ -2,7 +2,7 @@
 checkpoint and device (src/core/engine/pytorch/model-server.ts starts and talks to it).
 
 Protocol: JSON lines. The server prints one `{"type": "ready", ...}` line (device, dtype, model
-shape) once the weights are loaded, then answers each request line `{"id": N, "op": ..., ...}`
+shape, the weights' bytes) once the weights are loaded, then answers each request line `{"id": N, "op": ..., ...}`
 with one line `{"id": N, "ok": true, ...}` or `{"id": N, "ok": false, "error": "..."}`, in order.
 Ops:
   score   items [{input, continuation}] -> results [{logprob, isGreedy}]: log P(continuation) from
@@ -61,6 +61,12 @@ def choose_dtype(asked: str, device: torch.device, purpose: str) -> torch.dtype:
     return DTYPES[asked]
 
 
+def weight_bytes(model: torch.nn.Module) -> int:
+    """The bytes the weights take in the dtype they were loaded in (bfloat16: 2 a parameter,
+    float32: 4): every parameter tensor once (the tied lm head is the embedding)."""
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
 @dataclass
 class Session:
     """One sequence's keys and values per layer ([1, heads, positions, head size]) and its length."""
@@ -95,6 +101,7 @@ class ModelServer:
             "vocabSize": c.vocab_size,
             "vocabPadded": c.vocab_padded,
             "layerNormEps": c.layer_norm_eps,
+            "weightBytes": weight_bytes(self.model),
         }
 
     # ---- forward passes ----------------------------------------------------------------------

@@ -161,6 +161,18 @@ export interface LoadedModelInfo {
   /** The engine that loaded it and, on PyTorch, the weights' dtype (absent from workers before the engine choice). */
   engine?: 'embedded' | 'pytorch'
   dtype?: string
+  /** The bytes the loaded weights take in that dtype (bfloat16: 2 a parameter, float32: 4), counted from the engine's tensors. */
+  weightBytes?: number
+}
+
+/** What a loaded model's weights take, as the Loaded models list says it ("24.6 MiB, bfloat16"): the
+ * engine's count of its tensors' bytes; from a worker that did not send one, the parameters at the
+ * dtype's width (bfloat16 2 bytes, float32 4). Activations and the KV cache come on top. */
+export function weightsLabel(m: LoadedModelInfo): string {
+  const dtype = m.dtype ?? 'float32'
+  const bytes = m.weightBytes ?? m.parameters * (dtype === 'bfloat16' || dtype === 'float16' ? 2 : 4)
+  const mib = bytes / 2 ** 20
+  return `${mib.toFixed(mib < 10 ? 1 : 0)} MiB, ${dtype}`
 }
 
 /** Generation worker -> main, inside a { type: 'generation' } message. */
@@ -176,7 +188,8 @@ export const GenerationWorkerEvent = z.discriminatedUnion('kind', [
       parameters: z.number(),
       backend: z.string(),
       engine: z.enum(['embedded', 'pytorch']).optional(),
-      dtype: z.string().optional()
+      dtype: z.string().optional(),
+      weightBytes: z.number().optional()
     })
   }),
   z.strictObject({ kind: z.literal('tokens'), requestId: z.string(), tokens: z.array(TokenInfo), text: z.string() }),

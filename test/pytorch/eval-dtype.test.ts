@@ -6,18 +6,20 @@ import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { EvalJobSummary } from '../../src/core/eval/job'
 import { ModelServer } from '../../src/core/engine/pytorch/model-server'
+import { type ModelConfig, parameterCount } from '../../src/shared/config/model'
 import type { ApiEvent } from '../../src/shared/api'
 import type { GenerationEvent, ModelSession } from '../../src/shared/generate'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
 import { type FixtureServer, startFixtureServer } from '../eval/fixture-server'
 import { randomCheckpoint } from '../eval/random-checkpoint'
-import { PACKAGE_DIR, PYTHON, describeTorch } from './helpers'
+import { PACKAGE_DIR, PYTHON, describeTorch, python } from './helpers'
 
 describeTorch('the PyTorch engine dtype on the CPU', () => {
   let server: FixtureServer
   let w: Workbench
   let ckpt: string
+  let config: ModelConfig
   const events: GenerationEvent[] = []
   const saved = { python: process.env.GPTW_PYTHON, pkg: process.env.GPTW_TORCH_PACKAGE_DIR }
 
@@ -31,7 +33,7 @@ describeTorch('the PyTorch engine dtype on the CPU', () => {
       if (e.event === 'generation') events.push(e.data)
     })
     ckpt = path.join(root, 'ckpt', 'step-1')
-    randomCheckpoint(ckpt, { seed: 31, nCtx: 64 })
+    config = randomCheckpoint(ckpt, { seed: 31, nCtx: 64 })
   })
   afterAll(async () => {
     await w?.close()
@@ -51,9 +53,25 @@ describeTorch('the PyTorch engine dtype on the CPU', () => {
     for (const purpose of ['score', 'generate'] as const) {
       const s = await ModelServer.start({ checkpoint: ckpt, device: 'cpu:0', dtype: 'auto', purpose, python: PYTHON, packageDir: PACKAGE_DIR })
       expect(s.info.dtype).toBe('float32')
+      // the weights' bytes are counted from the loaded tensors: 4 a parameter in float32
+      expect(s.info.weightBytes).toBe(parameterCount(s.info) * 4)
       await s.close()
     }
     await expect(ModelServer.start({ checkpoint: ckpt, device: 'cpu:0', dtype: 'bfloat16', purpose: 'generate', python: PYTHON, packageDir: PACKAGE_DIR })).rejects.toThrow(REFUSED)
+  })
+
+  it("the weights' bytes the server reports follow the dtype: bfloat16 takes 2 a parameter", () => {
+    // bfloat16 cannot be loaded on the CPU, so the server's own count runs on its float32 model
+    // cast to bfloat16 (a CUDA load casts the same way: model.to(device, dtype))
+    const code = [
+      'import json, sys, torch',
+      'from gptw_torch.serve import ModelServer, weight_bytes',
+      'm = ModelServer(sys.argv[1], "cpu", "float32", 1).model',
+      'print(json.dumps({"float32": weight_bytes(m), "bfloat16": weight_bytes(m.to(torch.bfloat16)), "parameters": sum(p.numel() for p in m.parameters())}))'
+    ].join('\n')
+    const got = JSON.parse(python(['-c', code, ckpt]).stdout.trim()) as { float32: number; bfloat16: number; parameters: number }
+    expect(got.parameters).toBe(parameterCount(config))
+    expect(got).toMatchObject({ float32: got.parameters * 4, bfloat16: got.parameters * 2 })
   })
 
   it('an eval job: auto reports float32 in its result and log; bfloat16 fails the job naming why', async () => {

@@ -7,7 +7,8 @@ import path from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { ApiEvent } from '../../src/shared/api'
-import type { GenerationEvent, GenerationRecord, ModelSession } from '../../src/shared/generate'
+import { type GenerationEvent, type GenerationRecord, type ModelSession, weightsLabel } from '../../src/shared/generate'
+import { parameterCount } from '../../src/shared/config/model'
 import { decodeTokens } from '../../src/core/data/gpt2-tokenizer'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
@@ -65,6 +66,9 @@ describeTorch('generation on the PyTorch engine through the service', () => {
     const loaded = await ready(torch.jobId)
     expect(loaded.model).toMatchObject({ engine: 'pytorch', dtype: 'float32', nLayer: 1, nEmbd: 16, nCtx: 16 })
     expect(loaded.model!.backend).toMatch(/^PyTorch engine \(torch \d+\.\d+.*\) on cpu, float32$/)
+    // the weights' bytes as the server counted its tensors: float32, 4 a parameter
+    expect(loaded.model!.weightBytes).toBe(parameterCount(loaded.model!) * 4)
+    expect(weightsLabel(loaded.model!)).toMatch(/^\d+(\.\d)? MiB, float32$/)
     expect(w.jobs.get(torch.jobId)!.params).toMatchObject({ engine: 'pytorch', device: 'cpu:0' })
 
     // the same load again keeps the model loaded
@@ -96,7 +100,8 @@ describeTorch('generation on the PyTorch engine through the service', () => {
 
     const embedded = await call<ModelSession>('generate.load', { checkpoint: ckpt, engine: 'embedded' })
     expect(embedded.jobId).not.toBe(torch.jobId)
-    expect((await ready(embedded.jobId)).model).toMatchObject({ engine: 'embedded', dtype: 'float32' })
+    const embeddedModel = (await ready(embedded.jobId)).model!
+    expect(embeddedModel).toMatchObject({ engine: 'embedded', dtype: 'float32', weightBytes: loaded.model!.weightBytes })
     await waitFor(() => w.jobs.get(torch.jobId)!.state === 'done', 30_000, 'the PyTorch worker to end')
 
     const b = await finished((await call<GenerationRecord>('generate.start', { checkpoint: ckpt, prompt: 'Call me Ishmael.', params: greedy })).id)

@@ -38,7 +38,18 @@ export async function loadGeneration(params: GenerateWorkerParams, ctx: JobConte
       generator: torch.generator,
       gpt: null,
       server: torch.server,
-      info: { nLayer: i.nLayer, nHead: i.nHead, nEmbd: i.nEmbd, nCtx: i.nCtx, vocabSize: i.vocabSize, parameters: parameterCount(config), backend: detail, engine: 'pytorch', dtype: i.dtype },
+      info: {
+        nLayer: i.nLayer,
+        nHead: i.nHead,
+        nEmbd: i.nEmbd,
+        nCtx: i.nCtx,
+        vocabSize: i.vocabSize,
+        parameters: parameterCount(config),
+        backend: detail,
+        engine: 'pytorch',
+        dtype: i.dtype,
+        weightBytes: i.weightBytes
+      },
       close: () => torch.close()
     }
   }

@@ -40,6 +40,8 @@ export interface ServerInfo {
   vocabSize: number
   vocabPadded: number
   layerNormEps: number
+  /** The weights' bytes in their dtype (bfloat16: 2 a parameter), counted from the loaded tensors. */
+  weightBytes: number
   loadSeconds: number
 }
 

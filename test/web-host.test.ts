@@ -5,6 +5,8 @@ import http from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { deviceMetrics } from '../src/shared/device-figures'
+import { TrainConfig } from '../src/shared/config/train'
 import { startWebHost, type WebHost } from '../src/main/server'
 import { Workbench } from '../src/main/services/workbench'
 import { MOBY_DICK, RENDERER_DIR, RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from './helpers'
@@ -137,6 +139,33 @@ describe('web host', () => {
       const reply = await request(path, { headers: bearer() })
       expect(reply.status, path).toBe(400)
       expect(reply.body).toMatch(/malformed percent-escape/)
+    }
+  })
+
+  it('filters runs.series by per-device names (rssMb@1) as by plain ones, and refuses unknown figures and malformed ranks (issue 14)', async () => {
+    const config = TrainConfig.parse({ model: { nLayer: 1, nHead: 2, nEmbd: 32, nCtx: 32 }, batchSize: 4, steps: 3, devices: ['cpu:0', 'cpu:1'] })
+    const run = workbench.runs.create('devices', config, '/data/none', (id) => path.join(workbench.workspace.runsDir, String(id)))
+    // Stored as a 2-worker step stores its devices' figures.
+    for (let step = 1; step <= 3; step++)
+      workbench.runs.addMetrics(run.id, step, {
+        loss: 11 - step,
+        ...deviceMetrics([
+          { rank: 0, pid: 100, rssMb: 400 + step, stepSeconds: 0.25 },
+          { rank: 1, pid: 101, rssMb: 500 + step, stepSeconds: 0.3 }
+        ])
+      })
+    const series = (names: string[]) => request('/api/runs.series', { method: 'POST', headers: bearer(), body: JSON.stringify({ id: run.id, names }) })
+    const picked = await series(['rssMb@1', 'loss', 'pid@0', 'stepSeconds@7'])
+    expect(picked.status, picked.body).toBe(200)
+    expect(JSON.parse(picked.body).value.series).toEqual({
+      'rssMb@1': { step: [1, 2, 3], value: [501, 502, 503] },
+      loss: { step: [1, 2, 3], value: [10, 9, 8] },
+      'pid@0': { step: [1, 2, 3], value: [100, 100, 100] }
+    })
+    for (const bad of ['rss@1', 'rssMb@', 'rssMb@x', 'rssMb@01', 'rssMb@-1', 'rssMb@1@2', "rssMb@1' OR 1=1"]) {
+      const reply = await series([bad])
+      expect(reply.status, bad).toBe(400)
+      expect(JSON.parse(reply.body).error.message, bad).toMatch(/names\.0.*device figure at a rank \(rssMb@1\)/)
     }
   })
 

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { ApiMethod } from './api-methods'
 import type { RunBatchView } from './batch-view'
 import type { DeviceReport } from './devices'
+import { DEVICE_METRIC_NAME } from './device-figures'
 import type { Preset } from './presets'
 import type { CheckpointInfo, Dataset, MetricPoint, Run } from './runs'
 import { type Job, type JobLogLine, JobSpec } from './jobs'
@@ -45,8 +46,9 @@ export const ApiInputs = {
   'runs.series': z.strictObject({
     id: z.number().int().positive(),
     afterStep: z.number().int().min(-1).default(-1),
+    /** Metric names: plain (loss) or a device's figure at its rank (rssMb@1). */
     names: z
-      .array(z.string().regex(/^[A-Za-z]+$/))
+      .array(z.string().refine((n) => /^[A-Za-z]+$/.test(n) || DEVICE_METRIC_NAME.test(n), 'a metric name (loss) or a device figure at a rank (rssMb@1)'))
       .max(32)
       .optional(),
     /** Only the last N points of each series. */

@@ -38,6 +38,9 @@ export function parseDevices(raw: unknown): DeviceFigures[] {
 
 const NAME = /^([A-Za-z]+)@(\d+)$/
 
+/** A per-device metric name as the API's series filter takes it: a known figure, @, a rank (rssMb@1). */
+export const DEVICE_METRIC_NAME = new RegExp(`^(${DEVICE_FIGURES.join('|')})@(0|[1-9]\\d{0,5})$`)
+
 /** A figure's metric name for a rank: rssMb@1. */
 export const deviceMetricName = (figure: DeviceFigure, rank: number): string => `${figure}@${rank}`
 

@@ -4,7 +4,7 @@
 // per device (src/shared/device-figures.ts): a step line's devices list as rssMb@1-style metrics
 // and back, the panel's rows and charts, and the spread the CLI's progress line shows.
 import { describe, expect, it } from 'vitest'
-import { deviceCharts, deviceMetrics, deviceRows, deviceSpread, parseDevices, splitDeviceMetrics } from '../src/shared/device-figures'
+import { deviceCharts, deviceMetrics, deviceRows, deviceSpread, parseDevices, splitDeviceMetrics, splitSpread } from '../src/shared/device-figures'
 import { peakDerivation, throughputCharts, throughputFigures } from '../src/shared/throughput-figures'
 
 const cols = (values: number[], from = 1) => ({ step: values.map((_, i) => from + i), value: values })
@@ -112,6 +112,27 @@ describe('per-device figures', () => {
       ])
     ).toBe('mem 410 MB over 2 ranks')
     expect(deviceSpread([{ rank: 0, rssMb: 410 }])).toBeNull()
+  })
+
+  it('the Jobs list takes the spread back off the end of a progress line, and leaves other lines whole', () => {
+    const head = 'step 6/6 | loss 10.8142 | lr 4.02e-5 | rss 326/326 MB'
+    for (const devices of [
+      parseDevices(line),
+      [
+        { rank: 0, rssMb: 410 },
+        { rank: 1, rssMb: 410.2 }
+      ],
+      [
+        { rank: 0, stepSeconds: 1.2 },
+        { rank: 1, stepSeconds: 0.9 },
+        { rank: 2, stepSeconds: 1.0 }
+      ]
+    ]) {
+      const spread = deviceSpread(devices)!
+      expect(splitSpread(`${head} | ${spread}`)).toEqual({ text: head, spread })
+    }
+    for (const other of [head, 'step 3/6 | loss 10.9 | eta 12s', 'preparing lambada (1/3)', 'mem 410 MB over 2 ranks', `${head} | mem 410 MB over two ranks`, ''])
+      expect(splitSpread(other)).toEqual({ text: other, spread: null })
   })
 
   it("the panel's rows: latest memory and step time, highest peak, GPU memory in MB; the ranks of the latest step", () => {

@@ -89,6 +89,15 @@ export function deviceSpread(devices: readonly DeviceFigures[]): string | null {
   return parts.length ? `${parts.join(', ')} over ${devices.length} ranks` : null
 }
 
+const SPREAD_PART = '(?:mem|gpu) \\d+(?:-\\d+)? MB|step \\d+(?:-\\d+)? ms'
+const ENDS_WITH_SPREAD = new RegExp(`^(.*) \\| ((?:${SPREAD_PART})(?:, (?:${SPREAD_PART}))* over \\d+ ranks)$`, 's')
+
+/** A progress line that ends with deviceSpread's text (` | mem 410-432 MB, ... over 2 ranks`) split into the line before it and the spread, for the Jobs list to show on a line of its own. */
+export function splitSpread(line: string): { text: string; spread: string | null } {
+  const m = ENDS_WITH_SPREAD.exec(line)
+  return m ? { text: m[1], spread: m[2] } : { text: line, spread: null }
+}
+
 /** One row of the panel's per-device table: the latest figures (as the panel's own step time and RSS) and the highest peaks. */
 export interface DeviceRow {
   rank: number

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import type { TrainParams } from '../../src/shared/jobs'
-import { deviceRows, splitDeviceMetrics } from '../../src/shared/device-figures'
+import { deviceRows, deviceSpread, splitDeviceMetrics } from '../../src/shared/device-figures'
 import { joinRing, listen } from '../../src/core/engine/parallel/ring'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir } from '../helpers'
@@ -110,6 +110,15 @@ describe('per-device figures of a 2-worker embedded run', () => {
       expect(seen!.live[i]! / d.rssMb!).toBeGreaterThan(0.7)
       expect(seen!.live[i]! / d.rssMb!).toBeLessThan(1.5)
     })
+
+    // The job's progress line (the Jobs list's) ends with the spread of the last step's devices, as stored.
+    const lastStep = splitDeviceMetrics(Object.fromEntries(metrics.filter((m) => m.step === 6).map((m) => [m.name, m.value])))
+    const spread = deviceSpread(lastStep.devices)
+    expect(spread).toMatch(/^mem \d+(-\d+)? MB, step \d+(-\d+)? ms over 2 ranks$/)
+    const progressText = wb.jobs.get(jobId)!.progressText
+    expect(progressText).toMatch(/^step 6\/6 \| /)
+    expect(progressText.endsWith(` | ${spread}`), progressText).toBe(true)
+    console.log(`job ${jobId}'s progress line: ${progressText}`)
 
     // What the run page's per-device table shows.
     const series: Record<string, { step: number[]; value: number[] }> = {}

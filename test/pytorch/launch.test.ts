@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
+import { deviceSpread, splitDeviceMetrics } from '../../src/shared/device-figures'
 import type { Job } from '../../src/shared/jobs'
 import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { resolveEngine } from '../../src/core/engine/pytorch/launch'
@@ -78,6 +79,13 @@ describeTorch('the PyTorch engine launched by the app', () => {
     expect(wb.runs.metrics(run.id).find((m) => m.name === 'peakRssMb')!.value).toBeGreaterThan(50)
     const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
     expect(losses[0].value).toBeGreaterThan(9) // ~ln(50257) = 10.8 from a fresh init
+    // The job's progress line (the Jobs list's) ends with the spread of the last step's two processes, as stored.
+    const last = splitDeviceMetrics(Object.fromEntries(wb.runs.metrics(run.id, 3).map((m) => [m.name, m.value])))
+    expect(last.devices.map((d) => d.rank)).toEqual([0, 1])
+    const spread = deviceSpread(last.devices)
+    expect(spread).toMatch(/^mem \d+(-\d+)? MB, step \d+(-\d+)? ms over 2 ranks$/)
+    expect(ended.progressText).toMatch(/^step 4\/4 \| /)
+    expect(ended.progressText.endsWith(` | ${spread}`), ended.progressText).toBe(true)
     const rows = wb.runs.checkpoints(run.id)
     expect(rows.map((c) => c.step)).toEqual([2, 4])
     expect(rows[1].path).toBe(path.join(run.dir, 'checkpoints', 'step-4'))

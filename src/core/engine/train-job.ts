@@ -3,7 +3,7 @@
 // checkpoints on rank 0. The same body runs on every rank; only rank 0 reports and saves.
 import fs from 'node:fs'
 import path from 'node:path'
-import { type DeviceFigures, deviceMetrics } from '../../shared/device-figures'
+import { type DeviceFigures, deviceMetrics, deviceSpread } from '../../shared/device-figures'
 import type { TrainWorkerParams } from '../../shared/jobs'
 import { JobCancelled, type JobContext } from '../job-context'
 import { trainMemoryProblem } from '../memory-admission'
@@ -67,6 +67,8 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
   }
   // Per device: each rank's figures ride along with the step's gradient exchange; rank 0 stores them beside its own.
   const figures = activeRing ? deviceFigures(activeRing) : null
+  // The job's progress line (the Jobs list's) ends with the spread over the devices.
+  let spread: string | null = null
   const trainer = new Trainer({
     config,
     model,
@@ -81,8 +83,11 @@ export async function trainJob(params: TrainWorkerParams, ctx: JobContext, scrip
     onStep: (m) => {
       const { step, ...values } = m
       const own = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, number>
-      ctx.metric(step, { ...own, ...deviceMetrics(figures?.take() ?? []) })
+      const devices = figures?.take() ?? []
+      ctx.metric(step, { ...own, ...deviceMetrics(devices) })
+      spread = deviceSpread(devices)
     },
+    progressSuffix: () => spread,
     onCheckpoint: save
   })
   try {

@@ -57,6 +57,8 @@ export interface TrainerOptions {
   allReduce?: AllReduce | null
   ctx: JobContext
   onStep?: (m: StepMetrics) => void
+  /** Rank 0, each step after onStep: text that ends the step's progress line (a data-parallel run's spread over its devices). */
+  progressSuffix?: () => string | null
   /** Called at checkpoint steps (and at the end) on rank 0 only. */
   onCheckpoint?: (state: TrainerState, valLoss: number | undefined) => Promise<void>
 }
@@ -182,7 +184,7 @@ export class Trainer {
       if (cfg.eval.interval > 0 && (this.state.step % cfg.eval.interval === 0 || last)) m.valLoss = await this.validationLoss()
       if (rank === 0) {
         this.o.onStep?.(m)
-        ctx.progress(this.state.step, cfg.steps, progressLine(m, cfg.steps))
+        ctx.progress(this.state.step, cfg.steps, progressLine(m, cfg.steps, this.o.progressSuffix?.()))
         const due = cfg.checkpoint.interval > 0 && this.state.step % cfg.checkpoint.interval === 0
         if ((due || last) && this.o.onCheckpoint) await this.o.onCheckpoint({ ...this.state }, m.valLoss)
       }
@@ -191,8 +193,8 @@ export class Trainer {
   }
 }
 
-/** The fixed, greppable progress line (nanoGPT style). */
-export function progressLine(m: StepMetrics, total: number): string {
+/** The fixed, greppable progress line (nanoGPT style); a data-parallel run's ends with its devices' spread (device-figures.ts deviceSpread). */
+export function progressLine(m: StepMetrics, total: number, devices?: string | null): string {
   const eta = m.step < total ? ` | eta ${formatSeconds(m.etaSeconds ?? ((total - m.step) * m.elapsed) / m.step)}` : ''
   const val = m.valLoss !== undefined ? ` | val ${m.valLoss.toFixed(4)}` : ''
   const flops = m.tflops !== undefined ? ` | ${formatTflops(m.tflops)}${m.mfu !== undefined ? ` mfu ${(m.mfu * 100).toFixed(1)}%` : ''}` : ''
@@ -201,7 +203,7 @@ export function progressLine(m: StepMetrics, total: number): string {
       ? ` | fwd+bwd ${m.fwdBwdMs.toFixed(0)}ms opt ${(m.optimizerMs ?? 0).toFixed(0)}ms data ${(m.dataMs ?? 0).toFixed(1)}ms${m.allReduceMs !== undefined ? ` allreduce ${m.allReduceMs.toFixed(0)}ms` : ''}`
       : ''
   const rss = m.rssMb !== undefined ? ` | rss ${m.rssMb.toFixed(0)}/${(m.peakRssMb ?? m.rssMb).toFixed(0)} MB` : ''
-  return `step ${m.step}/${total} | loss ${m.loss.toFixed(4)}${val} | lr ${m.lr.toExponential(2)} | norm ${m.gradNorm.toFixed(2)} | tok/s ${m.tokensPerSec.toFixed(0)}${flops}${split}${rss}${eta}`
+  return `step ${m.step}/${total} | loss ${m.loss.toFixed(4)}${val} | lr ${m.lr.toExponential(2)} | norm ${m.gradNorm.toFixed(2)} | tok/s ${m.tokensPerSec.toFixed(0)}${flops}${split}${rss}${eta}${devices ? ` | ${devices}` : ''}`
 }
 
 /** TFLOP/s below 1 in GFLOP/s, so CPU runs read as numbers. */

@@ -55,7 +55,7 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
     const own = splitDeviceMetrics(m.values)
     const spread = deviceSpread(own.devices)
     if (values.json) console.log(JSON.stringify({ step: m.step, ...own.values, ...(own.devices.length ? { devices: own.devices } : {}) }))
-    else bar.update(m.step, total, progressLine({ step: m.step, ...own.values } as StepMetrics, total) + (spread ? ` | ${spread}` : ''))
+    else bar.update(m.step, total, progressLine({ step: m.step, ...own.values } as StepMetrics, total, spread))
   })
   workbench.supervisor.on('log', (l) => {
     if (l.jobId === jobId && !values.json && l.level !== 'info') console.error(l.text)

@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { TrainConfig } from '../../../shared/config/train'
-import { deviceMetrics, parseDevices } from '../../../shared/device-figures'
+import { deviceMetrics, deviceSpread, parseDevices } from '../../../shared/device-figures'
 import type { PytorchReport } from '../../../shared/devices'
 import type { TrainWorkerParams } from '../../../shared/jobs'
 import { type TorchLaunch, commandLine, sshLaunch, torchrunLaunch } from '../../../shared/torchrun'
@@ -248,7 +248,7 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
           // Every rank's own figures (rssMb@1, ...), stored as the embedded engine's train job stores its workers' (one process: its top-level figures say it all).
           const devices = parseDevices(r.devices)
           ctx.metric(s.step, { ...values, ...(devices.length > 1 ? deviceMetrics(devices) : {}) })
-          ctx.progress(s.step, config.steps, progressText(s, config.steps))
+          ctx.progress(s.step, config.steps, progressText(s, config.steps, deviceSpread(devices)))
           break
         }
         case 'checkpoint':
@@ -327,9 +327,9 @@ function lines(child: ChildProcess, stream: 'stdout' | 'stderr', onLine: (line: 
   })
 }
 
-/** The embedded engine's progress line (trainer.ts progressLine), without loading tfjs here. */
-function progressText(s: StepLine, total: number): string {
+/** The embedded engine's progress line (trainer.ts progressLine), without loading tfjs here; a multi-process run's ends with its devices' spread. */
+function progressText(s: StepLine, total: number, devices: string | null): string {
   const val = s.valLoss !== undefined ? ` | val ${s.valLoss.toFixed(4)}` : ''
   const eta = s.step < total && s.elapsed > 0 ? ` | eta ${Math.round(((total - s.step) * s.elapsed) / s.step)}s` : ''
-  return `step ${s.step}/${total} | loss ${s.loss.toFixed(4)}${val} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(2)} | tok/s ${s.tokensPerSec.toFixed(0)}${eta}`
+  return `step ${s.step}/${total} | loss ${s.loss.toFixed(4)}${val} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(2)} | tok/s ${s.tokensPerSec.toFixed(0)}${eta}${devices ? ` | ${devices}` : ''}`
 }

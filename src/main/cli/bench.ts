@@ -3,6 +3,9 @@
 //   train       tokens/s of the bench preset (random tokens)
 //   generation  tokens/s at batch 1, 256 new tokens, with the KV cache and with full recompute
 //   eval        loglikelihood requests/s through the eval adapter
+//   eval-pytorch  the same requests through both engines' eval adapters on one checkpoint of the bench
+//               model: embedded, and PyTorch model servers on the CPU in float32 (1 and 2 processes),
+//               interleaved, with the ratios and the largest log-likelihood difference between them
 // each on the chosen backend (auto: the fast path) and, as `<section>-stock`, on stock wasm;
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
 //   serve       the OpenAI-compatible API at 1, 4 and 16 concurrent clients: requests/s, tokens/s, p50 / p95 latency
@@ -26,6 +29,7 @@ import { type BackendName, initBackend } from '../../core/engine/backend'
 import { GPT } from '../../core/engine/model'
 import { Trainer } from '../../core/engine/trainer'
 import { benchRequests, evalBench } from '../../core/eval/bench'
+import { evalEnginesBench } from '../../core/eval/bench-engines'
 import { benchGeneration } from '../../core/generate/bench'
 import { benchServe } from '../../core/serve-api/bench'
 import { WORKER_ENV } from '../services/jobs/worker-env'
@@ -35,7 +39,7 @@ import { randomTokens } from './bench-tokens'
 
 /** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
 const PEAK_GFLOPS = 157
-const SECTIONS = ['train', 'train-stock', 'train-pytorch', 'generation', 'generation-stock', 'eval', 'eval-stock', 'data', 'serve', 'train-gpt2-small'] as const
+const SECTIONS = ['train', 'train-stock', 'train-pytorch', 'generation', 'generation-stock', 'eval', 'eval-stock', 'eval-pytorch', 'data', 'serve', 'train-gpt2-small'] as const
 type Section = (typeof SECTIONS)[number]
 /** A section, or one of the processes a section runs in. */
 type Part = Section | 'train-gpt2-small-checkpointed' | 'train-gpt2-medium-checkpointed'
@@ -97,13 +101,15 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
 
 async function runSection(section: Part, o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string; workersDir: string }): Promise<Record<string, unknown>> {
   switch (section) {
-    case 'train-pytorch': {
+    case 'train-pytorch':
+    case 'eval-pytorch': {
       const python = process.env.GPTW_PYTHON || '/usr/bin/python3'
       try {
         execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' })
       } catch {
         return { skipped: `${python} has no torch (apt-get install -y python3-torch libopenblas0-pthread, or set GPTW_PYTHON)` }
       }
+      if (section === 'eval-pytorch') return { ...(await evalEnginesBench(o.resourcesDir, { python, requests: 128, backend: o.backend })) }
       return trainPyTorchSection({ resourcesDir: o.resourcesDir, workersDir: o.workersDir, steps: o.steps, python })
     }
     case 'train-gpt2-small':

@@ -1,0 +1,25 @@
+// The bench's eval-pytorch section (evalEnginesBench, issue 18): the bench model saved as one
+// checkpoint, scored through the embedded engine's eval adapter and PyTorch model servers (1 and 2
+// processes, CPU float32), every engine timed on every round, the answers alike. A few requests
+// and one round: this checks the wiring and the agreement, it is not a speed measurement (that is
+// `npm run bench -- --only eval-pytorch`).
+import { expect, it } from 'vitest'
+import { evalEnginesBench } from '../../src/core/eval/bench-engines'
+import { RESOURCES_DIR } from '../helpers'
+import { PYTHON, describeTorch } from './helpers'
+
+describeTorch('the eval-pytorch bench section', () => {
+  it('times both engines on the same requests and finds their log-likelihoods within 1e-4', async () => {
+    const r = await evalEnginesBench(RESOURCES_DIR, { python: PYTHON, requests: 16, rounds: 2, backend: 'wasm' })
+    expect(r).toMatchObject({ preset: 'bench', requests: 16, batch_size: 8, n_ctx: 128, rounds: 2, greedy_flags_equal: true })
+    expect(r.embedded).toMatchObject({ engine: 'embedded', processes: 1, detail: expect.stringMatching(/wasm/) })
+    expect(r.pytorch_1).toMatchObject({ engine: 'pytorch', processes: 1, detail: expect.stringMatching(/^cpu, float32; torch \d/) })
+    expect(r.pytorch_2).toMatchObject({ engine: 'pytorch', processes: 2, detail: expect.stringMatching(/^2 x cpu, float32; torch \d/) })
+    for (const f of [r.embedded, r.pytorch_1, r.pytorch_2]) {
+      expect(f.passes_s).toHaveLength(2)
+      expect(f.loglikelihood_requests_per_s).toBeCloseTo(16 / f.seconds, 0)
+    }
+    expect(r.ratio_pytorch_2_vs_1).toBeCloseTo(r.pytorch_2.loglikelihood_requests_per_s / r.pytorch_1.loglikelihood_requests_per_s, 2)
+    expect(r.max_rel_logprob_diff).toBeLessThanOrEqual(1e-4)
+  })
+})

@@ -20,7 +20,8 @@ class Pool {
   void resize(int threads) {
     stop();
     stopping_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // A new worker starts at the current generation: the last task, long finished, is not its to run.
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, seen = generation_] { loop(i, seen); });
   }
 
   void run(size_t n, const std::function<void(size_t, size_t, int)>& fn) {
@@ -46,8 +47,7 @@ class Pool {
  private:
   static size_t chunk_end(int i, size_t n, int t) { return n * static_cast<size_t>(i + 1) / static_cast<size_t>(t); }
 
-  void loop(int index) {
-    size_t seen = 0;
+  void loop(int index, size_t seen) {
     for (;;) {
       const std::function<void(size_t, size_t, int)>* task;
       size_t n;

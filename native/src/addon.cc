@@ -230,45 +230,54 @@ napi_value CausalSoftmaxBackward(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+// The arguments both attention bindings share: qkv [B*T, 3C] at `qkv_at`, then batch, t and heads
+// from `shape_at`; C follows from qkv's length. Returns false (a TypeError thrown) when they do not fit.
+struct AttentionArgs {
+  int batch = 0, t = 0, heads = 0, c = 0;
+  const float* qkv = nullptr;
+
+  bool read(Args& a, size_t qkv_at, size_t shape_at) {
+    batch = a.integer(shape_at, "batch"), t = a.integer(shape_at + 1, "t"), heads = a.integer(shape_at + 2, "heads");
+    if (batch < 1 || t < 1 || heads < 1) a.fail("batch, t and heads must be at least 1");
+    if (a.failed) return false;
+    size_t n = 0;
+    napi_get_typedarray_info(a.env, a.argv[qkv_at], nullptr, &n, nullptr, nullptr, nullptr);
+    const size_t c3 = n / sz(batch, t);
+    if (c3 == 0 || c3 % (3 * static_cast<size_t>(heads)) != 0) a.fail("qkv's width must be a multiple of 3 * heads");
+    if (a.failed) return false;
+    c = static_cast<int>(c3 / 3);
+    qkv = a.f32(qkv_at, "qkv", rows() * c3);
+    return !a.failed;
+  }
+
+  size_t rows() const { return sz(batch, t); }
+  size_t lse_length() const { return sz(batch * heads, t); }
+  int head_width() const { return c / heads; }
+};
+
 // causalAttentionForward(qkv, batch, t, heads, y, lse): qkv [B*T, 3C], y [B*T, C], lse [B*H*T]
 napi_value CausalAttentionForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  const int batch = a.integer(1, "batch"), t = a.integer(2, "t"), heads = a.integer(3, "heads");
-  if (batch < 1 || t < 1 || heads < 1) a.fail("batch, t and heads must be at least 1");
+  AttentionArgs at;
+  if (!at.read(a, 0, 1)) return nullptr;
+  float* y = a.f32(4, "y", at.rows() * at.c);
+  float* lse = a.f32(5, "lse", at.lse_length());
   if (a.failed) return nullptr;
-  size_t n = 0;
-  napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
-  const size_t c3 = n / sz(batch, t);
-  if (c3 == 0 || c3 % (3 * static_cast<size_t>(heads)) != 0) a.fail("qkv's width must be a multiple of 3 * heads");
-  if (a.failed) return nullptr;
-  const int c = static_cast<int>(c3 / 3);
-  const float* qkv = a.f32(0, "qkv", sz(batch, t) * c3);
-  float* y = a.f32(4, "y", sz(batch, t) * c);
-  float* lse = a.f32(5, "lse", sz(batch * heads, t));
-  if (a.failed) return nullptr;
-  gptw::causal_attention_forward(qkv, batch, t, heads, c / heads, y, lse);
+  gptw::causal_attention_forward(at.qkv, at.batch, at.t, at.heads, at.head_width(), y, lse);
   return a.undefined();
 }
 
 // causalAttentionBackward(qkv, y, dy, lse, batch, t, heads, dqkv): dqkv [B*T, 3C] fully written
 napi_value CausalAttentionBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  const int batch = a.integer(4, "batch"), t = a.integer(5, "t"), heads = a.integer(6, "heads");
-  if (batch < 1 || t < 1 || heads < 1) a.fail("batch, t and heads must be at least 1");
+  AttentionArgs at;
+  if (!at.read(a, 0, 4)) return nullptr;
+  const float* y = a.f32(1, "y", at.rows() * at.c);
+  const float* dy = a.f32(2, "dy", at.rows() * at.c);
+  const float* lse = a.f32(3, "lse", at.lse_length());
+  float* dqkv = a.f32(7, "dqkv", at.rows() * 3 * at.c);
   if (a.failed) return nullptr;
-  size_t n = 0;
-  napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
-  const size_t c3 = n / sz(batch, t);
-  if (c3 == 0 || c3 % (3 * static_cast<size_t>(heads)) != 0) a.fail("qkv's width must be a multiple of 3 * heads");
-  if (a.failed) return nullptr;
-  const int c = static_cast<int>(c3 / 3);
-  const float* qkv = a.f32(0, "qkv", sz(batch, t) * c3);
-  const float* y = a.f32(1, "y", sz(batch, t) * c);
-  const float* dy = a.f32(2, "dy", sz(batch, t) * c);
-  const float* lse = a.f32(3, "lse", sz(batch * heads, t));
-  float* dqkv = a.f32(7, "dqkv", sz(batch, t) * c3);
-  if (a.failed) return nullptr;
-  gptw::causal_attention_backward(qkv, y, dy, lse, batch, t, heads, c / heads, dqkv);
+  gptw::causal_attention_backward(at.qkv, y, dy, lse, at.batch, at.t, at.heads, at.head_width(), dqkv);
   return a.undefined();
 }
 

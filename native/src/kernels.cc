@@ -1,6 +1,7 @@
 #include "kernels.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -332,53 +333,153 @@ __attribute__((target_clones("avx2", "default"))) void row_probs(float* s, int n
   for (int j = n; j < width; ++j) s[j] = 0.f;
 }
 
-// The whole backward of head (b, h) on one thread: its dk and dv rows sum over query blocks, so
-// one owner per head keeps the sums race-free and in a fixed order (the same bits every run).
-void attention_backward_head(const float* qkv, const float* y, const float* dy, const float* lse, int b, int h, int t, int heads, int hd, float scale,
-                             float* dqkv) {
-  thread_local std::vector<float> p_buf, ds_buf, d_buf;
-  const int c = heads * hd;
-  const HeadView hv = head_view(qkv, b, h, t, hd, c);
-  float* dbase = dqkv + static_cast<size_t>(b) * t * 3 * c + static_cast<size_t>(h) * hd;
-  float* dq = dbase;
-  float* dk = dbase + c;
-  float* dv = dbase + 2 * static_cast<size_t>(c);
-  const size_t ld = hv.ld;
-  const size_t ldo = static_cast<size_t>(c);
-  const float* o = y + static_cast<size_t>(b) * t * c + static_cast<size_t>(h) * hd;
-  const float* d_o = dy + static_cast<size_t>(b) * t * c + static_cast<size_t>(h) * hd;
-  const float* lse_h = lse + static_cast<size_t>(b * heads + h) * t;
-  for (int i = 0; i < t; ++i) {
-    std::fill(dq + i * ld, dq + i * ld + hd, 0.f);
-    std::fill(dk + i * ld, dk + i * ld + hd, 0.f);
-    std::fill(dv + i * ld, dv + i * ld + hd, 0.f);
+// The backward of one head (b, h): pointers into qkv, y, dy, lse and dqkv, and the tile step
+// the three schedules below share. Each of dQ, dK and dV is a sum of one term per tile; every
+// schedule adds a row block's terms in the same order (dQ_i over key blocks 0..i, dK_j and dV_j
+// over query blocks j..last) with the same calls, so all three give the same bits.
+struct HeadGrad {
+  HeadView hv;
+  const float* o;    // y's head columns
+  const float* d_o;  // dy's
+  const float* lse;  // [T]
+  float* dq;
+  float* dk;
+  float* dv;
+  size_t ldo;  // C
+  int t, hd;
+  float scale;
+
+  HeadGrad(const float* qkv, const float* y, const float* dy, const float* lse_all, int b, int h, int t_, int heads, int hd_, float scale_, float* dqkv)
+      : t(t_), hd(hd_), scale(scale_) {
+    const int c = heads * hd;
+    hv = head_view(qkv, b, h, t, hd, c);
+    float* dbase = dqkv + static_cast<size_t>(b) * t * 3 * c + static_cast<size_t>(h) * hd;
+    dq = dbase;
+    dk = dbase + c;
+    dv = dbase + 2 * static_cast<size_t>(c);
+    ldo = static_cast<size_t>(c);
+    o = y + static_cast<size_t>(b) * t * c + static_cast<size_t>(h) * hd;
+    d_o = dy + static_cast<size_t>(b) * t * c + static_cast<size_t>(h) * hd;
+    lse = lse_all + static_cast<size_t>(b * heads + h) * t;
   }
-  float* p = scratch(p_buf, static_cast<size_t>(kAttBlock) * kAttBlock);
-  float* ds = scratch(ds_buf, static_cast<size_t>(kAttBlock) * kAttBlock);
-  float* dsum = scratch(d_buf, kAttBlock);
-  const int blocks = (t + kAttBlock - 1) / kAttBlock;
-  const int ild = static_cast<int>(ld), ildo = static_cast<int>(ldo);
-  for (int qb = 0; qb < blocks; ++qb) {
-    const int r0 = qb * kAttBlock, br = std::min(kAttBlock, t - r0);
-    // D_i = sum_j P_ij dP_ij = dO_i . O_i
-    for (int r = 0; r < br; ++r) dsum[r] = row_dot(d_o + (r0 + r) * ldo, o + (r0 + r) * ldo, hd);
-    for (int kb = 0; kb <= qb; ++kb) {
-      const int c0 = kb * kAttBlock, bc = std::min(kAttBlock, t - c0);
-      sgemm_serial(false, true, br, bc, hd, hv.q + r0 * ld, ild, hv.k + c0 * ld, ild, p, kAttBlock);
-      for (int r = 0; r < br; ++r) row_probs(p + static_cast<size_t>(r) * kAttBlock, kb == qb ? r + 1 : bc, bc, scale, lse_h[r0 + r]);
-      // dV_j += P^T dO_i
-      sgemm_serial(true, false, bc, hd, br, p, kAttBlock, d_o + r0 * ldo, ildo, dv + c0 * ld, ild, true);
-      // dP = dO_i V_j^T, then dS = scale * P * (dP - D) in place (0 where P is)
-      sgemm_serial(false, true, br, bc, hd, d_o + r0 * ldo, ildo, hv.v + c0 * ld, ild, ds, kAttBlock);
-      for (int r = 0; r < br; ++r) {
-        const size_t off = static_cast<size_t>(r) * kAttBlock;
-        row_softmax_backward(p + off, ds + off, bc, dsum[r], scale, ds + off);
-      }
-      // dQ_i += dS K_j; dK_j += dS^T Q_i
-      sgemm_serial(false, false, br, hd, bc, ds, kAttBlock, hv.k + c0 * ld, ild, dq + r0 * ld, ild, true);
-      sgemm_serial(true, false, bc, hd, br, ds, kAttBlock, hv.q + r0 * ld, ild, dk + c0 * ld, ild, true);
+
+  int rows(int block) const { return std::min(kAttBlock, t - block * kAttBlock); }
+
+  void zero(float* d, int block) const {
+    for (int i = block * kAttBlock, e = i + rows(block); i < e; ++i) std::fill(d + i * hv.ld, d + i * hv.ld + hd, 0.f);
+  }
+
+  // D_i = sum_j P_ij dP_ij = dO_i . O_i for the rows of query block qb.
+  void row_terms(int qb, float* dsum) const {
+    const int r0 = qb * kAttBlock;
+    for (int r = 0, br = rows(qb); r < br; ++r) dsum[r] = row_dot(d_o + (r0 + r) * ldo, o + (r0 + r) * ldo, hd);
+  }
+
+  // Tile (qb, kb): P recomputed into p; with want_dv, dV_kb += P^T dO_qb; then dS into ds.
+  void tile(int qb, int kb, const float* dsum, bool want_dv, float* p, float* ds) const {
+    const int r0 = qb * kAttBlock, br = rows(qb), c0 = kb * kAttBlock, bc = rows(kb);
+    const int ild = static_cast<int>(hv.ld), ildo = static_cast<int>(ldo);
+    sgemm_serial(false, true, br, bc, hd, hv.q + r0 * hv.ld, ild, hv.k + c0 * hv.ld, ild, p, kAttBlock);
+    for (int r = 0; r < br; ++r) row_probs(p + static_cast<size_t>(r) * kAttBlock, kb == qb ? r + 1 : bc, bc, scale, lse[r0 + r]);
+    if (want_dv) sgemm_serial(true, false, bc, hd, br, p, kAttBlock, d_o + r0 * ldo, ildo, dv + c0 * hv.ld, ild, true);
+    // dP = dO_i V_j^T, then dS = scale * P * (dP - D) in place (0 where P is)
+    sgemm_serial(false, true, br, bc, hd, d_o + r0 * ldo, ildo, hv.v + c0 * hv.ld, ild, ds, kAttBlock);
+    for (int r = 0; r < br; ++r) {
+      const size_t off = static_cast<size_t>(r) * kAttBlock;
+      row_softmax_backward(p + off, ds + off, bc, dsum[r], scale, ds + off);
     }
   }
+
+  // dQ_qb += dS K_kb
+  void add_dq(int qb, int kb, const float* ds) const {
+    const int ild = static_cast<int>(hv.ld);
+    sgemm_serial(false, false, rows(qb), hd, rows(kb), ds, kAttBlock, hv.k + kb * kAttBlock * hv.ld, ild, dq + qb * kAttBlock * hv.ld, ild, true);
+  }
+
+  // dK_kb += dS^T Q_qb
+  void add_dk(int qb, int kb, const float* ds) const {
+    const int ild = static_cast<int>(hv.ld);
+    sgemm_serial(true, false, rows(kb), hd, rows(qb), ds, kAttBlock, hv.q + qb * kAttBlock * hv.ld, ild, dk + kb * kAttBlock * hv.ld, ild, true);
+  }
+};
+
+struct TileScratch {
+  float* p;
+  float* ds;
+  float* dsum;
+};
+
+TileScratch tile_scratch() {
+  thread_local std::vector<float> buf;
+  float* b = scratch(buf, 2 * static_cast<size_t>(kAttBlock) * kAttBlock + kAttBlock);
+  return {b, b + kAttBlock * kAttBlock, b + 2 * kAttBlock * kAttBlock};
+}
+
+// The whole head on one thread: each tile's P and dS computed once and used for dQ, dK and dV.
+void attention_backward_head(const HeadGrad& g) {
+  const TileScratch s = tile_scratch();
+  const int blocks = (g.t + kAttBlock - 1) / kAttBlock;
+  for (int i = 0; i < blocks; ++i) {
+    g.zero(g.dq, i);
+    g.zero(g.dk, i);
+    g.zero(g.dv, i);
+  }
+  for (int qb = 0; qb < blocks; ++qb) {
+    g.row_terms(qb, s.dsum);
+    for (int kb = 0; kb <= qb; ++kb) {
+      g.tile(qb, kb, s.dsum, true, s.p, s.ds);
+      g.add_dq(qb, kb, s.ds);
+      g.add_dk(qb, kb, s.ds);
+    }
+  }
+}
+
+// Key block kb of a head alone: its dK and dV rows, over the query blocks that see it.
+void attention_backward_keys(const HeadGrad& g, int kb) {
+  const TileScratch s = tile_scratch();
+  const int blocks = (g.t + kAttBlock - 1) / kAttBlock;
+  g.zero(g.dk, kb);
+  g.zero(g.dv, kb);
+  for (int qb = kb; qb < blocks; ++qb) {
+    g.row_terms(qb, s.dsum);
+    g.tile(qb, kb, s.dsum, true, s.p, s.ds);
+    g.add_dk(qb, kb, s.ds);
+  }
+}
+
+// Query block qb of a head alone: its dQ rows, the tiles' P and dS computed again.
+void attention_backward_queries(const HeadGrad& g, int qb) {
+  const TileScratch s = tile_scratch();
+  g.zero(g.dq, qb);
+  g.row_terms(qb, s.dsum);
+  for (int kb = 0; kb <= qb; ++kb) {
+    g.tile(qb, kb, s.dsum, false, s.p, s.ds);
+    g.add_dq(qb, kb, s.ds);
+  }
+}
+
+// How many of bh heads to split into key-block and query-block tasks. A whole head costs 5 GEMMs
+// per tile and shares no work; split, it costs 7 (P and dP computed twice) in pieces of at most
+// one block row. Whole heads fill the threads round by round, so only a last, partial round is
+// worth splitting, and only when its heads are few next to the threads: with 12 heads on 2
+// threads none are, on 8 threads the last 4, on 16 threads none (the split would cost more).
+int heads_to_split(int bh, int blocks, int threads) {
+  if (blocks < 2 || threads < 2) return 0;
+  const double tiles = blocks * (blocks + 1) / 2.0;
+  auto makespan = [&](int split) {
+    const int whole = bh - split;
+    const double rounds = std::ceil(static_cast<double>(whole) / threads);
+    const double spread = (5.0 * whole + 7.0 * split) * tiles / threads;
+    const double longest_piece = split > 0 ? 4.0 * blocks : 0.0;
+    return std::max({5.0 * tiles * rounds, spread, longest_piece});
+  };
+  int best = 0;
+  double best_time = makespan(0);
+  for (int split = 1; split <= bh; ++split) {
+    const double time = makespan(split);
+    if (time < 0.9 * best_time) best = split, best_time = time;
+  }
+  return best;
 }
 
 }  // namespace
@@ -401,8 +502,33 @@ void causal_attention_forward(const float* qkv, int batch, int t, int heads, int
 
 void causal_attention_backward(const float* qkv, const float* y, const float* dy, const float* lse, int batch, int t, int heads, int hd, float* dqkv) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  parallel_for(static_cast<size_t>(batch) * heads, [&](size_t i0, size_t i1, int) {
-    for (size_t i = i0; i < i1; ++i) attention_backward_head(qkv, y, dy, lse, static_cast<int>(i) / heads, static_cast<int>(i) % heads, t, heads, hd, scale, dqkv);
+  const int bh = batch * heads, blocks = (t + kAttBlock - 1) / kAttBlock;
+  const int threads = thread_count();
+  const int split = heads_to_split(bh, blocks, threads);
+  // Tasks longest first, taken by whichever thread is free: whole heads (the first bh - split),
+  // then each split head's key blocks (block kb covers blocks - kb tiles) and query blocks (qb + 1).
+  struct Task {
+    int head, kind, block;  // kind 0: whole head, 1: key block, 2: query block
+    double cost;
+  };
+  std::vector<Task> tasks;
+  const double tiles = blocks * (blocks + 1) / 2.0;
+  for (int i = 0; i < bh - split; ++i) tasks.push_back({i, 0, 0, 5.0 * tiles});
+  for (int i = bh - split; i < bh; ++i)
+    for (int b = 0; b < blocks; ++b) {
+      tasks.push_back({i, 1, b, 4.0 * (blocks - b)});
+      tasks.push_back({i, 2, b, 3.0 * (b + 1)});
+    }
+  std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) { return a.cost > b.cost; });
+  std::atomic<size_t> next{0};
+  parallel_for(static_cast<size_t>(std::min<size_t>(tasks.size(), static_cast<size_t>(threads))), [&](size_t, size_t, int) {
+    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+      const Task& task = tasks[i];
+      const HeadGrad g(qkv, y, dy, lse, task.head / heads, task.head % heads, t, heads, hd, scale, dqkv);
+      if (task.kind == 0) attention_backward_head(g);
+      else if (task.kind == 1) attention_backward_keys(g, task.block);
+      else attention_backward_queries(g, task.block);
+    }
   });
 }
 

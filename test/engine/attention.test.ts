@@ -2,7 +2,9 @@
 // its output and the gradient of its fused qkv equal the reference attention's (model.ts's
 // causalSelfAttention: scores, additive mask, softmax, values, as tfjs ops on the stock cpu
 // backend) within 1e-5 relative, on random q, k, v whose length is not a multiple of the kernel's
-// 64-position blocks; and the backward keeps no T x T tensor.
+// 64-position blocks; the backward keeps no T x T tensor; and it gives the same bits whatever the
+// thread count, though with few heads next to the threads it splits heads into key-block and
+// query-block tasks (kernels.cc's heads_to_split) instead of giving each thread whole heads.
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src/core/engine/backend'
@@ -86,5 +88,36 @@ describe('native flash attention', () => {
     expect(held).toBeLessThan((B * H * T * T * 4) / 4)
     expect(grads()).toEqual(first)
     qkv.dispose()
+  })
+
+  it.skipIf(!native)('gives the same gradient bits on 1, 2, 3 and 8 threads, heads whole or split', () => {
+    const k = native!
+    const threads = k.info().threads
+    // One head at 2+ threads and 3 heads at 2 threads are split; at 1 thread every head is whole.
+    for (const [B, T, H, hd] of [
+      [1, 200, 1, 16],
+      [1, 300, 3, 8],
+      [2, 130, 3, 16]
+    ]) {
+      const C = H * hd
+      const qkv = tf.randomNormal([B * T * 3 * C], 0, 1.5, 'float32', 11).dataSync() as Float32Array
+      const dy = tf.randomNormal([B * T * C], 0, 1, 'float32', 12).dataSync() as Float32Array
+      const y = new Float32Array(B * T * C)
+      const lse = new Float32Array(B * H * T)
+      k.causalAttentionForward(qkv, B, T, H, y, lse)
+      const backward = (n: number) => {
+        k.setThreads(n)
+        const dqkv = new Float32Array(B * T * 3 * C).fill(Number.NaN)
+        k.causalAttentionBackward(qkv, y, dy, lse, B, T, H, dqkv)
+        return dqkv
+      }
+      try {
+        const whole = backward(1)
+        expect(whole.every(Number.isFinite)).toBe(true)
+        for (const n of [2, 3, 8]) expect(backward(n), `B=${B} T=${T} H=${H} on ${n} threads`).toEqual(whole)
+      } finally {
+        k.setThreads(threads)
+      }
+    }
   })
 })

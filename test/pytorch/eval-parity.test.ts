@@ -127,12 +127,14 @@ describeTorch('eval on the PyTorch engine', () => {
       expect(torch.out.results.map((r) => r.task)).toEqual(TASKS)
       const rows: string[] = []
       let metrics = 0
+      let worst = { d: 0, at: 'none' }
       embedded.out.results.forEach((e, t) => {
         const got = torch.out.results[t]
         expect(Object.keys(got.metrics)).toEqual(Object.keys(e.metrics))
         for (const [name, m] of Object.entries(e.metrics)) {
           const d = relDiff(got.metrics[name].value, m.value)
           rows.push(`| ${e.task} | ${name} | ${m.value.toPrecision(8)} | ${got.metrics[name].value.toPrecision(8)} | ${d.toExponential(2)} |`)
+          if (d > worst.d) worst = { d, at: `${e.task} ${name}` }
           expect(d, `${e.task} ${name}: ${got.metrics[name].value} vs ${m.value}`).toBeLessThanOrEqual(1e-4)
           metrics++
         }
@@ -150,7 +152,7 @@ describeTorch('eval on the PyTorch engine', () => {
       expect(metrics).toBeGreaterThan(TASKS.length)
       const requests = Object.values(embedded.out.samples).reduce((n, ss) => n + ss.reduce((k, s) => k + s.requests.length, 0), 0)
       console.log(
-        `parity, ${devices.length} PyTorch process(es): ${metrics} metrics, ${requests} requests; embedded ${embedded.seconds.toFixed(1)} s, pytorch ${torch.seconds.toFixed(1)} s\n| task | metric | embedded | pytorch | rel diff |\n|---|---|---|---|---|\n${rows.join('\n')}`
+        `parity, ${devices.length} PyTorch process(es): ${metrics} metrics, ${requests} requests; max relative difference ${worst.d.toExponential(2)} (${worst.at}); embedded ${embedded.seconds.toFixed(1)} s, pytorch ${torch.seconds.toFixed(1)} s\n| task | metric | embedded | pytorch | rel diff |\n|---|---|---|---|---|\n${rows.join('\n')}`
       )
     })
   }

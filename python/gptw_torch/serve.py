@@ -16,6 +16,9 @@ Ops:
   decode  session, ids, reset? -> logits: appends ids to a session's KV cache and returns the next
           token's logits over the padded vocabulary as base64 float32 (token-by-token sampling;
           the client samples, so one seed chooses the same tokens as on the embedded engine)
+  step    sessions, ids -> logits: one token appended to each of several sessions' caches in one
+          forward (the caches left-padded to the longest and stacked, the padding masked out),
+          each next token's logits as decode gives them: the served API's sequences decode together
   close   session: forgets a session's cache
   quit    ends the process
 Tokens are GPT-2 ids: the client tokenizes, so both engines see the same inputs. Scores are taken
@@ -255,6 +258,43 @@ class ModelServer:
         logits = (h[0, -1:] @ self.model.wte.weight.T).float()[0].cpu().numpy()
         return base64.b64encode(logits.astype("<f4").tobytes()).decode("ascii")
 
+    @torch.no_grad()
+    def step(self, names: list[str], ids: list[int]) -> list[str]:
+        """One token appended to each named session's cache, all in one forward: each layer's cached
+        keys and values left-padded to the longest session and stacked [B, heads, P, head size],
+        the padding marked invalid (masked as a right-padded batch's is, so no real position sees
+        it), then each session's new key and value appended to its own cache. Returns each next
+        token's logits as decode does. A session that has no cache yet is refused."""
+        if len(names) != len(ids) or not names:
+            raise ValueError("step needs one token per session")
+        if len(set(names)) != len(names):
+            raise ValueError("step was given one session twice")
+        missing = [n for n in names if n not in self.sessions or self.sessions[n].length == 0]
+        if missing:
+            raise ValueError(f"step continues sessions that have a cache; {missing[0]} has none (decode with reset first)")
+        sessions = [self.sessions[n] for n in names]
+        lengths = [s.length for s in sessions]
+        if max(lengths) + 1 > self.config.n_ctx:
+            raise ValueError(f"{max(lengths) + 1} tokens do not fit the model's context of {self.config.n_ctx}: reset and feed the window again")
+        B, P = len(sessions), max(lengths)
+        past: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for layer in range(self.config.n_layer):
+            ks = [F.pad(s.past[layer][0], (0, 0, P - s.length, 0)) for s in sessions]
+            vs = [F.pad(s.past[layer][1], (0, 0, P - s.length, 0)) for s in sessions]
+            past.append((torch.cat(ks, 0), torch.cat(vs, 0)))
+        valid = torch.zeros(B, P + 1, dtype=torch.bool, device=self.device)
+        for b, n in enumerate(lengths):
+            valid[b, P - n :] = True
+        pos = torch.tensor(lengths, device=self.device)[:, None]
+        h = self._step(torch.tensor(ids, device=self.device)[:, None], pos, valid, past)
+        for b, s in enumerate(sessions):
+            for layer in range(self.config.n_layer):
+                k, v = past[layer]
+                s.past[layer] = (torch.cat([s.past[layer][0], k[b : b + 1, :, P:]], 2), torch.cat([s.past[layer][1], v[b : b + 1, :, P:]], 2))
+            s.length += 1
+        logits = (h[:, -1] @ self.model.wte.weight.T).float().cpu().numpy()
+        return [base64.b64encode(row.astype("<f4").tobytes()).decode("ascii") for row in logits]
+
     # ---- requests ----------------------------------------------------------------------------
 
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -267,6 +307,8 @@ class ModelServer:
             return {"tokens": self.greedy(req["seqs"], int(req["steps"]))}
         if op == "decode":
             return {"logits": self.decode(str(req["session"]), req["ids"], bool(req.get("reset", False)))}
+        if op == "step":
+            return {"logits": self.step([str(n) for n in req["sessions"]], [int(i) for i in req["ids"]])}
         if op == "close":
             self.sessions.pop(str(req["session"]), None)
             return {}

@@ -2,8 +2,9 @@
 // served model's generator (models.ts ServingGenerator: submit, canTake, load, close and the
 // model's config), answered by model servers (python/gptw_torch/serve.py), one per device. Each
 // sequence keeps its KV cache in a server session (the decode op) and goes token by token; the
-// sequences on one server take turns (it answers in order), those on several devices run at once,
-// each new one going to the device with the fewest. Tokens are chosen here in Node by sampling.ts
+// sequences on one server decode their next tokens together, in one forward (ModelServer.decode
+// gathers their steps), those on several devices run at once, each new one going to the device
+// with the fewest. Tokens are chosen here in Node by sampling.ts
 // with the sequence's seeded RNG, as BatchGenerator chooses them on the embedded engine, so greedy
 // gives the embedded engine's text and a seed the same draws.
 import fs from 'node:fs'

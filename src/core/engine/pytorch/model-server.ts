@@ -74,6 +74,12 @@ export class ModelServer {
   private readonly pending = new Map<number, Pending>()
   private readonly stderr: string[] = []
   private exited: Error | null = null
+  /** Sessions the server holds a cache for (a decode created it, close forgets it). */
+  private readonly cached = new Set<string>()
+  /** One-token steps waiting for this turn's `step` request. */
+  private steps: { session: string; id: number; resolve: (logits: Float32Array) => void; reject: (err: Error) => void }[] = []
+  private readonly stepCounts = new Map<number, number>()
+  private flushQueued = false
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -153,12 +159,14 @@ export class ModelServer {
     this.pending.delete(msg.id as number)
     if (msg.ok === true) p.resolve(msg)
     else p.reject(new Error(`PyTorch model server (${this.info.device}): ${String(msg.error)}`))
+    this.scheduleSteps()
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = new Error(`The PyTorch model server (${this.info.device}) exited (${signal ?? code})${this.stderr.length ? `: ${this.stderr.slice(-5).join(' | ')}` : ''}`)
     for (const p of this.pending.values()) p.reject(this.exited)
     this.pending.clear()
+    for (const s of this.steps.splice(0)) s.reject(this.exited)
   }
 
   private request(op: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -187,14 +195,68 @@ export class ModelServer {
     return (await this.request('greedy', { seqs, steps })).tokens as number[][]
   }
 
-  /** Appends ids to a session's KV cache (a fresh one with reset) and returns the next token's logits over the padded vocabulary. */
-  async decode(session: string, ids: readonly number[], reset: boolean): Promise<Float32Array> {
-    const b64 = (await this.request('decode', { session, ids, reset })).logits as string
-    const buf = Buffer.from(b64, 'base64')
-    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
+  /**
+   * Appends ids to a session's KV cache (a fresh one with reset) and returns the next token's logits
+   * over the padded vocabulary. One-token steps of sessions that have a cache wait while the server
+   * is busy (it answers in order, so they would wait there anyway) and go together as one `step`,
+   * one forward over all of them, once it is idle: the served API's sequences, each awaiting its
+   * last token, fall into step with each other even when their prompts were read at different times.
+   */
+  decode(session: string, ids: readonly number[], reset: boolean): Promise<Float32Array> {
+    if (reset || ids.length !== 1 || !this.cached.has(session)) {
+      return this.request('decode', { session, ids, reset }).then((r) => {
+        this.cached.add(session)
+        return fromBase64(r.logits as string)
+      })
+    }
+    if (this.exited) return Promise.reject(this.exited)
+    return new Promise((resolve, reject) => {
+      this.steps.push({ session, id: ids[0], resolve, reject })
+      this.scheduleSteps()
+    })
+  }
+
+  /** Sends the waiting steps once the server is idle, a turn later (the replies just resolved may add theirs). */
+  private scheduleSteps(): void {
+    if (this.flushQueued || !this.steps.length || this.pending.size) return
+    this.flushQueued = true
+    setImmediate(() => {
+      this.flushQueued = false
+      if (!this.pending.size) this.flushSteps()
+    })
+  }
+
+  /**
+   * The one-token steps asked since the last flush, as one `step` request (a single one as
+   * `decode`). A refused step (the server checks before it changes any cache: a session past the
+   * context, say) is asked again one session at a time, so only the sequence at fault fails.
+   */
+  private flushSteps(): void {
+    const batch = this.steps.splice(0)
+    if (!batch.length) return
+    const alone = (s: (typeof batch)[number]): void => {
+      this.count(1)
+      this.request('decode', { session: s.session, ids: [s.id], reset: false }).then((r) => s.resolve(fromBase64(r.logits as string)), s.reject)
+    }
+    if (batch.length === 1) return alone(batch[0])
+    this.count(batch.length)
+    this.request('step', { sessions: batch.map((s) => s.session), ids: batch.map((s) => s.id) }).then(
+      (r) => batch.forEach((s, i) => s.resolve(fromBase64((r.logits as string[])[i]))),
+      () => batch.forEach(alone)
+    )
+  }
+
+  private count(sequences: number): void {
+    this.stepCounts.set(sequences, (this.stepCounts.get(sequences) ?? 0) + 1)
+  }
+
+  /** How many one-token decode forwards ran per number of sequences in them (1: alone), since the start. */
+  get stepBatches(): ReadonlyMap<number, number> {
+    return this.stepCounts
   }
 
   async closeSession(session: string): Promise<void> {
+    this.cached.delete(session)
     await this.request('close', { session })
   }
 
@@ -207,6 +269,11 @@ export class ModelServer {
     await gone
     clearTimeout(timer)
   }
+}
+
+function fromBase64(b64: string): Float32Array {
+  const buf = Buffer.from(b64, 'base64')
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
 }
 
 /** Buckets of up to `batchSize` requests, longest first, each given to the shard with the least work so far. */

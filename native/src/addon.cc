@@ -281,6 +281,19 @@ napi_value CausalAttentionBackward(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+// columnSums(x, rows, cols, out): out[j] = sum_i x[i, j], x [rows, cols] (a bias's gradient)
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int rows = a.integer(1, "rows"), cols = a.integer(2, "cols");
+  if (!a.failed && (rows < 0 || cols < 0)) a.fail("rows and cols must not be negative");
+  if (a.failed) return nullptr;
+  const float* x = a.f32(0, "x", sz(rows, cols));
+  float* out = a.f32(3, "out", static_cast<size_t>(cols));
+  if (a.failed) return nullptr;
+  gptw::column_sums(x, rows, cols, out);
+  return a.undefined();
+}
+
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -323,6 +336,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"causalSoftmaxBackward", nullptr, CausalSoftmaxBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"causalAttentionForward", nullptr, CausalAttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"causalAttentionBackward", nullptr, CausalAttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

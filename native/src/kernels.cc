@@ -113,6 +113,11 @@ __attribute__((target_clones("avx2", "default"))) void row_softmax_backward(cons
   for (int j = 0; j < n; ++j) ds[j] = scale * p[j] * (dp[j] - dot);
 }
 
+// acc[j] += x[j] in double, each column on its own (no reassociation across rows).
+__attribute__((target_clones("avx2", "default"))) void add_row_to_doubles(const float* x, int n, double* acc) {
+  for (int j = 0; j < n; ++j) acc[j] += static_cast<double>(x[j]);
+}
+
 // Splits [0, n) over the pool in blocks of at least `grain` elements.
 template <typename F>
 void for_blocks(size_t n, size_t grain, F f) {
@@ -529,6 +534,20 @@ void causal_attention_backward(const float* qkv, const float* y, const float* dy
       else if (task.kind == 1) attention_backward_keys(g, task.block);
       else attention_backward_queries(g, task.block);
     }
+  });
+}
+
+void column_sums(const float* x, int rows, int cols, float* out) {
+  // Threads take column ranges (whole cache lines of 16 floats); each column's running sum is a
+  // double over rows 0, 1, ... in order, rounded once: tfjs's cpu Sum gives exactly these bits.
+  const size_t lines = (static_cast<size_t>(cols) + 15) / 16;
+  for_blocks(lines, 4, [&](size_t l0, size_t l1) {
+    const int j0 = static_cast<int>(l0 * 16), j1 = std::min(cols, static_cast<int>(l1 * 16));
+    thread_local std::vector<double> acc;
+    if (acc.size() < static_cast<size_t>(j1 - j0)) acc.resize(static_cast<size_t>(j1 - j0));
+    std::fill(acc.begin(), acc.begin() + (j1 - j0), 0.0);
+    for (int i = 0; i < rows; ++i) add_row_to_doubles(x + static_cast<size_t>(i) * cols + j0, j1 - j0, acc.data());
+    for (int j = j0; j < j1; ++j) out[j] = static_cast<float>(acc[static_cast<size_t>(j - j0)]);
   });
 }
 

@@ -36,6 +36,10 @@ void causal_attention_forward(const float* qkv, int batch, int t, int heads, int
 // recomputed tile by tile from q, k and lse.
 void causal_attention_backward(const float* qkv, const float* y, const float* dy, const float* lse, int batch, int t, int heads, int hd, float* dqkv);
 
+// out[j] = sum over i of x[i, j] for x [rows, cols] (a bias's gradient): each summed in double
+// in row order and rounded once, the bits of tfjs's cpu Sum over axis 0.
+void column_sums(const float* x, int rows, int cols, float* out);
+
 double sum_squares(const float* x, size_t n);
 
 }  // namespace gptw

@@ -124,6 +124,23 @@ describe('wasm and native kernels match the cpu reference', async () => {
     compare(cpu, native, name)
   })
 
+  it.skipIf(!addon.kernels)("native column sums (the linear layer's bias gradient) give tfjs cpu Sum's bits", async () => {
+    await initBackend('cpu')
+    // Values spread over orders of magnitude, so a float32 running sum or another order would show.
+    for (const [rows, cols] of [
+      [1024, 77],
+      [3, 3072],
+      [1, 5]
+    ]) {
+      const x = tf.tidy(() => tf.mul(tf.randomNormal([rows, cols], 0, 1, 'float32', 5), tf.exp(tf.randomUniform([rows, cols], -8, 8, 'float32', 6))))
+      const want = tf.sum(x, 0)
+      const got = new Float32Array(cols)
+      addon.kernels!.columnSums(x.dataSync() as Float32Array, rows, cols, got)
+      expect(got, `${rows} x ${cols}`).toEqual(want.dataSync())
+      tf.dispose([x, want])
+    }
+  })
+
   it('padded vocabulary columns get no gradient and no probability on any backend', () => {
     for (const results of [cpu, wasm, native].filter((r) => r !== null)) {
       const grad = results.get('cross-entropy (padded vocab)')![1]

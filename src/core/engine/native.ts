@@ -19,6 +19,8 @@ export interface NativeKernels {
     c: Float32Array,
     accumulate?: boolean
   ): void
+  /** c [m, n] = a [m, k] times b [n, k] transposed, for few rows of a (a decode step's lm head against the tied embedding, read where it lies); each element one sum over k in order. */
+  rowsTimesTransposed(a: Float32Array, b: Float32Array, m: number, n: number, k: number, c: Float32Array): void
   crossEntropyForward(logits: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, lse: Float32Array): number
   crossEntropyBackward(logits: Float32Array, lse: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, scale: number, out: Float32Array): void
   layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void
@@ -56,6 +58,8 @@ export interface NativeKernels {
   causalAttentionForward(qkv: Float32Array, batch: number, t: number, heads: number, y: Float32Array, lse: Float32Array): void
   /** Its backward: dqkv [B*T, 3C] (every element written) from dy [B*T, C], the probabilities recomputed blockwise from q, k and lse. */
   causalAttentionBackward(qkv: Float32Array, y: Float32Array, dy: Float32Array, lse: Float32Array, batch: number, t: number, heads: number, dqkv: Float32Array): void
+  /** out[j] = sum over i of x[i, j] for x [rows, cols]: summed in double in row order and rounded once, the bits of tfjs's cpu Sum over axis 0. */
+  columnSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void
   sumSquares(x: Float32Array): number
   info(): { avx2: boolean; threads: number }
   setThreads(n: number): void

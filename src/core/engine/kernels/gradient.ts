@@ -17,13 +17,13 @@ export function withGradient<T extends tf.Tensor>(f: (inputs: tf.Tensor[], save:
 /** dx = dy W^T and dW = x^T dy for y = x W, however a kernel set forms the transposed products. */
 export type LinearGrads = (dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D]
 
-/** y = x W + b for x [N, in], W [in, out] (Conv1D layout), b [out] or none, with its gradients. */
-export function linearLayer(linearGrads: LinearGrads): (x: tf.Tensor2D, p: Linear) => tf.Tensor2D {
+/** y = x W + b for x [N, in], W [in, out] (Conv1D layout), b [out] or none, with its gradients; db = dy summed over rows, by `biasGrad` where a kernel set has its own. */
+export function linearLayer(linearGrads: LinearGrads, biasGrad: (dy: tf.Tensor2D) => tf.Tensor1D = (dy) => tf.sum(dy, 0)): (x: tf.Tensor2D, p: Linear) => tf.Tensor2D {
   const withBias = withGradient<tf.Tensor2D>(([x, w, b], save) => {
     save([x, w])
     return {
       value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D,
-      gradFunc: (dy, [xs, ws]) => [...linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), tf.sum(dy, 0)]
+      gradFunc: (dy, [xs, ws]) => [...linearGrads(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), biasGrad(dy)]
     }
   })
   const noBias = withGradient<tf.Tensor2D>(([x, w], save) => {

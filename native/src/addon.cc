@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "decode-gemm.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "thread_pool.h"
@@ -91,6 +92,21 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   } else {
     for (int i = 0; i < batch; ++i) gptw::sgemm(ta, tb, m, n, k, A + sa * i, lda, B + sb * i, ldb, C + i * sz(m, n), n, acc);
   }
+  return a.undefined();
+}
+
+// rowsTimesTransposed(a, b, m, n, k, c): c[m, n] = a[m, k] b[n, k]^T, for few rows of a (the
+// decode step's lm head against the tied embedding); every element summed over k in order.
+napi_value RowsTimesTransposed(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int m = a.integer(2, "m"), n = a.integer(3, "n"), k = a.integer(4, "k");
+  if (!a.failed && (m < 0 || n < 0 || k < 0)) a.fail("m, n and k must not be negative");
+  if (a.failed) return nullptr;
+  const float* A = a.f32(0, "a", sz(m, k));
+  const float* B = a.f32(1, "b", sz(n, k));
+  float* C = a.f32(5, "c", sz(m, n));
+  if (a.failed) return nullptr;
+  gptw::rows_times_transposed(m, n, k, A, k, B, k, C, n);
   return a.undefined();
 }
 
@@ -325,6 +341,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor fns[] = {
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rowsTimesTransposed", nullptr, RowsTimesTransposed, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyForward", nullptr, CrossEntropyForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyBackward", nullptr, CrossEntropyBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},

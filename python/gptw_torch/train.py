@@ -367,6 +367,9 @@ def train(args: argparse.Namespace) -> int:
                 scaler.scale(loss).backward()
             loss_sum += loss.detach()
         # The ranks agree on the mean loss and on whether any of them was asked to pause, in one all-reduce.
+        if d.master and args.pause_file and not pause.requested and os.path.exists(args.pause_file):
+            pause.requested = True
+            log(f"Pausing after this step ({args.pause_file} appeared).")
         shared = torch.stack([loss_sum, torch.tensor(float(pause.requested), device=device)])
         if d.world > 1:
             dist.all_reduce(shared)
@@ -431,6 +434,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", help="start a new run from this checkpoint's or Hugging Face GPT-2 folder's weights (fine-tuning)")
     p.add_argument("--fast-init", action="store_true",
                    help="initialise with torch's generator (same distribution) instead of the embedded engine's exact numbers, which take ~1 s per million parameters")
+    p.add_argument("--pause-file", help="pause (checkpoint, exit 0) after the step in which this file appears, as on SIGTERM: for launchers whose signals can be lost (Slurm)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
                    help="autocast dtype on CUDA (auto: bfloat16 where supported, else float16 with a gradient scaler); the CPU runs float32")

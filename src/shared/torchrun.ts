@@ -23,6 +23,8 @@ export interface TorchrunInput {
   packageDir: string
   resumeDir?: string
   initDir?: string
+  /** A file whose appearance asks the ranks to pause (train --pause-file): for launchers that cannot signal the ranks reliably (Slurm). */
+  pauseFile?: string
 }
 
 /** One process per device: all GPUs (CUDA_VISIBLE_DEVICES) or all CPU processes (gloo); a mix is refused. */
@@ -34,11 +36,22 @@ export function deviceLayout(devices: readonly string[]): { deviceType: 'cpu' | 
 }
 
 /** `-m gptw_torch train ...`: the trainer's arguments, the same on every launcher. */
-export function trainArgs(input: Pick<TorchrunInput, 'configFile' | 'datasetDir' | 'runDir' | 'resumeDir' | 'initDir'>, deviceType: 'cpu' | 'cuda'): string[] {
+export function trainArgs(input: Pick<TorchrunInput, 'configFile' | 'datasetDir' | 'runDir' | 'resumeDir' | 'initDir' | 'pauseFile'>, deviceType: 'cpu' | 'cuda'): string[] {
   const args = ['-m', 'gptw_torch', 'train', '--config', input.configFile, '--dataset', input.datasetDir, '--out', input.runDir, '--device', deviceType]
   if (input.resumeDir) args.push('--resume', input.resumeDir)
   else if (input.initDir) args.push('--init', input.initDir)
+  if (input.pauseFile) args.push('--pause-file', input.pauseFile)
   return args
+}
+
+/**
+ * The file a Slurm run's rank 0 looks for after every step: there, the ranks pause (checkpoint,
+ * exit 0) as on a SIGTERM. A file in the run folder (which the app and the nodes share: the app
+ * follows the job's log there) cannot be lost as a signal can: one sent while the job runs its
+ * prolog or while torchrun starts reaches nobody who acts on it.
+ */
+export function slurmPauseFile(runDir: string): string {
+  return `${runDir.replace(/[\\/]+$/, '')}/pause-request`
 }
 
 // torch 1.13's launcher on Python 3.11 cannot parse its own default "--redirects 0 --tee 0"; sending the ranks' stderr to its log folder and teeing it back works on every version.
@@ -51,10 +64,29 @@ const REDIRECTS = ['--redirects', '2', '--tee', '2']
  */
 export const LOCAL_RENDEZVOUS = ['--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', '127.0.0.1:0', '--rdzv_id', 'gptw-local']
 
+/**
+ * Where a local torchrun keeps each rank's stderr (LOG_DIR/<id>/attempt_0/<rank>/stderr.log) and a
+ * failed rank's error.json: in the run folder, so what the ranks said outlives the app's worker
+ * (killed, its pipes gone) and can be read after a crash.
+ */
+export function torchrunLogDir(runDir: string): string {
+  return `${runDir.replace(/[\\/]+$/, '')}/torchrun-logs`
+}
+
 /** The local launcher: `python -m torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 ... --nproc_per_node N -m gptw_torch train ...`. */
 export function torchrunLaunch(input: TorchrunInput): TorchLaunch {
   const layout = deviceLayout(input.devices)
-  const args = ['-m', 'torch.distributed.run', ...LOCAL_RENDEZVOUS, '--nproc_per_node', String(layout.processes), ...REDIRECTS, ...trainArgs(input, layout.deviceType)]
+  const args = [
+    '-m',
+    'torch.distributed.run',
+    ...LOCAL_RENDEZVOUS,
+    '--nproc_per_node',
+    String(layout.processes),
+    ...REDIRECTS,
+    '--log_dir',
+    torchrunLogDir(input.runDir),
+    ...trainArgs(input, layout.deviceType)
+  ]
   const env: Record<string, string> = { PYTHONPATH: input.packageDir, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
   if (layout.visible !== undefined) env.CUDA_VISIBLE_DEVICES = layout.visible
   return { python: input.python, args, env, cwd: input.packageDir, processes: layout.processes, deviceType: layout.deviceType }
@@ -124,18 +156,19 @@ export function slurmScript(input: SlurmInput): string {
   ]
   const torchrun = [q(input.python), '-m', 'torch.distributed.run', '--nnodes', '"$SLURM_NNODES"', '--nproc_per_node', String(processes)]
   torchrun.push('--rdzv_backend', 'c10d', '--rdzv_endpoint', `"$head_node:${input.port ?? 29500}"`, '--rdzv_id', '"$SLURM_JOB_ID"', '--max_restarts', '0', ...REDIRECTS)
-  torchrun.push(...trainArgs(input, deviceType).map(q))
+  const pauseFile = slurmPauseFile(input.runDir)
+  torchrun.push(...trainArgs({ ...input, pauseFile }, deviceType).map(q))
   // The log file as the job sees it: sbatch's %j is the job id.
   const logFile = input.logFile
     .split('%j')
     .map((part) => (part ? q(part) : ''))
     .join('"$SLURM_JOB_ID"')
-  // srun in the background and wait: bash runs the TERM trap (pause, scancel --signal) at once and passes it on to the job step.
+  // srun in the background and wait: bash runs the TERM trap (the time limit's, --signal=B:TERM@60) at once; it asks the ranks to pause through the pause file, as the app's Pause does.
   return [
     ...head,
     `srun --kill-on-bad-exit=1 ${torchrun.join(' ')} &`,
     'step=$!',
-    'trap \'kill -TERM "$step" 2>/dev/null\' TERM',
+    `trap ${q(`touch ${q(pauseFile)}`)} TERM`,
     'set +e',
     'wait "$step"; rc=$?',
     '# A trap ends the first wait early: wait for srun itself.',

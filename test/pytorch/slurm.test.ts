@@ -4,7 +4,7 @@
 // set and `srun` / `scontrol` replaced by stand-ins, so it needs no Slurm. The others run the
 // app's job path against a real single-node Slurm that this file starts (slurm-cluster.ts:
 // Debian's slurmctld + slurmd on free ports, auth/none, no accounting): sbatch, the log followed
-// into metrics, pause (scancel --signal=TERM: the ranks checkpoint) and a resubmission on resume,
+// into metrics, pause (the run folder's pause file: the ranks checkpoint) and a resubmission on resume,
 // pause of a job still queued or still in its prolog, a dead rank's failure, sbatch's refusal,
 // cancel (scancel: no process of the job left, the queue empty). Skipped without slurm-wlm on a
 // developer machine; under CI=true they must run (.ci/run installs it).
@@ -15,7 +15,7 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { buildSlurm } from '../../src/core/engine/pytorch/slurm'
-import { quote } from '../../src/shared/torchrun'
+import { quote, slurmPauseFile } from '../../src/shared/torchrun'
 import { Workbench } from '../../src/main/services/workbench'
 import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
@@ -115,6 +115,7 @@ describeTorch('the Slurm launcher', () => {
     const srun = script.split('\n').find((l) => l.startsWith('srun '))!
     expect(srun).toContain(`-m torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node 2 --rdzv_backend c10d --rdzv_endpoint "$head_node:${port}"`)
     expect(srun).toContain(`--out '${runDir}'`)
+    expect(srun).toContain(`--pause-file '${runDir}/pause-request'`)
 
     // Stand-ins: srun drops its own options and runs the command once; scontrol names this machine as the job's node list.
     const bin = path.join(dir, 'bin')
@@ -205,7 +206,7 @@ describeTorch('the Slurm launcher', () => {
       console.log(`real Slurm: job ${submitted[0]} COMPLETED; losses ${losses.map((m) => m.value.toFixed(4)).join(', ')}`)
     })
 
-    it('pause: scancel --signal=TERM checkpoints and ends the Slurm job; resume submits a new one that continues from that step', async () => {
+    it('pause: the pause file checkpoints and ends the Slurm job; resume submits a new one that continues from that step', async () => {
       const wb = workbench()
       const id = await startTrain(wb, await params(8, 5))
       const run = wb.runs.byJob(id)!
@@ -238,6 +239,26 @@ describeTorch('the Slurm launcher', () => {
       expect(lossSteps(wb, run.id)).toEqual(Array.from({ length: 8 }, (_, i) => i + 1))
       expect(jobState(submitted[1])).toBe('COMPLETED')
       console.log(`real Slurm: paused at step ${pausedAt.step} (job ${first} ${jobState(first)}), resumed as job ${submitted[1]} to step 8`)
+    })
+
+    it("the time limit's TERM to the batch script (--signal=B:TERM@60) pauses the ranks through the pause file; the job goes on in a new submission", async () => {
+      const wb = workbench()
+      const id = await startTrain(wb, await params(6, 5))
+      const run = wb.runs.byJob(id)!
+      await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on Slurm')
+      const [first] = slurmJobs(wb, id)
+      // What Slurm does 60 s before the time limit: TERM to the batch shell only.
+      const term = cluster!.client('scancel', ['--batch', '--signal=TERM', first])
+      expect(term.status, term.stderr).toBe(0)
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      const submitted = slurmJobs(wb, id)
+      expect(submitted, jobLog(wb, id)).toHaveLength(2)
+      expect(jobState(first)).toBe('COMPLETED')
+      const pausedAt = wb.runs.checkpoints(run.id).find((c) => c.step < 6)?.step
+      expect(pausedAt, jobLog(wb, id)).toBeDefined()
+      expect(lossSteps(wb, run.id)).toEqual([1, 2, 3, 4, 5, 6])
+      console.log(`real Slurm: the batch script's TERM paused job ${first} at step ${pausedAt}; job ${submitted[1]} trained on to step 6`)
     })
 
     it('pause while the Slurm job waits in the queue takes it off the queue; resume submits it again and it trains from step 1', async () => {
@@ -274,7 +295,7 @@ describeTorch('the Slurm launcher', () => {
       console.log(`real Slurm: pause of pending job ${pending} took it off the queue; resumed as job ${submitted[1]} to step 3`)
     })
 
-    it('pause while the job runs its prolog (no srun step yet) waits for the step to signal it; resume trains to the end', async () => {
+    it('pause while the job runs its prolog (no srun step yet) takes hold after the first step; resume trains to the end', async () => {
       fs.writeFileSync(slowStart, '')
       try {
         const wb = workbench()
@@ -293,11 +314,15 @@ describeTorch('the Slurm launcher', () => {
         fs.rmSync(slowStart)
         await waitFor(() => logs().includes(PAUSED_LOG_LINE) || ['done', 'failed', 'cancelled'].includes(wb.jobs.get(id)!.state), SLOW, 'the pause to take hold')
         expect(wb.jobs.get(id)!.state, jobLog(wb, id)).toBe('paused')
-        expect(logs()).toContain(`Pausing: Slurm job ${running} has started but its srun step has not yet; the signal waits for it.`)
+        expect(logs()).toContain(
+          `Pausing: wrote ${slurmPauseFile(run.dir)}; the ranks of Slurm job ${running} finish their step and save a checkpoint (ranks still starting pause after their first step).`
+        )
         expect(queue()).toBe('')
         await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
-        // The TERM found torchrun starting (nothing saved) or the ranks training (a checkpoint): either way a pause.
-        const pausedAt = wb.runs.checkpoints(run.id).at(-1)?.step ?? 0
+        // The file waited for the ranks: they paused at the end of their first step, with a checkpoint.
+        const pausedAt = wb.runs.checkpoints(run.id).at(-1)?.step
+        expect(pausedAt, jobLog(wb, id)).toBe(1)
+        expect(jobState(running)).toBe('COMPLETED')
         await wb.call('jobs.resume', { id })
         const ended = await wb.supervisor.waitForExit(id)
         expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')

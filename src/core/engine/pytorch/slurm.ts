@@ -1,8 +1,8 @@
 // The Slurm launcher: the run as an sbatch script (shared/torchrun.ts slurmScript: srun starts one
 // torchrun per node, c10d rendezvous at the first node), submitted with sbatch and followed through
 // its log file (rank 0's JSON lines become metrics, progress and checkpoint rows, the rest the job
-// log) and squeue until it ends (scontrol, else sacct, says how a failed one ended). Pause:
-// scancel --signal=TERM (torchrun passes it to the ranks, which checkpoint and stop) and a
+// log) and squeue until it ends (scontrol, else sacct, says how a failed one ended). Pause: the
+// run folder's pause file (rank 0 sees it after its step; the ranks checkpoint and stop) and a
 // resubmission from that checkpoint on resume; cancel: scancel.
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,7 +10,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import type { TrainConfig } from '../../../shared/config/train'
 import type { TrainWorkerParams } from '../../../shared/jobs'
-import { slurmScript, slurmSettings } from '../../../shared/torchrun'
+import { slurmPauseFile, slurmScript, slurmSettings } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
 
 const run = promisify(execFile)
@@ -59,6 +59,9 @@ export async function slurmTrainJob(
     })
     const file = path.join(params.runDir, 'slurm.sbatch')
     fs.writeFileSync(file, script)
+    // The last pause's request is spent: the new job must not pause at its first step.
+    const pauseFile = slurmPauseFile(params.runDir)
+    fs.rmSync(pauseFile, { force: true })
     const submitted = await run('sbatch', ['--parsable', file]).catch((e: Error & { stderr?: string }) => {
       throw new Error(`sbatch could not submit ${file}: ${(e.stderr ?? e.message).trim()}`)
     })
@@ -67,16 +70,20 @@ export async function slurmTrainJob(
     ctx.log(`Submitted Slurm job ${jobId} (${file}); its log: ${path.join(params.runDir, `slurm-${jobId}.log`)}`)
     let pauseAsked = false
     const unsubscribe = pauses(() => {
-      // Once per Slurm job: a second TERM would stop the ranks before their checkpoint.
       if (pauseAsked) return
       pauseAsked = true
-      void pauseJob(jobId, ctx)
+      void pauseJob(jobId, pauseFile, ctx)
     })
     const outcome = await follow(jobId, path.join(params.runDir, `slurm-${jobId}.log`), params.config, ctx, () => pauseAsked).finally(unsubscribe)
     if (outcome.kind === 'done') return { runId: params.runId, steps: outcome.steps, tokens: outcome.tokens, seconds: outcome.seconds, backend: 'pytorch' }
     if (outcome.kind === 'unstarted') ctx.log(`Paused before Slurm job ${jobId} started training: nothing ran, so nothing was saved. Resume submits it again${resumeDir ? ` from ${resumeDir}` : ''}.`)
     else {
-      ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); the Slurm job has ended. Resume submits a new one from it.`)
+      // Not asked by the app: Slurm's TERM before the time limit (--signal=B:TERM@60) reached the batch script, whose trap paused the ranks; the run goes on in a new job.
+      if (pauseAsked) ctx.log(`Paused at step ${outcome.step} with a checkpoint (${outcome.dir}); the Slurm job has ended. Resume submits a new one from it.`)
+      else
+        ctx.log(
+          `Slurm job ${jobId} paused itself at step ${outcome.step} with a checkpoint (${outcome.dir}): its batch script was sent TERM (the time limit is near, or scancel --batch --signal=TERM). Submitting a new job from it.`
+        )
       resumeDir = outcome.dir
     }
     await ctx.pausePoint()
@@ -85,13 +92,13 @@ export async function slurmTrainJob(
 
 /**
  * A pause: a queued job has nothing to save, so it leaves the queue (scancel --state=PENDING cancels
- * it only if it is still pending); a running one gets TERM on its steps, which torchrun passes to the
- * ranks (they finish the step and checkpoint). Both signals reach only what exists: scancel --signal
- * to a pending job fails ("Job can not be altered now"), and to a running job whose srun step has not
- * begun (its prolog, the script's first lines) it answers 0 and nobody gets it. Either way the pause
- * was lost and the job ran to its end, so the TERM waits for the step (squeue -s lists JOB.0).
+ * it only if it is still pending); a running one gets the pause file (train --pause-file), which
+ * rank 0 looks for after every step: the ranks finish the step, checkpoint and exit 0, and the job
+ * ends COMPLETED. Not a signal: scancel --signal=TERM to a job whose srun step has not begun (its
+ * prolog) answers 0 and nobody gets it, and one that reaches torchrun while it starts cancels the
+ * step yet lets the ranks train on (seen here on slurm-wlm 22.05); the file waits for the ranks.
  */
-async function pauseJob(jobId: string, ctx: JobContext): Promise<void> {
+async function pauseJob(jobId: string, pauseFile: string, ctx: JobContext): Promise<void> {
   const state = (): Promise<string> =>
     run('squeue', ['-h', '-j', jobId, '-o', '%T']).then(
       (r) => r.stdout.trim(),
@@ -100,22 +107,12 @@ async function pauseJob(jobId: string, ctx: JobContext): Promise<void> {
   if ((await state()) === 'PENDING') {
     ctx.log(`Pausing: Slurm job ${jobId} is still queued; scancel --state=PENDING ${jobId} takes it off the queue.`)
     await run('scancel', ['--state=PENDING', jobId]).catch((e: Error) => ctx.log(`scancel --state=PENDING ${jobId} failed: ${e.message}`, 'warn'))
-    // It may have started meanwhile: then it is running and gets the signal below.
+    // It may have started meanwhile: then it is running and gets the pause file below.
     const now = await state()
     if (!now || now === 'PENDING' || now === 'CANCELLED') return
   }
-  for (let said = false; ; said = true) {
-    const steps = await run('squeue', ['-h', '-s', '-j', jobId, '-o', '%i']).then(
-      (r) => r.stdout.split('\n').map((l) => l.trim()),
-      () => []
-    )
-    if (steps.some((id) => /^\d+\.\d+$/.test(id))) break
-    if (!(await state())) return
-    if (!said) ctx.log(`Pausing: Slurm job ${jobId} has started but its srun step has not yet; the signal waits for it.`)
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS / 4))
-  }
-  ctx.log(`Pausing: scancel --signal=TERM ${jobId}; the ranks finish this step and save a checkpoint.`)
-  await run('scancel', ['--signal=TERM', jobId]).catch((e: Error) => ctx.log(`scancel --signal=TERM ${jobId} failed: ${e.message}`, 'warn'))
+  fs.writeFileSync(pauseFile, `pause asked by GPT Workbench at ${new Date().toISOString()}\n`)
+  ctx.log(`Pausing: wrote ${pauseFile}; the ranks of Slurm job ${jobId} finish their step and save a checkpoint (ranks still starting pause after their first step).`)
 }
 
 type Outcome = { kind: 'done'; steps: number; tokens: number; seconds: number } | { kind: 'paused'; step: number; dir: string } | { kind: 'unstarted' }

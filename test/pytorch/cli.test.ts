@@ -28,7 +28,7 @@ describeTorch('gptw train --engine pytorch', () => {
     expect(r.status, r.stderr).toBe(0)
     const packageDir = path.join(ROOT, 'python')
     expect(r.stdout.trim()).toBe(
-      `PYTHONPATH=${packageDir} PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 ${PYTHON} -m torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 --rdzv_id gptw-local --nproc_per_node 2 --redirects 2 --tee 2 -m gptw_torch train --config RUN_DIR/pytorch-config.json --dataset ${dataset} --out RUN_DIR --device cpu`
+      `PYTHONPATH=${packageDir} PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 ${PYTHON} -m torch.distributed.run --nnodes 1 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:0 --rdzv_id gptw-local --nproc_per_node 2 --redirects 2 --tee 2 --log_dir RUN_DIR/torchrun-logs -m gptw_torch train --config RUN_DIR/pytorch-config.json --dataset ${dataset} --out RUN_DIR --device cpu`
     )
     expect(r.stderr).toContain("RUN_DIR: the run's folder")
     expect(fs.existsSync(path.join(home, 'runs')) ? fs.readdirSync(path.join(home, 'runs')) : []).toEqual([])

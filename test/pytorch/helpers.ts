@@ -8,6 +8,7 @@ import path from 'node:path'
 import { beforeAll, describe } from 'vitest'
 import { END_OF_TEXT, encodeText } from '../../src/core/data/gpt2-tokenizer'
 import type { TrainConfigInput } from '../../src/shared/config/train'
+import { torchrunLogDir } from '../../src/shared/torchrun'
 import type { Workbench } from '../../src/main/services/workbench'
 import { MOBY_DICK, RESOURCES_DIR, ROOT } from '../helpers'
 
@@ -186,4 +187,12 @@ export function jobLog(wb: Workbench, jobId: number): string {
     .logs(jobId, 0, 10_000)
     .map((l) => `${l.level} ${l.text}`)
     .join('\n')
+}
+
+/** What the ranks of a local run wrote to stderr (torchrun's log folder in the run folder), the last lines of each file: for a failing assertion's message. */
+export function rankLogs(runDir: string, lines = 40): string {
+  const root = torchrunLogDir(runDir)
+  if (!fs.existsSync(root)) return `(no ${root})`
+  const files = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /(stderr\.log|error\.json)$/.test(f)).sort()
+  return files.map((f) => `--- ${f}\n${fs.readFileSync(path.join(root, f), 'utf8').split('\n').slice(-lines).join('\n')}`).join('\n') || `(nothing in ${root})`
 }

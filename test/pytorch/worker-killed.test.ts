@@ -9,7 +9,7 @@ import path from 'node:path'
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { SLOW, alive, descendants, describeTorch, longTorchRun, lossSteps, makeDataset, startTrain } from './helpers'
+import { SLOW, alive, descendants, describeTorch, longTorchRun, lossSteps, makeDataset, rankLogs, startTrain } from './helpers'
 
 const open: Workbench[] = []
 afterEach(async () => {
@@ -52,12 +52,14 @@ describeTorch('the PyTorch engine when the app worker is killed', () => {
       'every process of the job to stop'
     )
     console.log(`worker killed; gone after: ${tree.map((p) => `${p.pid} ${p.args.slice(0, 60)}: ${gone.get(p.pid)} ms`).join('; ')}`)
+    const checkpoints = path.join(run.dir, 'checkpoints')
+    expect(fs.existsSync(checkpoints), `no checkpoint folder; the ranks' stderr:\n${rankLogs(run.dir)}`).toBe(true)
     const saved = fs
-      .readdirSync(path.join(run.dir, 'checkpoints'))
+      .readdirSync(checkpoints)
       .map((n) => /^step-(\d+)$/.exec(n))
       .filter((m) => m !== null)
       .map((m) => Number(m[1]))
-    expect(saved.length, 'a checkpoint written by the pause the kill set off').toBe(1)
+    expect(saved.length, `a checkpoint written by the pause the kill set off; the ranks' stderr:\n${rankLogs(run.dir)}`).toBe(1)
     expect(saved[0]).toBeGreaterThanOrEqual(seen)
     await wb.supervisor.waitForExit(jobId)
     await wb.close()

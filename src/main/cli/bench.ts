@@ -6,6 +6,8 @@
 //   eval-pytorch  the same requests through both engines' eval adapters on one checkpoint of the bench
 //               model: embedded, and PyTorch model servers on the CPU in float32 (1 and 2 processes),
 //               interleaved, with the ratios and the largest log-likelihood difference between them
+//   generation-pytorch  served decoding on a PyTorch CPU model server: 8 greedy sequences at once (one
+//               forward per step for all) beside one after another, on all threads and on one
 // each on the chosen backend (auto: the fast path) and, as `<section>-stock`, on stock wasm;
 //   data        MB/s of the Webtext pipeline stages on a fixed corpus
 //   serve       the OpenAI-compatible API at 1, 4 and 16 concurrent clients: requests/s, tokens/s, p50 / p95 latency
@@ -13,7 +15,9 @@
 //               first step and peak RSS without and with activation checkpointing (a process each),
 //               and GPT-2 medium's (24 x 1024) peak RSS over 2 steps with checkpointing (memory only)
 // PyTorch (Debian python3-torch) runs the same shapes when it is installed (tools/torch_train_bench.py,
-// tools/torch_infer_bench.py); ratios are ours / its.
+// tools/torch_infer_bench.py); ratios are ours / its. `speed_goals` closes the JSON: issue 17's
+// ratios from this run (GPT-2 small and the bench shape vs PyTorch, checkpointing's cost, first
+// step vs steady) beside their goals.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -30,6 +34,7 @@ import { GPT } from '../../core/engine/model'
 import { Trainer } from '../../core/engine/trainer'
 import { benchRequests, evalBench } from '../../core/eval/bench'
 import { evalEnginesBench } from '../../core/eval/bench-engines'
+import { torchDecodeBench } from '../../core/engine/pytorch/decode-bench'
 import { benchGeneration } from '../../core/generate/bench'
 import { benchServe } from '../../core/serve-api/bench'
 import { WORKER_ENV } from '../services/jobs/worker-env'
@@ -39,7 +44,7 @@ import { randomTokens } from './bench-tokens'
 
 /** This CPU's fp32 peak as the issue states it: 2 cores x 2 FMA x 8 lanes x 2 flops x 2.45 GHz. */
 const PEAK_GFLOPS = 157
-const SECTIONS = ['train', 'train-stock', 'train-pytorch', 'generation', 'generation-stock', 'eval', 'eval-stock', 'eval-pytorch', 'data', 'serve', 'train-gpt2-small'] as const
+const SECTIONS = ['train', 'train-stock', 'train-pytorch', 'generation', 'generation-stock', 'eval', 'eval-stock', 'eval-pytorch', 'generation-pytorch', 'data', 'serve', 'train-gpt2-small'] as const
 type Section = (typeof SECTIONS)[number]
 /** A section, or one of the processes a section runs in. */
 type Part = Section | 'train-gpt2-small-checkpointed' | 'train-gpt2-medium-checkpointed'
@@ -95,6 +100,8 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
     result[section] = parts ? Object.fromEntries(Object.entries(parts).map(([key, name]) => [key, run(name)])) : run(section)
   }
   if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', 'tools', 'torch_train_bench.py'), resourcesDir, steps, wanted)
+  const goals = speedGoals(result)
+  if (Object.keys(goals).length) result.speed_goals = goals
   console.log(JSON.stringify(result, null, 2))
   return 0
 }
@@ -102,13 +109,15 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
 async function runSection(section: Part, o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string; workersDir: string }): Promise<Record<string, unknown>> {
   switch (section) {
     case 'train-pytorch':
-    case 'eval-pytorch': {
+    case 'eval-pytorch':
+    case 'generation-pytorch': {
       const python = process.env.GPTW_PYTHON || '/usr/bin/python3'
       try {
         execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' })
       } catch {
         return { skipped: `${python} has no torch (apt-get install -y python3-torch libopenblas0-pthread, or set GPTW_PYTHON)` }
       }
+      if (section === 'generation-pytorch') return { ...(await torchDecodeBench(o.resourcesDir, { python, backend: o.backend })) }
       if (section === 'eval-pytorch') return { ...(await evalEnginesBench(o.resourcesDir, { python, requests: 128, backend: o.backend })) }
       return trainPyTorchSection({ resourcesDir: o.resourcesDir, workersDir: o.workersDir, steps: o.steps, python })
     }
@@ -151,10 +160,13 @@ async function trainSpeed(resourcesDir: string, steps: number, backendChoice: Ba
   const tokens = randomTokens(1 << 20, config.model.vocabSize)
   const trainer = new Trainer({ config, model, train: tokens, val: null, ctx: inlineContext() })
   const times: number[] = []
+  let first = 0
   for (let s = 0; s < steps + 2; s++) {
     const t0 = process.hrtime.bigint()
     await trainer.step()
-    if (s >= 2) times.push(Number(process.hrtime.bigint() - t0) / 1e9)
+    const took = Number(process.hrtime.bigint() - t0) / 1e9
+    if (s === 0) first = took
+    if (s >= 2) times.push(took)
   }
   trainer.optimizer.dispose()
   model.dispose()
@@ -168,7 +180,9 @@ async function trainSpeed(resourcesDir: string, steps: number, backendChoice: Ba
     backend_detail: backend.detail,
     params,
     tokens_per_step: tokensPerStep,
+    first_step_s: round(first, 3),
     step_s: round(stepS, 4),
+    first_vs_steady_step: round(first / stepS, 2),
     tokens_per_s: round(tokensPerStep / stepS, 1),
     model_gflops: round((6 * params * tokensPerStep) / stepS / 1e9, 2),
     mfu: round((6 * params * tokensPerStep) / stepS / 1e9 / PEAK_GFLOPS, 3)
@@ -209,6 +223,7 @@ async function trainGpt2Small(steps: number, backendChoice: BackendName | 'auto'
     steps,
     first_step_s: round(first, 2),
     step_s: round(stepS, 3),
+    first_vs_steady_step: round(first / stepS, 2),
     tokens_per_s: round(tokensPerStep / stepS, 1)
   }
 }
@@ -299,6 +314,31 @@ function addPyTorch(result: Record<string, unknown>, trainScript: string, resour
     }
   }
   result.pytorch = torch
+}
+
+/**
+ * Issue 17's speed goals, each a ratio from this run beside its goal and whether it is met: GPT-2
+ * small's tokens/s over PyTorch's (>= 1.3), its step with checkpointing over without (<= 1.3),
+ * the bench shape's tokens/s over PyTorch's (>= 1.5), and each training part's first step over its
+ * steady one (<= 2). Only the ratios this run measured.
+ */
+function speedGoals(result: Record<string, unknown>): Record<string, { value: number; goal: string; met: boolean }> {
+  const goals: Record<string, { value: number; goal: string; met: boolean }> = {}
+  const add = (name: string, value: number | undefined, atLeast: boolean, bound: number) => {
+    if (value === undefined || !Number.isFinite(value)) return
+    goals[name] = { value: round(value, 3), goal: `${atLeast ? '>=' : '<='} ${bound}`, met: atLeast ? value >= bound : value <= bound }
+  }
+  type Part = { step_s: number; first_vs_steady_step: number }
+  const small = result['train-gpt2-small'] as { off?: Part; checkpointed?: Part } | undefined
+  const smallVsTorch = result.ratios_train_gpt2_small_vs_pytorch as { tokens_per_s: number } | undefined
+  const train = result.train as Part | undefined
+  add('gpt2_small_tokens_per_s_vs_pytorch', smallVsTorch?.tokens_per_s, true, 1.3)
+  if (small?.off && small.checkpointed) add('gpt2_small_checkpointed_step_vs_off', small.checkpointed.step_s / small.off.step_s, false, 1.3)
+  add('bench_shape_tokens_per_s_vs_pytorch', result.ratio_train_vs_pytorch as number | undefined, true, 1.5)
+  add('gpt2_small_first_vs_steady_step', small?.off?.first_vs_steady_step, false, 2)
+  add('gpt2_small_checkpointed_first_vs_steady_step', small?.checkpointed?.first_vs_steady_step, false, 2)
+  add('bench_shape_first_vs_steady_step', train?.first_vs_steady_step, false, 2)
+  return goals
 }
 
 /** The eval bench's requests as token sequences (context + continuation, cut to the window) for PyTorch. */

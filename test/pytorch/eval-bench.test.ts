@@ -5,6 +5,7 @@
 // `npm run bench -- --only eval-pytorch`).
 import { expect, it } from 'vitest'
 import { evalEnginesBench } from '../../src/core/eval/bench-engines'
+import { torchDecodeBench } from '../../src/core/engine/pytorch/decode-bench'
 import { RESOURCES_DIR } from '../helpers'
 import { PYTHON, describeTorch } from './helpers'
 
@@ -21,5 +22,17 @@ describeTorch('the eval-pytorch bench section', () => {
     }
     expect(r.ratio_pytorch_2_vs_1).toBeCloseTo(r.pytorch_2.loglikelihood_requests_per_s / r.pytorch_1.loglikelihood_requests_per_s, 2)
     expect(r.max_rel_logprob_diff).toBeLessThanOrEqual(1e-4)
+  })
+
+  it('generation-pytorch: sequences decoded at once take one forward per step and the tokens they get one at a time', async () => {
+    const r = await torchDecodeBench(RESOURCES_DIR, { python: PYTHON, sequences: 3, newTokens: 5, promptTokens: 4, rounds: 1, backend: 'wasm' })
+    expect(r).toMatchObject({ preset: 'bench', sequences: 3, new_tokens: 5, rounds: 1 })
+    expect(r.runs.map((x) => x.threads)).toContain(1)
+    for (const run of r.runs) {
+      expect(run.greedy_equal).toBe(true)
+      // together: 4 steps of 3 sequences each; one at a time: 3 x 4 single steps
+      expect(run.step_batches).toEqual({ '1': 12, '3': 4 })
+      expect(run.together_tokens_per_s).toBeCloseTo(15 / run.together_passes_s[0], 0)
+    }
   })
 })

@@ -187,7 +187,11 @@ export const COMMANDS: CommandHelp[] = [
     options: [
       { name: 'steps', arg: 'N', description: 'Training steps per measurement (default 6).' },
       { name: 'backend', arg: 'NAME', description: 'The backend to measure (default auto).' },
-      { name: 'only', arg: 'LIST', description: 'Sections: train, train-stock, train-pytorch, generation, generation-stock, eval, eval-stock, eval-pytorch, data, serve, train-gpt2-small.' },
+      {
+        name: 'only',
+        arg: 'LIST',
+        description: 'Sections: train, train-stock, train-pytorch, generation, generation-stock, eval, eval-stock, eval-pytorch, generation-pytorch, data, serve, train-gpt2-small.'
+      },
       { name: 'no-torch', description: 'Skip the PyTorch comparison.' }
     ]
   }

@@ -6,12 +6,10 @@
 // leave as they finish or are cancelled (a client went away), and the next waiting one takes the
 // slot. What a sequence gets never depends on its neighbours:
 // decoded in a batch of 16 or alone, with its seed it gives the same tokens.
-import { END_OF_TEXT, decodeTokens } from '../data/gpt2-tokenizer'
+import { decodeTokens } from '../data/gpt2-tokenizer'
 import type { GPT } from '../engine/model'
-import { Rng } from '../rng'
 import { BatchDecoder, type DecoderCache, type StepDecoder } from './batch-decoder'
-import { chooseToken, tokenLogprob } from './sampling'
-import { TextStream } from './text-stream'
+import { SequenceState } from './sequence-state'
 
 export interface BatchSampling {
   /** 0 is greedy (the argmax). */
@@ -118,30 +116,13 @@ export interface BatchStats {
   stepRows: number
 }
 
-interface Sequence {
-  req: SequenceRequest
-  cb: SequenceCallbacks
-  cache: DecoderCache | null
-  rng: Rng
-  history: number[]
-  generated: number[]
-  counts: Map<number, number>
-  stream: TextStream
-  tokens: TokenLogprob[]
-  unsent: TokenLogprob[]
-  promptLogprobs: (TokenLogprob | null)[] | null
+/** A sequence's state (sequence-state.ts) and its place in the batch. */
+class Sequence extends SequenceState {
+  cache: DecoderCache | null = null
   /** The token to feed at the next step. */
-  pending: number
-  /** The text cut before a stop sequence, once one appeared. */
-  stopText: string | null
-  stoppedBy: SequenceResult['stoppedBy']
+  pending = -1
   /** The window is full: it moves before the next step (slide). */
-  refill: boolean
-  slides: number
-  cancelled: boolean
-  done: boolean
-  resolve(r: SequenceResult): void
-  reject(err: Error): void
+  refill = false
 }
 
 export class BatchGenerator<M extends ModelShape = GPT> {
@@ -186,28 +167,7 @@ export class BatchGenerator<M extends ModelShape = GPT> {
     if (bad !== undefined) throw new Error(`Token ${bad} is outside the model's vocabulary of ${this.vocab}.`)
     let seq!: Sequence
     const result = new Promise<SequenceResult>((resolve, reject) => {
-      seq = {
-        req,
-        cb,
-        cache: null,
-        rng: new Rng(req.sampling.seed),
-        history: [...req.ids],
-        generated: [],
-        counts: new Map(),
-        stream: new TextStream(req.stop),
-        tokens: [],
-        unsent: [],
-        promptLogprobs: null,
-        pending: -1,
-        stopText: null,
-        stoppedBy: undefined,
-        refill: false,
-        slides: 0,
-        cancelled: false,
-        done: false,
-        resolve,
-        reject
-      }
+      seq = new Sequence(req, cb, this.vocab, resolve, reject)
     })
     this.waiting.push(seq)
     void this.run()
@@ -302,10 +262,7 @@ export class BatchGenerator<M extends ModelShape = GPT> {
       const { cache, rows } = results[g]
       s.cache = cache
       this.stats.promptTokens += s.req.ids.length
-      if (s.req.promptLogprobs) {
-        const k = s.req.logprobs ?? 0
-        s.promptLogprobs = s.req.ids.map((id, i) => (i === 0 ? null : this.logprobOf(rows[i - 1], id, k)))
-      }
+      if (s.req.promptLogprobs) s.readPrompt(rows)
       if (s.req.maxTokens <= 0) this.finish(s, 'length')
       else this.advance(s, rows[rows.length - 1])
     }
@@ -333,72 +290,30 @@ export class BatchGenerator<M extends ModelShape = GPT> {
   private advance(s: Sequence, logits: Float32Array): void {
     if (!s.cancelled && s.cb.shouldStop?.()) s.cancelled = true
     if (s.cancelled) return this.finish(s, 'cancelled')
-    const id = this.choose(s, logits)
-    if (s.req.stopAtEndOfText && id === END_OF_TEXT) {
-      s.stoppedBy = 'end-of-text'
-      return this.finish(s, 'stop')
-    }
-    s.generated.push(id)
-    s.history.push(id)
-    s.counts.set(id, (s.counts.get(id) ?? 0) + 1)
-    this.stats.tokens++
-    if (s.req.logprobs !== null) {
-      const t = this.logprobOf(logits, id, s.req.logprobs)
-      s.tokens.push(t)
-      s.unsent.push(t)
-    }
-    const step = s.stream.push(id)
-    if (step.delta) this.emit(s, step.delta)
-    if (step.stoppedAt !== null) {
-      s.stopText = step.stoppedAt
-      s.stoppedBy = 'stop-sequence'
-      return this.finish(s, 'stop')
-    }
-    if (s.generated.length >= s.req.maxTokens) return this.finish(s, 'length')
+    const before = s.generated.length
+    const next = s.next(logits)
+    this.stats.tokens += s.generated.length - before
+    if ('end' in next) return this.finish(s, next.end)
     if (s.cache!.length + 1 > this.model.config.nCtx) {
       if (!s.req.slide) return this.finish(s, 'length')
       s.refill = true
     }
-    s.pending = id
-  }
-
-  private choose(s: Sequence, logits: Float32Array): number {
-    return chooseToken(logits, this.vocab, s.req.sampling, s.history, s.rng, s.counts)
-  }
-
-  private logprobOf(logits: Float32Array, id: number, k: number): TokenLogprob {
-    return tokenLogprob(logits, this.vocab, id, k)
-  }
-
-  private emit(s: Sequence, delta: string): void {
-    const tokens = s.unsent
-    s.unsent = []
-    try {
-      s.cb.onText?.(delta, tokens)
-    } catch {
-      // A callback's failure (a closed socket) must not stop the other sequences.
-    }
+    s.pending = next.id
   }
 
   private finish(s: Sequence, reason: FinishReason): void {
     if (s.done) return
-    s.done = true
-    // After a stop sequence the text is cut before it (and all of that was sent); else the held-back rest goes now.
-    const rest = s.stopText === null ? s.stream.flush() : ''
-    if (rest || s.unsent.length) this.emit(s, rest)
-    const text = s.stopText ?? s.stream.fullText
     s.cache?.dispose()
     s.cache = null
     this.stats.sequences++
-    s.resolve({ ids: s.generated, text, finishReason: reason, promptLogprobs: s.promptLogprobs, tokens: s.tokens, stoppedBy: s.stoppedBy, slides: s.slides })
+    s.finish(reason)
   }
 
   private fail(s: Sequence, err: Error): void {
     if (s.done) return
-    s.done = true
     s.cache?.dispose()
     s.cache = null
-    s.reject(err)
+    s.fail(err)
   }
 }
 

@@ -5,18 +5,15 @@
 // sequences on one server decode their next tokens together, in one forward (ModelServer.decode
 // gathers their steps), those on several devices run at once, each new one going to the device
 // with the fewest. Tokens are chosen here in Node by sampling.ts
-// with the sequence's seeded RNG, as BatchGenerator chooses them on the embedded engine, so greedy
-// gives the embedded engine's text and a seed the same draws.
+// with the sequence's seeded RNG, and turned into text and finish reasons by the same SequenceState
+// (sequence-state.ts) as BatchGenerator's, so greedy gives the embedded engine's text and a seed the same draws.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { ModelConfig } from '../../shared/config/model'
-import { END_OF_TEXT } from '../data/gpt2-tokenizer'
 import { type ModelServer, ModelServerPool, type TorchDtypeChoice } from '../engine/pytorch/model-server'
-import { type FinishReason, QueueFullError, type SequenceCallbacks, type SequenceHandle, type SequenceRequest, type SequenceResult, type TokenLogprob } from '../generate/batch-generator'
-import { chooseToken, tokenLogprob } from '../generate/sampling'
-import { TextStream } from '../generate/text-stream'
-import { Rng } from '../rng'
+import { QueueFullError, type SequenceCallbacks, type SequenceHandle, type SequenceRequest, type SequenceResult } from '../generate/batch-generator'
+import { SequenceState } from '../generate/sequence-state'
 import { type ServedModel, uniqueIds } from './models'
 
 export interface TorchServingOptions {
@@ -32,24 +29,6 @@ export interface TorchServingOptions {
   packageDir?: string
 }
 
-interface Sequence {
-  req: SequenceRequest
-  cb: SequenceCallbacks
-  rng: Rng
-  history: number[]
-  generated: number[]
-  counts: Map<number, number>
-  stream: TextStream
-  tokens: TokenLogprob[]
-  unsent: TokenLogprob[]
-  promptLogprobs: (TokenLogprob | null)[] | null
-  stopText: string | null
-  cancelled: boolean
-  done: boolean
-  resolve: (r: SequenceResult) => void
-  reject: (e: Error) => void
-}
-
 let sessions = 0
 
 export class TorchBatchGenerator {
@@ -61,8 +40,8 @@ export class TorchBatchGenerator {
   readonly release: () => Promise<void>
   private readonly vocab: number
   private readonly busy: number[]
-  private waiting: Sequence[] = []
-  private readonly active = new Set<Sequence>()
+  private waiting: SequenceState[] = []
+  private readonly active = new Set<SequenceState>()
   private closed = false
 
   /**
@@ -102,25 +81,9 @@ export class TorchBatchGenerator {
     if (req.ids.length > nCtx) throw new Error(`The prompt has ${req.ids.length} tokens, more than the model's context of ${nCtx}.`)
     const bad = req.ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocab)
     if (bad !== undefined) throw new Error(`Token ${bad} is outside the model's vocabulary of ${this.vocab}.`)
-    let seq!: Sequence
+    let seq!: SequenceState
     const result = new Promise<SequenceResult>((resolve, reject) => {
-      seq = {
-        req,
-        cb,
-        rng: new Rng(req.sampling.seed),
-        history: [...req.ids],
-        generated: [],
-        counts: new Map(),
-        stream: new TextStream(req.stop),
-        tokens: [],
-        unsent: [],
-        promptLogprobs: null,
-        stopText: null,
-        cancelled: false,
-        done: false,
-        resolve,
-        reject
-      }
+      seq = new SequenceState(req, cb, this.vocab, resolve, reject)
     })
     this.waiting.push(seq)
     this.pump()
@@ -131,7 +94,7 @@ export class TorchBatchGenerator {
         const i = this.waiting.indexOf(seq)
         if (i >= 0) {
           this.waiting.splice(i, 1)
-          this.finish(seq, 'cancelled')
+          seq.finish('cancelled')
         }
       }
     }
@@ -141,7 +104,7 @@ export class TorchBatchGenerator {
   async close(): Promise<void> {
     this.closed = true
     for (const s of [...this.waiting, ...this.active]) s.cancelled = true
-    for (const s of this.waiting.splice(0)) this.finish(s, 'cancelled')
+    for (const s of this.waiting.splice(0)) s.finish('cancelled')
     while (this.active.size) await new Promise((resolve) => setTimeout(resolve, 5))
   }
 
@@ -161,82 +124,35 @@ export class TorchBatchGenerator {
     }
   }
 
-  private async run(s: Sequence, server: ModelServer): Promise<void> {
+  private async run(s: SequenceState, server: ModelServer): Promise<void> {
     const session = `api${++sessions}`
     const { ids, maxTokens } = s.req
     try {
-      if (s.cancelled) return this.finish(s, 'cancelled')
+      if (s.cancelled) return s.finish('cancelled')
       let logits: Float32Array
       if (s.req.promptLogprobs) {
         // every prompt position's logits: the prompt fed a token at a time (decode answers the last position)
         const rows: Float32Array[] = []
         for (const [i, id] of ids.entries()) rows.push(await server.decode(session, [id], i === 0))
-        const k = s.req.logprobs ?? 0
-        s.promptLogprobs = ids.map((id, i) => (i === 0 ? null : this.logprobOf(rows[i - 1], id, k)))
+        s.readPrompt(rows)
         logits = rows[rows.length - 1]
       } else logits = await server.decode(session, ids, true)
       let fed = ids.length
-      if (maxTokens <= 0) return this.finish(s, 'length')
+      if (maxTokens <= 0) return s.finish('length')
       for (;;) {
-        if (s.cancelled) return this.finish(s, 'cancelled')
-        const id = this.choose(s, logits)
-        if (s.req.stopAtEndOfText && id === END_OF_TEXT) return this.finish(s, 'stop')
-        s.generated.push(id)
-        s.history.push(id)
-        s.counts.set(id, (s.counts.get(id) ?? 0) + 1)
-        if (s.req.logprobs !== null) {
-          const t = this.logprobOf(logits, id, s.req.logprobs)
-          s.tokens.push(t)
-          s.unsent.push(t)
-        }
-        const step = s.stream.push(id)
-        if (step.delta) this.emit(s, step.delta)
-        if (step.stoppedAt !== null) {
-          s.stopText = step.stoppedAt
-          return this.finish(s, 'stop')
-        }
+        if (s.cancelled) return s.finish('cancelled')
+        const next = s.next(logits)
+        if ('end' in next) return s.finish(next.end)
         // as BatchGenerator: a token that would not fit the window ends the sequence
-        if (s.generated.length >= maxTokens || fed + 1 > this.model.config.nCtx) return this.finish(s, 'length')
-        logits = await server.decode(session, [id], false)
+        if (fed + 1 > this.model.config.nCtx) return s.finish('length')
+        logits = await server.decode(session, [next.id], false)
         fed++
       }
     } catch (err) {
-      this.fail(s, err as Error)
+      s.fail(err as Error)
     } finally {
       server.closeSession(session).catch(() => undefined) // a server already gone has nothing to free
     }
-  }
-
-  private choose(s: Sequence, logits: Float32Array): number {
-    return chooseToken(logits, this.vocab, s.req.sampling, s.history, s.rng, s.counts)
-  }
-
-  private logprobOf(logits: Float32Array, id: number, k: number): TokenLogprob {
-    return tokenLogprob(logits, this.vocab, id, k)
-  }
-
-  private emit(s: Sequence, delta: string): void {
-    const tokens = s.unsent
-    s.unsent = []
-    try {
-      s.cb.onText?.(delta, tokens)
-    } catch {
-      // A callback's failure (a closed socket) must not stop the other sequences.
-    }
-  }
-
-  private finish(s: Sequence, reason: FinishReason): void {
-    if (s.done) return
-    s.done = true
-    const rest = s.stopText === null ? s.stream.flush() : ''
-    if (rest || s.unsent.length) this.emit(s, rest)
-    s.resolve({ ids: s.generated, text: s.stopText ?? s.stream.fullText, finishReason: reason, promptLogprobs: s.promptLogprobs, tokens: s.tokens })
-  }
-
-  private fail(s: Sequence, err: Error): void {
-    if (s.done) return
-    s.done = true
-    s.reject(err)
   }
 }
 

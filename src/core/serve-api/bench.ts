@@ -2,7 +2,8 @@
 // behind the OpenAI-compatible API on 127.0.0.1, loaded by 1, 4 and 16 concurrent clients (each
 // sending its next request as soon as the last one is answered), greedy completions of a fixed
 // length from different token-id prompts. Reports requests/s, generated tokens/s and p50 / p95
-// request latency per concurrency, and the tokens/s at 16 over that at 1 (what batching buys).
+// request latency per concurrency, and the tokens/s at 16 over that at 1 (what batching buys), also
+// per CPU second of this process (on a shared machine other processes move the wall-clock figures).
 // The clients run in the server's process: their JSON work is counted against the server.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -21,6 +22,10 @@ export interface ServeLevel {
   p95_latency_s: number
   /** Sequences per decode step, on average. */
   mean_batch: number
+  /** CPU seconds this process used (all its threads, clients included) for the level's requests. */
+  cpu_s: number
+  /** Generated tokens per CPU second: less moved than tokens_per_s by other processes on a shared machine. */
+  tokens_per_cpu_s: number
 }
 
 export interface ServeBench {
@@ -31,6 +36,8 @@ export interface ServeBench {
   levels: ServeLevel[]
   /** tokens/s at the highest concurrency over tokens/s at 1. */
   speedup: number
+  /** The same ratio in tokens per CPU second. */
+  speedup_cpu: number
 }
 
 export async function benchServe(options: { resourcesDir: string; backend?: BackendName | 'auto'; maxTokens?: number; levels?: number[] }): Promise<ServeBench> {
@@ -61,6 +68,7 @@ export async function benchServe(options: { resourcesDir: string; backend?: Back
     const before = { steps: generator.stats.steps, rows: generator.stats.stepRows }
     const done: { seconds: number; tokens: number }[] = []
     let left = total
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -71,16 +79,21 @@ export async function benchServe(options: { resourcesDir: string; backend?: Back
       })
     )
     const wall = (performance.now() - t0) / 1000
+    const used = process.cpuUsage(cpu0)
+    const cpu = (used.user + used.system) / 1e6
+    const tokens = done.reduce((s, d) => s + d.tokens, 0)
     const latencies = done.map((d) => d.seconds).sort((a, b) => a - b)
     const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
     return {
       concurrency,
       requests: total,
       requests_per_s: round(total / wall, 2),
-      tokens_per_s: round(done.reduce((s, d) => s + d.tokens, 0) / wall, 1),
+      tokens_per_s: round(tokens / wall, 1),
       p50_latency_s: round(at(0.5), 3),
       p95_latency_s: round(at(0.95), 3),
-      mean_batch: round((generator.stats.stepRows - before.rows) / Math.max(1, generator.stats.steps - before.steps), 2)
+      mean_batch: round((generator.stats.stepRows - before.rows) / Math.max(1, generator.stats.steps - before.steps), 2),
+      cpu_s: round(cpu, 2),
+      tokens_per_cpu_s: round(tokens / cpu, 1)
     }
   }
   try {
@@ -93,7 +106,8 @@ export async function benchServe(options: { resourcesDir: string; backend?: Back
       prompt_tokens: promptTokens,
       max_tokens: maxTokens,
       levels: results,
-      speedup: round(results[results.length - 1].tokens_per_s / results[0].tokens_per_s, 2)
+      speedup: round(results[results.length - 1].tokens_per_s / results[0].tokens_per_s, 2),
+      speedup_cpu: round(results[results.length - 1].tokens_per_cpu_s / results[0].tokens_per_cpu_s, 2)
     }
   } finally {
     await server.close()

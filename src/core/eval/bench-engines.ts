@@ -9,8 +9,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { type ModelConfig, ModelConfig as ModelConfigSchema } from '../../shared/config/model'
 import type { LoglikelihoodResult } from '../../shared/eval'
+import { benchPresetModel, median, round } from '../bench-figures'
 import { type BackendName, describeBackend, initBackend } from '../engine/backend'
 import { saveCheckpoint } from '../engine/checkpoint'
 import { toHost } from '../engine/checkpoint-tf'
@@ -51,12 +51,9 @@ export interface EngineEvalBenchResult {
 }
 
 const relDiff = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b)))
-const round = (x: number, digits: number): number => Number(x.toFixed(digits))
 
 export async function evalEnginesBench(resourcesDir: string, o: { python: string; requests?: number; rounds?: number; backend?: BackendName | 'auto' }): Promise<EngineEvalBenchResult> {
-  const preset = JSON.parse(fs.readFileSync(path.join(resourcesDir, 'presets', 'bench.json'), 'utf8')) as { config: { model: unknown; batchSize: number } }
-  const model: ModelConfig = ModelConfigSchema.parse(preset.config.model)
-  const batchSize = preset.config.batchSize
+  const { model, batchSize } = benchPresetModel(resourcesDir)
   const rounds = o.rounds ?? 3
   const backend = await initBackend(o.backend ?? 'auto')
   const gpt = new GPT(model)
@@ -91,14 +88,14 @@ export async function evalEnginesBench(resourcesDir: string, o: { python: string
     }
     const figure = (e: (typeof engines)[number]): EngineEvalFigure => {
       const p = passes.get(e.key)!
-      const median = [...p].sort((a, b) => a - b)[Math.floor(p.length / 2)]
+      const middle = median(p)
       return {
         engine: e.engine,
         detail: e.detail,
         processes: e.processes,
         passes_s: p.map((s) => round(s, 3)),
-        seconds: round(median, 3),
-        loglikelihood_requests_per_s: round(requests.length / median, 1)
+        seconds: round(middle, 3),
+        loglikelihood_requests_per_s: round(requests.length / middle, 1)
       }
     }
     const [embedded, pytorch1, pytorch2] = engines.map(figure)

@@ -5,9 +5,8 @@
 // request latency per concurrency, and the tokens/s at 16 over that at 1 (what batching buys), also
 // per CPU second of this process (on a shared machine other processes move the wall-clock figures).
 // The clients run in the server's process: their JSON work is counted against the server.
-import fs from 'node:fs'
-import path from 'node:path'
-import { ModelConfig } from '../../shared/config/model'
+import type { ModelConfig } from '../../shared/config/model'
+import { benchPresetModel, round } from '../bench-figures'
 import { type BackendName, describeBackend, initBackend } from '../engine/backend'
 import { GPT } from '../engine/model'
 import { BatchGenerator } from '../generate/batch-generator'
@@ -41,8 +40,7 @@ export interface ServeBench {
 }
 
 export async function benchServe(options: { resourcesDir: string; backend?: BackendName | 'auto'; maxTokens?: number; levels?: number[] }): Promise<ServeBench> {
-  const preset = JSON.parse(fs.readFileSync(path.join(options.resourcesDir, 'presets', 'bench.json'), 'utf8')) as { config: { model: unknown } }
-  const config = ModelConfig.parse(preset.config.model)
+  const config = benchPresetModel(options.resourcesDir).model
   const backend = await initBackend(options.backend ?? 'auto')
   const maxTokens = options.maxTokens ?? 32
   const promptTokens = 16
@@ -114,8 +112,4 @@ export async function benchServe(options: { resourcesDir: string; backend?: Back
     await generator.close()
     model.dispose()
   }
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toFixed(digits))
 }

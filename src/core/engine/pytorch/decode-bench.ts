@@ -8,7 +8,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { type ModelConfig, ModelConfig as ModelConfigSchema } from '../../../shared/config/model'
+import { benchPresetModel, median, round } from '../../bench-figures'
+import { argmax } from '../../generate/sampling'
 import { type BackendName, initBackend } from '../backend'
 import { saveCheckpoint } from '../checkpoint'
 import { toHost } from '../checkpoint-tf'
@@ -28,14 +29,11 @@ export interface TorchDecodeFigure {
   greedy_equal: boolean
 }
 
-const round = (x: number, digits: number): number => Number(x.toFixed(digits))
-
 export async function torchDecodeBench(
   resourcesDir: string,
   o: { python: string; sequences?: number; newTokens?: number; promptTokens?: number; rounds?: number; backend?: BackendName | 'auto' }
 ): Promise<{ preset: string; sequences: number; new_tokens: number; prompt_tokens: number; rounds: number; runs: TorchDecodeFigure[] }> {
-  const preset = JSON.parse(fs.readFileSync(path.join(resourcesDir, 'presets', 'bench.json'), 'utf8')) as { config: { model: unknown } }
-  const model: ModelConfig = ModelConfigSchema.parse(preset.config.model)
+  const { model } = benchPresetModel(resourcesDir)
   const [sequences, newTokens, promptTokens, rounds] = [o.sequences ?? 8, o.newTokens ?? 64, o.promptTokens ?? 16, o.rounds ?? 3]
   if (promptTokens + newTokens > model.nCtx) throw new Error(`${promptTokens} + ${newTokens} tokens do not fit the bench model's context of ${model.nCtx}`)
   await initBackend(o.backend ?? 'auto')
@@ -50,11 +48,6 @@ export async function torchDecodeBench(
       const server = await ModelServer.start({ checkpoint, device: 'cpu:0', dtype: 'float32', purpose: 'generate', python: o.python, batchSize: 1, threads })
       try {
         let sessions = 0
-        const argmax = (l: Float32Array): number => {
-          let best = 0
-          for (let i = 1; i < model.vocabSize; i++) if (l[i] > l[best]) best = i
-          return best
-        }
         const greedy = async (k: number): Promise<number[]> => {
           const session = `b${++sessions}`
           let logits = await server.decode(
@@ -64,7 +57,7 @@ export async function torchDecodeBench(
           )
           const out: number[] = []
           for (let i = 0; i < newTokens; i++) {
-            out.push(argmax(logits))
+            out.push(argmax(logits, model.vocabSize))
             if (i + 1 < newTokens) logits = await server.decode(session, [out[i]], false)
           }
           await server.closeSession(session)
@@ -85,7 +78,6 @@ export async function torchDecodeBench(
           alone.push(Number(process.hrtime.bigint() - t0) / 1e9)
           equal &&= JSON.stringify(a) === JSON.stringify(b)
         }
-        const median = (p: number[]): number => [...p].sort((x, y) => x - y)[Math.floor(p.length / 2)]
         const tokens = sequences * newTokens
         const batches: Record<string, number> = {}
         for (const [n, c] of server.stepBatches) if (c - (before.get(n) ?? 0) > 0) batches[String(n)] = c - (before.get(n) ?? 0)

@@ -51,12 +51,12 @@ export function bigCorpus(dir: string, megabytes: number): string {
   return file
 }
 
-export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 30_000, what = 'condition', intervalMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = probe()
     if (value) return value
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, intervalMs))
   }
 }

@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { tempDir } from '../helpers'
+import { tempDir, waitFor } from '../helpers'
 
 export const SLURMCTLD = '/usr/sbin/slurmctld'
 export const SLURMD = '/usr/sbin/slurmd'
@@ -136,26 +136,36 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
     const file = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').slice(-4000) : '')
     return `${output}\n--- slurmctld.log\n${file('slurmctld.log')}\n--- slurmd.log\n${file('slurmd.log')}`
   }
+  // Slurm clients are processes: these probes ask every 200 ms, not at waitFor's default 20.
   const clear = async (): Promise<void> => {
     client('scancel', ['--user', user])
-    for (let i = 0; i < 150 && client('squeue', ['-h', '-o', '%i']).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 200))
+    await waitFor(() => !client('squeue', ['-h', '-o', '%i']).stdout.trim(), 30_000, `the test Slurm's queue to empty:\n${logs()}`, 200)
   }
   const stop = async (): Promise<void> => {
-    await clear()
-    for (const child of [slurmd, ctld]) {
-      child.kill('SIGTERM')
-      if (!(await exited(child, 15_000))) child.kill('SIGKILL')
+    try {
+      await clear()
+    } finally {
+      for (const child of [slurmd, ctld]) {
+        child.kill('SIGTERM')
+        if (!(await exited(child, 15_000))) child.kill('SIGKILL')
+      }
     }
   }
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const state = client('sinfo', ['-h', '-o', '%t']).stdout.trim()
-    if (/^(idle|mix)/.test(state)) break
-    if (Date.now() > deadline || ctld.exitCode !== null || slurmd.exitCode !== null) {
-      await stop()
-      throw new Error(`The test Slurm did not come up (sinfo: "${state}"):\n${logs()}`)
-    }
-    await new Promise((r) => setTimeout(r, 200))
+  let state = ''
+  try {
+    await waitFor(
+      () => {
+        if (ctld.exitCode !== null || slurmd.exitCode !== null) throw new Error('a daemon exited')
+        state = client('sinfo', ['-h', '-o', '%t']).stdout.trim()
+        return /^(idle|mix)/.test(state)
+      },
+      60_000,
+      'the test Slurm to come up',
+      200
+    )
+  } catch (e) {
+    await stop().catch(() => undefined)
+    throw new Error(`The test Slurm did not come up (${(e as Error).message}; sinfo: "${state}"):\n${logs()}`, { cause: e })
   }
   return { dir, conf, env, client, logs, clear, stop }
 }

@@ -242,8 +242,10 @@ describeTorch('the Slurm launcher', () => {
     })
 
     it("the time limit's TERM to the batch script (--signal=B:TERM@60) pauses the ranks through the pause file; the job goes on in a new submission", async () => {
+      // Enough steps that the TERM, sent after the app has seen a first step (it reads the log every 2 s), lands before the last one.
+      const STEPS = 20
       const wb = workbench()
-      const id = await startTrain(wb, await params(6, 5))
+      const id = await startTrain(wb, await params(STEPS, 5))
       const run = wb.runs.byJob(id)!
       await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on Slurm')
       const [first] = slurmJobs(wb, id)
@@ -255,10 +257,10 @@ describeTorch('the Slurm launcher', () => {
       const submitted = slurmJobs(wb, id)
       expect(submitted, jobLog(wb, id)).toHaveLength(2)
       expect(jobState(first)).toBe('COMPLETED')
-      const pausedAt = wb.runs.checkpoints(run.id).find((c) => c.step < 6)?.step
+      const pausedAt = wb.runs.checkpoints(run.id).find((c) => c.step < STEPS)?.step
       expect(pausedAt, jobLog(wb, id)).toBeDefined()
-      expect(lossSteps(wb, run.id)).toEqual([1, 2, 3, 4, 5, 6])
-      console.log(`real Slurm: the batch script's TERM paused job ${first} at step ${pausedAt}; job ${submitted[1]} trained on to step 6`)
+      expect(lossSteps(wb, run.id)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1))
+      console.log(`real Slurm: the batch script's TERM paused job ${first} at step ${pausedAt}; job ${submitted[1]} trained on to step ${STEPS}`)
     })
 
     it('pause while the Slurm job waits in the queue takes it off the queue; resume submits it again and it trains from step 1', async () => {

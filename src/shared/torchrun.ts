@@ -151,11 +151,14 @@ export function slurmScript(input: SlurmInput): string {
     '# Written by GPT Workbench: the PyTorch engine under torchrun, one launcher per node (srun), rank 0 on the first node.',
     'set -euo pipefail',
     'head_node=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
+    "# The first node's address as Slurm reaches it (NodeAddr), which need not be its name; the name where Slurm does not say.",
+    `head_addr=$(scontrol show node "$head_node" 2>/dev/null | sed -n 's/.*NodeAddr=\\([^ ]*\\).*/\\1/p' | head -n 1 || true)`,
+    'head_addr=${head_addr:-$head_node}',
     `export PYTHONPATH=${q(input.packageDir)} PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1`,
     `cd ${q(input.packageDir)}`
   ]
   const torchrun = [q(input.python), '-m', 'torch.distributed.run', '--nnodes', '"$SLURM_NNODES"', '--nproc_per_node', String(processes)]
-  torchrun.push('--rdzv_backend', 'c10d', '--rdzv_endpoint', `"$head_node:${input.port ?? 29500}"`, '--rdzv_id', '"$SLURM_JOB_ID"', '--max_restarts', '0', ...REDIRECTS)
+  torchrun.push('--rdzv_backend', 'c10d', '--rdzv_endpoint', `"$head_addr:${input.port ?? 29500}"`, '--rdzv_id', '"$SLURM_JOB_ID"', '--max_restarts', '0', ...REDIRECTS)
   const pauseFile = slurmPauseFile(input.runDir)
   torchrun.push(...trainArgs({ ...input, pauseFile }, deviceType).map(q))
   // The log file as the job sees it: sbatch's %j is the job id.

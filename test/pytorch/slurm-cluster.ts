@@ -1,7 +1,10 @@
-// A throwaway single-node Slurm for a test file, the way ssh.test.ts starts its own sshd: Debian's
-// slurmctld and slurmd (slurm-wlm 22.05) on free ports of 127.0.0.1, with their config, state,
-// spool, pid and log files in a temp folder. The node is "localhost" (slurmd -N), sized by
-// `slurmd -C` so the controller does not drain it. No munge: auth/none and cred/none (still in
+// A throwaway Slurm for a test file, the way ssh.test.ts starts its own sshd: Debian's slurmctld
+// and slurmd (slurm-wlm 22.05) on free ports of 127.0.0.1, with their config, state, spool, pid
+// and log files in a temp folder. One node is "localhost" (slurmd -N), sized by `slurmd -C` so the
+// controller does not drain it. Several nodes are node1, node2, ...: one slurmd each on this
+// machine, told apart by their own port (slurm.conf's per-node Port, which this build honours
+// without --enable-multiple-slurmd) and their own spool, pid and log files (%n); every node has
+// this machine's CPUs and memory. No munge: auth/none and cred/none (still in
 // 22.05), so nothing runs but the two daemons. No systemd or cgroups here either: processes are
 // tracked by proctrack/linuxproc, tasks bound by nothing (task/none). No accounting daemon, so
 // sacct answers "Slurm accounting storage is disabled" (exit 1): the launcher asks scontrol for an
@@ -34,6 +37,8 @@ export interface SlurmCluster {
   conf: string
   /** process.env plus SLURM_CONF. */
   env: NodeJS.ProcessEnv
+  /** The node names, in order. */
+  nodes: string[]
   /** A client command (squeue, scontrol, ...) against this cluster. */
   client(command: string, args: string[]): { status: number | null; stdout: string; stderr: string }
   /** The daemons' output so far, for a failing assertion's message. */
@@ -54,13 +59,13 @@ function freePort(): Promise<number> {
   })
 }
 
-/** This machine as slurmd sees it (`slurmd -C`: CPUs, boards, sockets, cores, threads, memory), renamed localhost. */
-function nodeLine(): string {
+/** This machine as slurmd sees it (`slurmd -C`: CPUs, boards, sockets, cores, threads, memory), as the node `name`. */
+function nodeLine(name: string, port?: number): string {
   const r = spawnSync(SLURMD, ['-C'], { encoding: 'utf8', timeout: 30_000 })
   const line = r.stdout.split('\n').find((l) => l.startsWith('NodeName='))
   if (!line) throw new Error(`slurmd -C said nothing about this machine: ${r.stderr}`)
   const fields = line.split(/\s+/).filter((f) => f && !f.startsWith('NodeName=') && !f.startsWith('UpTime='))
-  return ['NodeName=localhost', 'NodeAddr=127.0.0.1', ...fields, 'State=UNKNOWN'].join(' ')
+  return [`NodeName=${name}`, 'NodeAddr=127.0.0.1', ...(port ? [`Port=${port}`] : []), ...fields, 'State=UNKNOWN'].join(' ')
 }
 
 async function exited(child: ChildProcess, ms: number): Promise<boolean> {
@@ -72,13 +77,19 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /**
- * Starts slurmctld + slurmd and resolves once sinfo shows the node idle. prolog: a shell script body
- * slurmd runs before each job's batch script (the job is RUNNING meanwhile, with no step yet).
+ * Starts slurmctld and a slurmd per node and resolves once sinfo shows every node idle. prolog: a
+ * shell script body slurmd runs before each job's batch script (the job is RUNNING meanwhile, with
+ * no step yet). nodes: how many (1: "localhost"; more: node1, node2, ...).
  */
-export async function startSlurmCluster(options: { prolog?: string } = {}): Promise<SlurmCluster> {
+export async function startSlurmCluster(options: { prolog?: string; nodes?: number } = {}): Promise<SlurmCluster> {
   if (slurmProblem) throw new Error(`${slurmProblem}: install Debian's slurm-wlm (.ci/run does).`)
   const dir = tempDir('gptw-slurm-')
-  for (const d of ['state', 'spool']) fs.mkdirSync(path.join(dir, d))
+  const count = options.nodes ?? 1
+  const names = count === 1 ? ['localhost'] : Array.from({ length: count }, (_, i) => `node${i + 1}`)
+  const nodeLines: string[] = []
+  for (const name of names) nodeLines.push(count === 1 ? nodeLine(name) : nodeLine(name, await freePort()))
+  fs.mkdirSync(path.join(dir, 'state'))
+  for (const name of names) fs.mkdirSync(path.join(dir, `spool-${name}`))
   const prolog = path.join(dir, 'prolog.sh')
   if (options.prolog !== undefined) fs.writeFileSync(prolog, `#!/bin/sh\n${options.prolog}\n`, { mode: 0o755 })
   const user = os.userInfo().username
@@ -107,14 +118,14 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
       'MinJobAge=600',
       'MailProg=/bin/true',
       `StateSaveLocation=${dir}/state`,
-      `SlurmdSpoolDir=${dir}/spool`,
+      `SlurmdSpoolDir=${dir}/spool-%n`,
       `SlurmctldPidFile=${dir}/slurmctld.pid`,
-      `SlurmdPidFile=${dir}/slurmd.pid`,
+      `SlurmdPidFile=${dir}/slurmd-%n.pid`,
       `SlurmctldLogFile=${dir}/slurmctld.log`,
-      `SlurmdLogFile=${dir}/slurmd.log`,
+      `SlurmdLogFile=${dir}/slurmd-%n.log`,
       ...(options.prolog !== undefined ? [`Prolog=${prolog}`] : []),
-      nodeLine(),
-      'PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP'
+      ...nodeLines,
+      `PartitionName=debug Nodes=${names.join(',')} Default=YES MaxTime=INFINITE State=UP`
     ].join('\n') + '\n'
   )
   const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf }
@@ -127,14 +138,14 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
     return child
   }
   const ctld = daemon(SLURMCTLD, [])
-  const slurmd = daemon(SLURMD, ['-N', 'localhost'])
+  const slurmds = names.map((name) => daemon(SLURMD, ['-N', name]))
   const client = (command: string, args: string[]): { status: number | null; stdout: string; stderr: string } => {
     const r = spawnSync(command, args, { env, encoding: 'utf8', timeout: 30_000 })
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') }
   }
   const logs = (): string => {
     const file = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').slice(-4000) : '')
-    return `${output}\n--- slurmctld.log\n${file('slurmctld.log')}\n--- slurmd.log\n${file('slurmd.log')}`
+    return [`${output}\n--- slurmctld.log\n${file('slurmctld.log')}`, ...names.map((n) => `--- slurmd-${n}.log\n${file(`slurmd-${n}.log`)}`)].join('\n')
   }
   // Slurm clients are processes: these probes ask every 200 ms, not at waitFor's default 20.
   const clear = async (): Promise<void> => {
@@ -145,7 +156,7 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
     try {
       await clear()
     } finally {
-      for (const child of [slurmd, ctld]) {
+      for (const child of [...slurmds, ctld]) {
         child.kill('SIGTERM')
         if (!(await exited(child, 15_000))) child.kill('SIGKILL')
       }
@@ -155,9 +166,10 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
   try {
     await waitFor(
       () => {
-        if (ctld.exitCode !== null || slurmd.exitCode !== null) throw new Error('a daemon exited')
-        state = client('sinfo', ['-h', '-o', '%t']).stdout.trim()
-        return /^(idle|mix)/.test(state)
+        if ([ctld, ...slurmds].some((d) => d.exitCode !== null)) throw new Error('a daemon exited')
+        state = client('sinfo', ['-h', '-N', '-o', '%t']).stdout.trim()
+        const states = state.split('\n')
+        return states.length === names.length && states.every((s) => /^(idle|mix)/.test(s))
       },
       60_000,
       'the test Slurm to come up',
@@ -167,5 +179,5 @@ export async function startSlurmCluster(options: { prolog?: string } = {}): Prom
     await stop().catch(() => undefined)
     throw new Error(`The test Slurm did not come up (${(e as Error).message}; sinfo: "${state}"):\n${logs()}`, { cause: e })
   }
-  return { dir, conf, env, client, logs, clear, stop }
+  return { dir, conf, env, nodes: names, client, logs, clear, stop }
 }

@@ -113,7 +113,7 @@ describeTorch('the Slurm launcher', () => {
       ])
     )
     const srun = script.split('\n').find((l) => l.startsWith('srun '))!
-    expect(srun).toContain(`-m torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node 2 --rdzv_backend c10d --rdzv_endpoint "$head_node:${port}"`)
+    expect(srun).toContain(`-m torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node 2 --rdzv_backend c10d --rdzv_endpoint "$head_addr:${port}"`)
     expect(srun).toContain(`--out '${runDir}'`)
     expect(srun).toContain(`--pause-file '${runDir}/pause-request'`)
 

@@ -6,12 +6,11 @@
 // its pause point and relaunches from that checkpoint on resume. Cancel: SIGTERM to the whole
 // group (a second signal for the ranks: they stop at once), SIGKILL after a grace period. A rank
 // that dies fails the job naming the rank; no process of the group outlives the job. A step line's
-// `devices` list (every rank's memory and step time) becomes per-device metrics (rssMb@1, ...).
+// `devices` list (every rank's memory and step time) becomes per-device metrics (step-record.ts).
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { TrainConfig } from '../../../shared/config/train'
-import { deviceMetrics, deviceSpread, parseDevices } from '../../../shared/device-figures'
 import type { PytorchReport } from '../../../shared/devices'
 import type { TrainWorkerParams } from '../../../shared/jobs'
 import { type TorchLaunch, commandLine, sshLaunch, torchrunLaunch } from '../../../shared/torchrun'
@@ -20,6 +19,7 @@ import { writeInitialWeights } from './initial-weights'
 import { pytorchReport } from './probe'
 import { slurmTrainJob } from './slurm'
 import { requireSshHosts } from './ssh'
+import { relayStep } from './step-record'
 
 export interface LaunchInput {
   config: TrainConfig
@@ -106,17 +106,6 @@ export function describeFailure(f: RankFailure): string {
 function signalName(n: number): string {
   const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' }
   return names[n] ?? `signal ${n}`
-}
-
-interface StepLine {
-  type: 'step'
-  step: number
-  loss: number
-  lr: number
-  gradNorm: number
-  tokensPerSec: number
-  elapsed: number
-  valLoss?: number
 }
 
 type Outcome = { kind: 'done'; steps: number; tokens: number; seconds: number } | { kind: 'paused'; step: number; dir: string }
@@ -242,15 +231,9 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
           if (pauseWanted) sendPause()
           break
         }
-        case 'step': {
-          const s = r as unknown as StepLine
-          const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
-          // Every rank's own figures (rssMb@1, ...), stored as the embedded engine's train job stores its workers' (one process: its top-level figures say it all).
-          const devices = parseDevices(r.devices)
-          ctx.metric(s.step, { ...values, ...(devices.length > 1 ? deviceMetrics(devices) : {}) })
-          ctx.progress(s.step, config.steps, progressText(s, config.steps, deviceSpread(devices)))
+        case 'step':
+          relayStep(r, config.steps, ctx)
           break
-        }
         case 'checkpoint':
           lastCheckpoint = Number(r.step)
           ctx.report({ type: 'checkpoint', step: Number(r.step), dir: String(r.dir), bytes: Number(r.bytes), valLoss: typeof r.valLoss === 'number' ? r.valLoss : null })
@@ -325,11 +308,4 @@ function lines(child: ChildProcess, stream: 'stdout' | 'stderr', onLine: (line: 
     if (partial.trim()) onLine(partial)
     partial = ''
   })
-}
-
-/** The embedded engine's progress line (trainer.ts progressLine), without loading tfjs here; a multi-process run's ends with its devices' spread. */
-function progressText(s: StepLine, total: number, devices: string | null): string {
-  const val = s.valLoss !== undefined ? ` | val ${s.valLoss.toFixed(4)}` : ''
-  const eta = s.step < total && s.elapsed > 0 ? ` | eta ${Math.round(((total - s.step) * s.elapsed) / s.step)}s` : ''
-  return `step ${s.step}/${total} | loss ${s.loss.toFixed(4)}${val} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(2)} | tok/s ${s.tokensPerSec.toFixed(0)}${eta}${devices ? ` | ${devices}` : ''}`
 }

@@ -1,9 +1,10 @@
 // The Slurm launcher: the run as an sbatch script (shared/torchrun.ts slurmScript: srun starts one
-// torchrun per node, c10d rendezvous at the first node), submitted with sbatch and followed through
-// its log file (rank 0's JSON lines become metrics, progress and checkpoint rows, the rest the job
-// log) and squeue until it ends (scontrol, else sacct, says how a failed one ended). Pause: the
-// run folder's pause file (rank 0 sees it after its step; the ranks checkpoint and stop) and a
-// resubmission from that checkpoint on resume; cancel: scancel.
+// torchrun per node, c10d rendezvous at the first node's address), submitted with sbatch and
+// followed through its log file (rank 0's JSON lines become metrics, per-device metrics, progress
+// and checkpoint rows, as a local run's do; the rest the job log) and squeue until it ends
+// (scontrol, else sacct, says how a failed one ended). Pause: the run folder's pause file (rank 0
+// sees it after its step; the ranks checkpoint and stop) and a resubmission from that checkpoint on
+// resume; cancel: scancel.
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,6 +13,7 @@ import type { TrainConfig } from '../../../shared/config/train'
 import type { TrainWorkerParams } from '../../../shared/jobs'
 import { slurmPauseFile, slurmScript, slurmSettings } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
+import { relayStep } from './step-record'
 
 const run = promisify(execFile)
 const POLL_MS = 2000
@@ -149,11 +151,8 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
       else if (r.type === 'start') {
         started = true
         ctx.report({ type: 'backend', name: `pytorch ${String(r.torch)} ${String(r.device)}`, detail: `${Number(r.world)} processes on Slurm job ${jobId}, ${String(r.dtype)}` })
-      } else if (r.type === 'step') {
-        const values = Object.fromEntries(Object.entries(r).filter(([k, v]) => k !== 'type' && k !== 'step' && typeof v === 'number' && Number.isFinite(v))) as Record<string, number>
-        ctx.metric(Number(r.step), values)
-        ctx.progress(Number(r.step), config.steps, `step ${Number(r.step)}/${config.steps} | loss ${Number(r.loss).toFixed(4)} | Slurm job ${jobId}`)
-      } else if (r.type === 'checkpoint') {
+      } else if (r.type === 'step') relayStep(r, config.steps, ctx, `Slurm job ${jobId}`)
+      else if (r.type === 'checkpoint') {
         lastCheckpoint = Number(r.step)
         ctx.report({ type: 'checkpoint', step: Number(r.step), dir: String(r.dir), bytes: Number(r.bytes), valLoss: typeof r.valLoss === 'number' ? r.valLoss : null })
       } else if (r.type === 'paused') paused = { kind: 'paused', step: Number(r.step), dir: String(r.dir) }

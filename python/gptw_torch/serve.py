@@ -32,6 +32,7 @@ import argparse
 import base64
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ from .checkpoint import load_checkpoint
 from .model import GPT
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+# Tests only: a session name whose cache extension in a batched `step` raises, standing in for a
+# failure part-way through the step's cache updates (CUDA out of memory in one of its cats) that no
+# input can cause on the CPU, since step checks its inputs before it runs (test/pytorch/decode-step.test.ts).
+FAIL_STEP_ENV = "GPTW_SERVE_TEST_FAIL_STEP_AT"
 
 
 def choose_dtype(asked: str, device: torch.device, purpose: str) -> torch.dtype:
@@ -89,6 +94,7 @@ class ModelServer:
         self.model = model.to(self.device, self.dtype).eval()
         self.batch_size = batch_size
         self.sessions: dict[str, Session] = {}
+        self.fail_step_at = os.environ.get(FAIL_STEP_ENV)
 
     def ready(self) -> dict[str, Any]:
         c = self.config
@@ -253,10 +259,12 @@ class ModelServer:
         if P + T > self.config.n_ctx:
             raise ValueError(f"{P + T} tokens do not fit the model's context of {self.config.n_ctx}: reset and feed the window again")
         pos = torch.arange(P, P + T, device=self.device)[None]
-        h = self._step(torch.tensor([ids], device=self.device), pos, torch.ones(1, P + T, dtype=torch.bool, device=self.device), sess.past)
-        sess.length = P + T
+        past = list(sess.past)  # _step extends this copy: the session changes only once all succeeded
+        h = self._step(torch.tensor([ids], device=self.device), pos, torch.ones(1, P + T, dtype=torch.bool, device=self.device), past)
         logits = (h[0, -1:] @ self.model.wte.weight.T).float()[0].cpu().numpy()
-        return base64.b64encode(logits.astype("<f4").tobytes()).decode("ascii")
+        out = base64.b64encode(logits.astype("<f4").tobytes()).decode("ascii")
+        sess.past, sess.length = past, P + T
+        return out
 
     @torch.no_grad()
     def step(self, names: list[str], ids: list[int]) -> list[str]:
@@ -287,13 +295,22 @@ class ModelServer:
             valid[b, P - n :] = True
         pos = torch.tensor(lengths, device=self.device)[:, None]
         h = self._step(torch.tensor(ids, device=self.device)[:, None], pos, valid, past)
-        for b, s in enumerate(sessions):
-            for layer in range(self.config.n_layer):
-                k, v = past[layer]
-                s.past[layer] = (torch.cat([s.past[layer][0], k[b : b + 1, :, P:]], 2), torch.cat([s.past[layer][1], v[b : b + 1, :, P:]], 2))
-            s.length += 1
+        # Every session's extended cache and every reply first, the sessions changed only after: a
+        # failure part-way (out of memory in a cat, say) leaves every cache as it was, so the client's
+        # retry of each session alone appends its token once.
+        extended = [self._extended(name, s, past, b, P) for b, (name, s) in enumerate(zip(names, sessions))]
         logits = (h[:, -1] @ self.model.wte.weight.T).float().cpu().numpy()
-        return [base64.b64encode(row.astype("<f4").tobytes()).decode("ascii") for row in logits]
+        out = [base64.b64encode(row.astype("<f4").tobytes()).decode("ascii") for row in logits]
+        for s, new in zip(sessions, extended):
+            s.past, s.length = new, s.length + 1
+        return out
+
+    def _extended(self, name: str, session: Session, stacked: list[tuple[torch.Tensor, torch.Tensor]], b: int, P: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """A session's cached keys and values, every layer, with row b's new position of a stacked
+        step's (index P) appended: new tensors, the session's own left as they are."""
+        if name == self.fail_step_at:
+            raise RuntimeError(f"{FAIL_STEP_ENV} makes extending {name}'s cache in a batched step fail")
+        return [(torch.cat([k, sk[b : b + 1, :, P:]], 2), torch.cat([v, sv[b : b + 1, :, P:]], 2)) for (k, v), (sk, sv) in zip(session.past, stacked)]
 
     # ---- requests ----------------------------------------------------------------------------
 

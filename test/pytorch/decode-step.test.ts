@@ -1,7 +1,8 @@
 // The PyTorch model server's batched decode step (issue 18): one-token steps of several sessions
 // asked in the same turn go to the server as one `step` (one forward over their caches, left-padded
 // and stacked); each session's greedy tokens equal those it gets decoding alone, its logits within
-// float32 rounding; a session that would overflow the context fails alone, the others go on.
+// float32 rounding; a session that would overflow the context fails alone, the others go on; a
+// step that fails part-way changes no cache, so the sessions' retries alone append their tokens once.
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { encodeText } from '../../src/core/data/gpt2-tokenizer'
@@ -23,9 +24,10 @@ const argmax = (l: Float32Array, vocab: number): number => {
 describeTorch('batched decode steps on the PyTorch model server', () => {
   let server: ModelServer
   let sessions = 0
+  let dir: string
 
   beforeAll(async () => {
-    const dir = path.join(tempDir('gptw-torch-step-'), 'step-1')
+    dir = path.join(tempDir('gptw-torch-step-'), 'step-1')
     randomCheckpoint(dir, { nCtx: N_CTX, seed: 23 })
     server = await ModelServer.start({ checkpoint: dir, device: 'cpu:0', dtype: 'float32', purpose: 'generate', python: PYTHON, packageDir: PACKAGE_DIR, batchSize: 1, threads: 1 })
   })
@@ -84,6 +86,45 @@ describeTorch('batched decode steps on the PyTorch model server', () => {
     const want = await greedyLogits([464, 3797, 11, 13])
     expect((short2 as PromiseFulfilledResult<Float32Array>).value[want.id]).toBeCloseTo(want.logits[want.id], 4)
   })
+
+  it('a step that fails part-way through its cache updates changes no cache: the retries append each token once', async () => {
+    // serve.py's test-only fault: extending b's cache fails, after a's (first in the step) was
+    // extended, as running out of memory in one of the step's cats would
+    const faulty = await ModelServer.start({
+      checkpoint: dir,
+      device: 'cpu:0',
+      dtype: 'float32',
+      purpose: 'generate',
+      python: PYTHON,
+      packageDir: PACKAGE_DIR,
+      batchSize: 1,
+      threads: 1,
+      env: { GPTW_SERVE_TEST_FAIL_STEP_AT: 'b' }
+    })
+    try {
+      const [a, b] = [encodeText(PROMPTS[0]), encodeText(PROMPTS[1])]
+      await faulty.decode('a', a, true)
+      await faulty.decode('b', b, true)
+      const got = await Promise.all([faulty.decode('a', [11], false), faulty.decode('b', [11], false)])
+      // one step of both, refused, then each session alone
+      expect(Object.fromEntries(faulty.stepBatches)).toEqual({ 2: 1, 1: 2 })
+      const next = await Promise.all([faulty.decode('a', [13], false), faulty.decode('b', [13], false)])
+      for (const [i, ids] of [a, b].entries()) {
+        const after11 = await greedyLogits([...ids, 11])
+        const after13 = await greedyLogits([...ids, 11, 13])
+        expect(maxDiff(got[i], after11.logits), `session ${'ab'[i]} after 11`).toBeLessThan(1e-4)
+        expect(maxDiff(next[i], after13.logits), `session ${'ab'[i]} after 13`).toBeLessThan(1e-4)
+      }
+    } finally {
+      await faulty.close()
+    }
+  })
+
+  const maxDiff = (x: Float32Array, y: Float32Array): number => {
+    let worst = 0
+    for (let v = 0; v < server.info.vocabSize; v++) worst = Math.max(worst, Math.abs(x[v] - y[v]))
+    return worst
+  }
 
   /** The logits after a whole sequence, read in one prefill. */
   async function greedyLogits(ids: number[]): Promise<{ logits: Float32Array; id: number }> {

@@ -26,6 +26,8 @@ export interface ModelServerOptions {
   threads?: number
   python: string
   packageDir?: string
+  /** Extra environment for the process (tests: serve.py's GPTW_SERVE_TEST_FAIL_STEP_AT). */
+  env?: Readonly<Record<string, string>>
 }
 
 /** What the server says once the weights are loaded. */
@@ -108,7 +110,7 @@ export class ModelServer {
       '--threads',
       String(o.threads ?? 0)
     ]
-    const child = spawn(o.python, args, { env: { ...process.env, PYTHONPATH: packageDir, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(o.python, args, { env: { ...process.env, ...o.env, PYTHONPATH: packageDir, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
     const stderr: string[] = []
     child.stdin.on('error', () => undefined) // a dead process fails its requests through 'exit'
     child.stderr.setEncoding('utf8')
@@ -228,8 +230,9 @@ export class ModelServer {
 
   /**
    * The one-token steps asked since the last flush, as one `step` request (a single one as
-   * `decode`). A refused step (the server checks before it changes any cache: a session past the
-   * context, say) is asked again one session at a time, so only the sequence at fault fails.
+   * `decode`). A refused step (a session past the context, say) is asked again one session at a
+   * time, so only the sequence at fault fails: the server changes no cache of a step that failed,
+   * whether it refused it up front or failed part-way, so no token is appended twice.
    */
   private flushSteps(): void {
     const batch = this.steps.splice(0)

@@ -4,8 +4,8 @@
 // they meet at the first node's address (NodeAddr, from scontrol: "node1" resolves nowhere) and
 // train as one run of world size 2, to the losses of one process with the same global batch. Rank
 // 0's step lines carry both ranks' figures, which the app stores per device and shows as the
-// progress line's spread, as it does for a local run. Cancel leaves no process of the job on
-// either node. Skipped without slurm-wlm on a developer machine; under CI=true it must run.
+// progress line's spread, as it does for a local run. A rank killed on node2 fails the job naming
+// the rank and the node; cancel leaves no process of the job on either node. Skipped without slurm-wlm on a developer machine; under CI=true it must run.
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -30,15 +30,15 @@ function freePort(): Promise<number> {
 }
 
 /** Processes whose command line names the run folder and the trainer (srun, torchrun, the ranks), with the Slurm node each runs for (SLURMD_NODENAME in its environment). */
-function processesOf(folder: string): { pid: number; node: string | undefined }[] {
-  const out: { pid: number; node: string | undefined }[] = []
+function processesOf(folder: string): { pid: number; args: string; node: string | undefined }[] {
+  const out: { pid: number; args: string; node: string | undefined }[] = []
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ')
       if (!args.includes(folder) || !args.includes('gptw_torch')) continue
       const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0')
-      out.push({ pid: Number(entry), node: env.find((e) => e.startsWith('SLURMD_NODENAME='))?.slice('SLURMD_NODENAME='.length) })
+      out.push({ pid: Number(entry), args, node: env.find((e) => e.startsWith('SLURMD_NODENAME='))?.slice('SLURMD_NODENAME='.length) })
     } catch {
       // gone meanwhile
     }
@@ -136,7 +136,26 @@ describeTorch('the Slurm launcher on two nodes', () => {
       }
       const progress = wb.jobs.get(id)!.progressText
       expect(progress).toMatch(new RegExp(`^step 4/4 \\| loss .* \\| mem \\d+(-\\d+)? MB, step \\d+(-\\d+)? ms over 2 ranks \\| Slurm job ${slurmId}$`))
-      console.log(`real two-node Slurm: job ${slurmId} on node1 + node2, losses ${losses.map((m) => m.value.toFixed(4)).join(', ')} (one process: max relative difference ${lossError.toExponential(2)}); "${progress}"`)
+      console.log(
+        `real two-node Slurm: job ${slurmId} on node1 + node2, losses ${losses.map((m) => m.value.toFixed(4)).join(', ')} (one process: max relative difference ${lossError.toExponential(2)}); "${progress}"`
+      )
+    })
+
+    it('a rank killed on node2 fails the job naming that rank and node; no process of the job is left on either node', async () => {
+      const wb = workbench()
+      const id = await startTrain(wb, await twoNodes(500))
+      const run = wb.runs.byJob(id)!
+      await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on two nodes')
+      const rank = processesOf(run.dir).find((p) => p.node === 'node2' && p.args.includes(' -m gptw_torch train') && !p.args.includes('torch.distributed.run'))
+      expect(rank, JSON.stringify(processesOf(run.dir))).toBeDefined()
+      process.kill(rank!.pid, 'SIGKILL')
+      const ended = await wb.supervisor.waitForExit(id)
+      expect(ended.state).toBe('failed')
+      const [slurmId] = slurmJobs(wb, id)
+      expect(ended.error, jobLog(wb, id)).toMatch(new RegExp(`^PyTorch training failed: rank \\d \\(local rank 0, pid ${rank!.pid}\\) was killed by SIGKILL; .*on node node2 \\(task 1: `))
+      expect(ended.error).toContain(`Slurm job ${slurmId} ended FAILED, exit code `)
+      await waitFor(() => processesOf(run.dir).length === 0, 30_000, 'no process of the failed job left')
+      console.log(`real two-node Slurm: rank ${rank!.pid} on node2 killed: ${ended.error}`)
     })
 
     it('cancel: scancel stops the ranks on both nodes', async () => {

@@ -13,10 +13,13 @@ import type { TrainConfig } from '../../../shared/config/train'
 import type { TrainWorkerParams } from '../../../shared/jobs'
 import { slurmPauseFile, slurmScript, slurmSettings } from '../../../shared/torchrun'
 import { JobCancelled, type JobContext } from '../../job-context'
+import { describeFailure, parseRankFailures } from './rank-failures'
 import { relayStep } from './step-record'
 
 const run = promisify(execFile)
 const POLL_MS = 2000
+/** Lines of the job's log (not rank 0's records) kept to say which rank and node failed. */
+const LOG_KEPT = 300
 
 export interface SlurmBuildInput {
   config: TrainConfig
@@ -127,6 +130,7 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
   let lastCheckpoint: number | null = null
   let started = false
   let cancelled = false
+  const tail: string[] = []
   const onCancel = (): void => {
     cancelled = true
     ctx.log(`Cancelling: scancel ${jobId}.`)
@@ -147,8 +151,11 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
     for (const line of parts) {
       if (!line.trim()) continue
       const r = line.startsWith('{') ? parseRecord(line) : null
-      if (!r) ctx.log(line)
-      else if (r.type === 'start') {
+      if (!r) {
+        ctx.log(line)
+        tail.push(line)
+        if (tail.length > LOG_KEPT) tail.shift()
+      } else if (r.type === 'start') {
         started = true
         ctx.report({ type: 'backend', name: `pytorch ${String(r.torch)} ${String(r.device)}`, detail: `${Number(r.world)} processes on Slurm job ${jobId}, ${String(r.dtype)}` })
       } else if (r.type === 'step') relayStep(r, config.steps, ctx, `Slurm job ${jobId}`)
@@ -177,10 +184,26 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
     if (pauseAsked() && !started) return { kind: 'unstarted' }
     const state = await endState(jobId)
     const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`
-    throw new Error(`PyTorch training failed: Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)
+    throw new Error(`PyTorch training failed: ${whoFailed(tail)}Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)
   } finally {
     ctx.signal.removeEventListener('abort', onCancel)
   }
+}
+
+/**
+ * The ranks torchrun says failed and the nodes srun says their launcher failed on ("srun: error:
+ * node2: task 1: Exited with exit code 1"; one task per node), as the start of the failure message:
+ * "rank 1 (local rank 0, pid 8922) was killed by SIGKILL; on node node2 (task 1: Exited with exit
+ * code 1); ". The first node srun names is the first it saw fail: the others are stopped after it
+ * (--kill-on-bad-exit).
+ */
+export function whoFailed(logLines: string[]): string {
+  const ranks = parseRankFailures(logLines.join('\n')).map(describeFailure)
+  const nodes = logLines.flatMap((l) => {
+    const m = /^srun: error: (\S+): tasks? ([\d,-]+): (.+)$/.exec(l.trim())
+    return m ? [`on node ${m[1]} (task ${m[2]}: ${m[3]})`] : []
+  })
+  return [...ranks, ...nodes.slice(0, 1)].map((part) => `${part}; `).join('')
 }
 
 /**

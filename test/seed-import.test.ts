@@ -175,9 +175,13 @@ describe('mapping the seed configs', () => {
     expect(item(pp1d, 'parallel.tensor').note).toContain('Tensor parallel size 2 (1d)')
   })
 
-  it('gpt2_zero3 and gpt2_nvme: ZeRO and each offload target are named; clip_grad is kept', () => {
+  it('gpt2_zero3 and gpt2_nvme: ZeRO maps to sharding, each offload target is named; clip_grad is kept', () => {
     const z3 = load('gpt2_zero3.py')
-    expect(item(z3, 'zero').status).toBe('unsupported')
+    // No level: Colossal-AI's sharded model (stage 3). On the default CPU device only the optimizer state is sharded.
+    expect(item(z3, 'zero')).toMatchObject({ status: 'approximated', target: 'sharding', value: '"optimizer"' })
+    expect(item(z3, 'zero').note).toContain('needs CUDA GPUs and torch >= 2.0')
+    expect(item(z3, 'zero').note).toContain('engine is set to pytorch')
+    expect(TrainConfig.parse(z3.config)).toMatchObject({ sharding: 'optimizer', engine: 'pytorch' })
     expect(item(z3, 'zero.model_config.offload_config.device')).toMatchObject({ status: 'unsupported', seed: "'cpu'" })
     expect(item(z3, 'zero.optimizer_config.cpu_offload').status).toBe('unsupported')
     expect(item(z3, 'optimizer.type')).toMatchObject({ status: 'mapped', seed: 'CPUAdam' })
@@ -185,11 +189,28 @@ describe('mapping the seed configs', () => {
     const nvme = load('gpt2_nvme.py')
     expect(item(nvme, 'zero').seed).toBe('dict(level=3, ...)')
     expect(item(nvme, 'zero').note).toContain('ZeRO stage 3')
+    // Stage 3 on GPUs: FSDP's full sharding.
+    const onGpus = load('gpt2_nvme.py', { devices: ['gpu:0', 'gpu:1'] })
+    expect(item(onGpus, 'zero')).toMatchObject({ status: 'mapped', target: 'sharding', value: '"full"' })
+    expect(item(onGpus, 'zero').note).toContain('torch >= 2.0')
+    expect(TrainConfig.parse(onGpus.config)).toMatchObject({ sharding: 'full', engine: 'pytorch' })
     for (const key of ['zero.offload_optimizer_config.device', 'zero.offload_param_config.device']) {
       expect(item(nvme, key)).toMatchObject({ status: 'unsupported', seed: "'nvme'" })
       expect(item(nvme, key).note).toContain('NVMe offload')
     }
     expect(TrainConfig.parse(nvme.config).optimizer.gradClip).toBe(1)
+  })
+
+  it('ZeRO stage 2 shards the optimizer state only, and says the gradients are not; stage 1 maps as it is', () => {
+    const zero = (level: number) => importSeedConfig(`BATCH_SIZE = 2\nzero = dict(level=${level}, clip_grad=1.0)\n`, 'zero.py', { presets, devices: ['gpu:0', 'gpu:1'] })
+    const two = zero(2)
+    expect(item(two, 'zero')).toMatchObject({ status: 'approximated', target: 'sharding', value: '"optimizer"' })
+    expect(item(two, 'zero').note).toContain('stage 2 also shards the gradients; here only the optimizer state')
+    expect(TrainConfig.parse(two.config)).toMatchObject({ sharding: 'optimizer', engine: 'pytorch' })
+    const one = zero(1)
+    expect(item(one, 'zero')).toMatchObject({ status: 'mapped', target: 'sharding', value: '"optimizer"' })
+    expect(item(zero(4), 'zero').status).toBe('unsupported')
+    expect(zero(4).config.sharding).toBeUndefined()
   })
 
   it('gpt2_gemini: an unknown model builder is said to be unknown, not silently replaced', () => {

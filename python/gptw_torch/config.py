@@ -58,6 +58,7 @@ class TrainConfig:
     seed: int = 1337
     name: str | None = None
     devices: list[str] = field(default_factory=lambda: ["cpu:0"])
+    sharding: str = "none"  # none | optimizer (ZeRO stage 1) | full (FSDP FULL_SHARD): sharding.py
 
 
 @dataclass
@@ -100,9 +101,12 @@ def parse_train_config(raw: dict[str, Any]) -> TrainConfig:
         schedule=_fill(ScheduleConfig, raw.get("schedule", {}), "schedule"),
         eval=_fill(EvalConfig, raw.get("eval", {}), "eval"),
         checkpoint=_fill(CheckpointConfig, raw.get("checkpoint", {}), "checkpoint"),
+        sharding=raw.get("sharding", "none"),
     )
     if c.schedule.decay not in ("cosine", "linear", "constant"):
         raise ValueError(f'schedule.decay must be cosine, linear or constant, not "{c.schedule.decay}".')
+    if c.sharding not in ("none", "optimizer", "full"):
+        raise ValueError(f'sharding must be none, optimizer or full, not "{c.sharding}".')
     parallel = raw.get("parallel", {})
     if parallel.get("tensor", 1) > 1 or parallel.get("pipeline", 1) > 1:
         raise ValueError(f"tensor parallel {parallel.get('tensor', 1)} x pipeline parallel {parallel.get('pipeline', 1)} is not supported: "

@@ -6,7 +6,8 @@ schedule.ts) on PyTorch, one process per device, data parallel under torchrun.
 
 Each step: the next global batch from the shared sampler (data.py), this rank's micro-batches
 forward and backward (gradients averaged over micro-batches and, by DDP, over ranks), clipping by
-global norm, AdamW with decoupled decay on 2-D tensors at the schedule's learning rate. Rank 0
+global norm, AdamW with decoupled decay on 2-D tensors at the schedule's learning rate; with the
+config's `sharding` (sharding.py) AdamW's moments, or FSDP's everything, are split over the ranks. Rank 0
 prints one JSON object per step on stdout (the embedded engine's metric fields plus throughput)
 and saves checkpoints in the project's format under RUN_DIR/checkpoints/step-N; everything
 meant for people goes to stderr.
@@ -30,10 +31,11 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from . import checkpoint as ck
+from . import sharding as sh
 from .config import TrainConfig, check_split, load_config
 from .data import Mulberry32, micro_batches, open_split, sequential_batches
 from .init import embedded_init
-from .model import GPT, HAS_SDPA, decays
+from .model import GPT, HAS_SDPA, Block, decays
 
 # Dense bf16 peak FLOP/s of common training GPUs, for MFU when --peak-tflops is not given.
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 70.0, "RTX 4090": 165.0, "RTX 3090": 71.0}
@@ -100,20 +102,21 @@ def host_memory() -> dict:
 
 
 # Each rank's figures in the step line's `devices` list, in this order (one float64 each, gathered in one small collective).
-DEVICE_FIELDS = ("pid", "rssMb", "peakRssMb", "stepSeconds", "memoryAllocatedBytes", "memoryBytes", "memoryReservedBytes")
+DEVICE_FIELDS = ("pid", "rssMb", "peakRssMb", "stepSeconds", "memoryAllocatedBytes", "memoryBytes", "memoryReservedBytes", "optimizerStateBytes")
 
 
-def device_figures(seconds: float, device: torch.device) -> list[float]:
+def device_figures(seconds: float, device: torch.device, optimizer_bytes: int) -> list[float]:
     """This rank's figures for the step: its pid, host memory now and at peak (MB), its own step
-    time, and on CUDA its GPU's allocated memory now, peak allocated and peak reserved (bytes, as
-    the step line's top-level memoryBytes / memoryReservedBytes); NaN where there is none."""
+    time, on CUDA its GPU's allocated memory now, peak allocated and peak reserved (bytes, as
+    the step line's top-level memoryBytes / memoryReservedBytes; NaN where there is none), and the
+    bytes of optimizer state it holds (less with sharding)."""
     mem = host_memory()
     nan = float("nan")
     cuda = device.type == "cuda"
     return [float(os.getpid()), mem.get("rssMb", nan), mem.get("peakRssMb", nan), seconds,
             float(torch.cuda.memory_allocated(device)) if cuda else nan,
             float(torch.cuda.max_memory_allocated(device)) if cuda else nan,
-            float(torch.cuda.max_memory_reserved(device)) if cuda else nan]
+            float(torch.cuda.max_memory_reserved(device)) if cuda else nan, float(optimizer_bytes)]
 
 
 class DeviceGather:
@@ -168,9 +171,10 @@ def _write(stream: str, text: str) -> None:
         setattr(sys, stream, open(os.devnull, "w"))
 
 
-def make_optimizer(model: GPT, c: TrainConfig, device_type: str) -> tuple[torch.optim.AdamW, list[str]]:
-    """AdamW with weight decay on matrices and embeddings only; returns it and the parameter
-    names in the optimizer's order (to map its state to checkpoint names)."""
+def make_optimizer(model: torch.nn.Module, c: TrainConfig, device_type: str, sharding: str) -> tuple[torch.optim.Optimizer, list[list[str]]]:
+    """AdamW with weight decay on matrices and embeddings only, its moments split over the ranks
+    with sharding `optimizer`; returns it and each param group's parameter names (the optimizer's
+    order, to map its state to checkpoint names)."""
     named = dict(model.named_parameters())
     decay = [n for n in named if decays(n)]
     no_decay = [n for n in named if not decays(n)]
@@ -179,27 +183,49 @@ def make_optimizer(model: GPT, c: TrainConfig, device_type: str) -> tuple[torch.
     extra = {}
     if device_type == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
         extra["fused"] = True
-    opt = torch.optim.AdamW(groups, lr=c.optimizer.lr, betas=(c.optimizer.beta1, c.optimizer.beta2), eps=c.optimizer.eps, **extra)
-    return opt, decay + no_decay
+    settings = dict(lr=c.optimizer.lr, betas=(c.optimizer.beta1, c.optimizer.beta2), eps=c.optimizer.eps, **extra)
+    opt = sh.zero_optimizer(groups, **settings) if sharding == "optimizer" else torch.optim.AdamW(groups, **settings)
+    return opt, [decay, no_decay]
 
 
-def restore_optimizer(opt: torch.optim.AdamW, order: list[str], ckpt: ck.Checkpoint) -> None:
-    """Loads the checkpoint's moments and step through load_state_dict, which places them (and
-    the step, as each torch version and the fused kernel want it) on the parameters' device."""
-    state = {i: {"step": torch.tensor(float(ckpt.optimizer_step)), "exp_avg": ckpt.exp_avg[n], "exp_avg_sq": ckpt.exp_avg_sq[n]}
-             for i, n in enumerate(order)}
-    opt.load_state_dict({"state": state, "param_groups": opt.state_dict()["param_groups"]})
+def checkpoint_moments(ckpt: ck.Checkpoint, n: str) -> dict:
+    return {"step": torch.tensor(float(ckpt.optimizer_step)), "exp_avg": ckpt.exp_avg[n], "exp_avg_sq": ckpt.exp_avg_sq[n]}
 
 
-def snapshot(model: GPT, opt: torch.optim.AdamW, order: list[str], trainer: dict) -> ck.Checkpoint:
-    params = {n: p.detach().to("cpu", torch.float32).clone() for n, p in model.named_parameters()}
-    named = dict(model.named_parameters())
-    first = opt.state[named[order[0]]]
+def restore_optimizer(net: torch.nn.Module, opt: torch.optim.Optimizer, groups: list[list[str]], sharding: str, ckpt: ck.Checkpoint) -> None:
+    """Loads the checkpoint's full moments and step through load_state_dict, which places them (and
+    the step, as each torch version and the fused kernel want it) on the parameters' device; a
+    sharded optimizer keeps its own part."""
+    order = [n for g in groups for n in g]
+    if sharding == "full":
+        sh.fsdp_load_moments(net, opt, {n: checkpoint_moments(ckpt, n) for n in order}, groups)
+    else:
+        sh.load_full_moments(opt, {i: checkpoint_moments(ckpt, n) for i, n in enumerate(order)})
+
+
+def gather_snapshot(model: GPT, names: list[str], net: torch.nn.Module, opt: torch.optim.Optimizer, groups: list[list[str]], sharding: str, trainer: dict) -> ck.Checkpoint | None:
+    """The checkpoint of this moment with the whole model and every parameter's moments, on rank 0
+    (None elsewhere), its tensors in the model's order `names`. Sharded, every rank takes part:
+    each sends its share to rank 0."""
+    order = [n for g in groups for n in g]
+    if sharding == "full":
+        gathered = sh.fsdp_gather(net, opt, names)
+        if gathered is None:
+            return None
+        raw_params, by_name = gathered
+    else:
+        by_index = sh.full_moments(opt)
+        if by_index is None:
+            return None
+        raw_params = dict(model.named_parameters())
+        by_name = {n: by_index.get(i, {}) for i, n in enumerate(order)}
+    params = {n: raw_params[n].detach().to("cpu", torch.float32).clone() for n in names}
+    first = by_name[order[0]]
     out = ck.Checkpoint(model.config, params, optimizer_step=int(first["step"]) if first else 0, trainer=dict(trainer))
     for n in order:
-        s = opt.state[named[n]]
-        out.exp_avg[n] = s["exp_avg"].detach().cpu().clone() if s else torch.zeros_like(params[n])
-        out.exp_avg_sq[n] = s["exp_avg_sq"].detach().cpu().clone() if s else torch.zeros_like(params[n])
+        s = by_name[n]
+        out.exp_avg[n] = s["exp_avg"].detach().to("cpu", torch.float32).clone() if s else torch.zeros_like(params[n])
+        out.exp_avg_sq[n] = s["exp_avg_sq"].detach().to("cpu", torch.float32).clone() if s else torch.zeros_like(params[n])
     return out
 
 
@@ -269,6 +295,9 @@ def train(args: argparse.Namespace) -> int:
     device_type = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
     d = setup_distributed(device_type)
     check_split(c, d.world)
+    sharding = sh.check_sharding(c.sharding, device_type, d.world)
+    if sharding != c.sharding and d.master:
+        log(f"sharding {c.sharding} with one process: there is no other rank to hold a share of the optimizer state; training unsharded.")
     device = torch.device(f"cuda:{d.local_rank}" if device_type == "cuda" else "cpu")
     if device_type == "cuda":
         torch.cuda.set_device(device)
@@ -306,43 +335,49 @@ def train(args: argparse.Namespace) -> int:
             embedded_init(model, c.model.n_layer, c.model.vocab_size, c.seed)
         if d.master:
             log(f"Initialised {'with torch' if args.fast_init else 'as the embedded engine does'} (seed {c.seed}) in {time.perf_counter() - started:.1f}s.")
-    model.to(device)
-    opt, order = make_optimizer(model, c, device_type)
+    param_names = [n for n, _ in model.named_parameters()]
+    n_params, flops_per_token = model.num_params(), model.flops_per_token()  # before FSDP leaves each rank its shard
+
+    net: torch.nn.Module = model
+    if sharding == "full":
+        net = sh.wrap_fsdp(model, device, Block)  # before the optimizer: FSDP's parameters are the ones it steps
+    else:
+        model.to(device)
+    sharded = net  # the FSDP module itself (for its state dicts and clipping), whatever compile wraps around it
+    opt, groups = make_optimizer(net, c, device_type, sharding)
     if resume and loaded is not None:
-        restore_optimizer(opt, order, loaded)
-    scaler = grad_scaler(dtype == torch.float16)
+        restore_optimizer(net, opt, groups, sharding, loaded)
+    scaler = sh.fsdp_grad_scaler(dtype == torch.float16) if sharding == "full" else grad_scaler(dtype == torch.float16)
 
     compiled = False
-    net: torch.nn.Module = model
     if args.compile:
         if hasattr(torch, "compile"):
-            net = torch.compile(model)
+            net = torch.compile(net)
             compiled = True
         elif d.master:
             log("torch.compile is not available in this torch version: running eagerly.")
-    if d.world > 1:
+    if d.world > 1 and sharding != "full":
         net = DDP(net, device_ids=[d.local_rank] if device_type == "cuda" else None)
 
     peak = args.peak_tflops
     gpu_name = torch.cuda.get_device_name(device) if device_type == "cuda" else None
     if peak is None and gpu_name:
         peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu_name), None)
-    flops_per_token = model.flops_per_token()
     if d.master:
         emit({"type": "start", "torch": torch.__version__, "device": gpu_name or "cpu", "deviceType": device_type, "dtype": str(dtype).replace("torch.", ""),
-              "world": d.world, "params": model.num_params(), "sdpa": HAS_SDPA, "compile": compiled, "step": state["step"], "steps": c.steps,
+              "world": d.world, "params": n_params, "sdpa": HAS_SDPA, "compile": compiled, "sharding": sharding, "step": state["step"], "steps": c.steps,
               "resumedFrom": resume, "initFrom": args.init, "peakTflops": peak})
-        log(f"{model.num_params():,} parameters on {d.world} x {gpu_name or 'cpu'} ({str(dtype).replace('torch.', '')}), "
-            f"{len(train_tokens):,} train tokens; step {state['step']} of {c.steps}.")
+        log(f"{n_params:,} parameters on {d.world} x {gpu_name or 'cpu'} ({str(dtype).replace('torch.', '')}), "
+            f"{len(train_tokens):,} train tokens; sharding {sharding}; step {state['step']} of {c.steps}.")
 
     rng = Mulberry32(state["rngState"])
     devices = DeviceGather(d, device)
     checkpoints = os.path.join(run_dir, "checkpoints")
     tokens_per_step = c.batchSize * c.model.n_ctx
 
-    def save_checkpoint(val_loss: float | None) -> str:
+    def save_checkpoint(snapshot: ck.Checkpoint, val_loss: float | None) -> str:
         folder = os.path.join(checkpoints, f"step-{state['step']}")
-        ck.save_checkpoint(folder, snapshot(model, opt, order, state))
+        ck.save_checkpoint(folder, snapshot)
         ck.prune_checkpoints(checkpoints, c.checkpoint.keepLast)
         size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
         emit({"type": "checkpoint", "step": state["step"], "dir": os.path.abspath(folder), "bytes": size, "valLoss": val_loss})
@@ -376,7 +411,7 @@ def train(args: argparse.Namespace) -> int:
         loss_sum = shared[0] / d.world
         pausing = bool(shared[1] > 0)
         scaler.unscale_(opt)
-        grad_norm = clip_gradients(model, c.optimizer.gradClip)
+        grad_norm = sh.fsdp_clip(sharded, c.optimizer.gradClip) if sharding == "full" else clip_gradients(model, c.optimizer.gradClip)
         scaler.step(opt)
         scaler.update()
         opt.zero_grad(set_to_none=True)
@@ -388,12 +423,13 @@ def train(args: argparse.Namespace) -> int:
         state["elapsedSeconds"] += seconds
         if not math.isfinite(loss_value):
             raise SystemExit(f"The loss became {loss_value} at step {state['step']}: lower the learning rate (optimizer.lr) or enable gradient clipping.")
-        devices.start(device_figures(seconds, device))  # under way while rank 0 validates; not in the step's time
+        devices.start(device_figures(seconds, device, sh.state_bytes(opt)))  # under way while rank 0 validates; not in the step's time
 
         last = state["step"] == c.steps
         val_loss = None
-        if c.eval.interval > 0 and (state["step"] % c.eval.interval == 0 or last) and d.master:
-            val_loss = validation_loss(model, val_tokens, c, d.world, device, autocast)
+        # FSDP's forward needs every rank (each holds a shard); otherwise rank 0 validates alone.
+        if c.eval.interval > 0 and (state["step"] % c.eval.interval == 0 or last) and (d.master or sharding == "full"):
+            val_loss = validation_loss(net if sharding == "full" else model, val_tokens, c, d.world, device, autocast)
         if d.master:
             tps = tokens_per_step / seconds
             record = {"type": "step", "step": state["step"], "loss": loss_value, "lr": lr, "gradNorm": grad_norm,
@@ -409,13 +445,16 @@ def train(args: argparse.Namespace) -> int:
             # Every rank's own figures (the top-level ones above stay rank 0's, for older readers).
             record["devices"] = devices.finish()
             emit(record)
-            due = c.checkpoint.interval > 0 and state["step"] % c.checkpoint.interval == 0
-            if due or last or pausing:
-                folder = save_checkpoint(val_loss)
-                if pausing and not last:
-                    emit({"type": "paused", "step": state["step"], "dir": os.path.abspath(folder)})
         else:
             devices.finish()
+        due = c.checkpoint.interval > 0 and state["step"] % c.checkpoint.interval == 0
+        if (due or last or pausing) and (d.master or sharding != "none"):
+            # Sharded, every rank sends rank 0 its share of the moments (or FSDP's parameters) first.
+            snap = gather_snapshot(model, param_names, sharded, opt, groups, sharding, state)
+            if d.master and snap is not None:
+                folder = save_checkpoint(snap, val_loss)
+                if pausing and not last:
+                    emit({"type": "paused", "step": state["step"], "dir": os.path.abspath(folder)})
         if pausing and not last:
             break
     if d.master and state["step"] == c.steps:

@@ -26,6 +26,10 @@ if (process.env[PEER_RANK_ENV]) {
     const engine = await resolveEngine(params.config)
     if (engine === 'pytorch') return pytorchTrainJob(params, ctx, pauseRequests)
     if (params.config.init) throw new Error('init (start from the weights of a checkpoint) runs on the PyTorch engine only for now: set engine: pytorch.')
+    if (params.config.sharding !== 'none')
+      throw new Error(
+        `sharding ${params.config.sharding} runs on the PyTorch engine only, and engine ${params.config.engine} resolved to the embedded engine (no GPU picked, or no Python with torch and CUDA): set engine: pytorch, or sharding: none.`
+      )
     return trainJob(params, ctx, __filename)
   })
 }

@@ -67,7 +67,7 @@ export const COMMANDS: CommandHelp[] = [
   {
     name: 'train',
     usage: [
-      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--launcher local|ssh|slurm] [--hosts FILE] [--init DIR] [--no-memory-check] [--dry-run] [--json]',
+      'train [--config FILE | --preset NAME] [--dataset DIR] [--steps N] [--engine embedded|pytorch|auto] [--devices LIST] [--backend NAME] [--launcher local|ssh|slurm] [--hosts FILE] [--sharding none|optimizer|full] [--init DIR] [--no-memory-check] [--dry-run] [--json]',
       'train --resume RUN [--step N] [--json]'
     ],
     summary:
@@ -82,6 +82,7 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'backend', arg: 'NAME', description: 'Embedded engine: auto, native, wasm, cpu, tensorflow or tensorflow-gpu.' },
       { name: 'launcher', arg: 'NAME', description: 'PyTorch engine: local torchrun (default), ssh (one torchrun per host of --hosts) or slurm (an sbatch script; settings in the config).' },
       { name: 'hosts', arg: 'FILE', description: 'With --launcher ssh: a JSON or YAML list of { host, gpus, workDir } (the first host is the rendezvous).' },
+      { name: 'sharding', arg: 'MODE', description: "PyTorch engine: none, optimizer (ZeRO stage 1: AdamW's moments split over the processes) or full (FSDP; CUDA, torch >= 2)." },
       { name: 'init', arg: 'DIR', description: "Start from a checkpoint's weights (PyTorch engine)." },
       { name: 'no-memory-check', description: 'Start even when the memory estimate is past the available memory (GPTW_MEMORY_AVAILABLE_MB overrides what is available).' },
       { name: 'dry-run', description: 'Print what would be launched (the torchrun command, the ssh launch script or the sbatch script on PyTorch) and start nothing.' },

@@ -4,13 +4,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import type { TrainConfig } from '../../shared/config/train'
+import { ShardingChoice, type TrainConfig } from '../../shared/config/train'
 import { deviceSpread, splitDeviceMetrics } from '../../shared/device-figures'
 import type { TrainParams } from '../../shared/jobs'
 import type { Preset } from '../../shared/presets'
 import { buildLaunch, commandLine, resolveEngine, torchConfigFile, torchPackageDir } from '../../core/engine/pytorch/launch'
 import { buildSlurm } from '../../core/engine/pytorch/slurm'
 import { pytorchReport } from '../../core/engine/pytorch/probe'
+import { shardingProblem } from '../../core/engine/pytorch/sharding'
 import { type StepMetrics, progressLine } from '../../core/engine/trainer'
 import type { Workbench } from '../services/workbench'
 import { parseTrainConfig } from '../services/training'
@@ -34,6 +35,7 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
       init: { type: 'string' },
       launcher: { type: 'string' },
       hosts: { type: 'string' },
+      sharding: { type: 'string' },
       'no-memory-check': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' }
@@ -77,13 +79,15 @@ export async function train(argv: string[], workbench: Workbench): Promise<numbe
 function buildParams(values: Record<string, string | boolean | undefined>, presets: Preset[]): TrainParams {
   const str = (k: string): string | undefined => values[k] as string | undefined
   if (str('resume')) {
-    if (str('engine') || str('init') || str('devices') || str('launcher') || str('hosts'))
-      throw new UsageError('--resume continues a run with its own config: --engine, --devices, --launcher, --hosts and --init go with a new run.')
+    if (str('engine') || str('init') || str('devices') || str('launcher') || str('hosts') || str('sharding'))
+      throw new UsageError('--resume continues a run with its own config: --engine, --devices, --launcher, --hosts, --sharding and --init go with a new run.')
     if (values['no-memory-check']) throw new UsageError('--resume continues a run with its own config: its memoryCheck key decides; --no-memory-check goes with a new run.')
     return { resume: { runId: intFlag(str('resume'), 'resume', 0, 1), ...(str('step') ? { step: intFlag(str('step'), 'step', 0, 0) } : {}) } }
   }
   const engine = str('engine')
   if (engine !== undefined && !['embedded', 'pytorch', 'auto'].includes(engine)) throw new UsageError(`--engine is embedded, pytorch or auto, not "${engine}".`)
+  const sharding = str('sharding')
+  if (sharding !== undefined && !ShardingChoice.options.includes(sharding as ShardingChoice)) throw new UsageError(`--sharding is none, optimizer or full, not "${sharding}".`)
   const launcher = launcherFlag(str('launcher'), str('hosts'), str('config'))
   const overrides = {
     ...(launcher ? { launcher } : {}),
@@ -96,6 +100,7 @@ function buildParams(values: Record<string, string | boolean | undefined>, prese
       : {}),
     ...(str('backend') ? { backend: str('backend') } : {}),
     ...(engine ? { engine } : {}),
+    ...(sharding ? { sharding } : {}),
     ...(str('init') ? { init: path.resolve(str('init')!) } : {}),
     ...(str('steps') ? { steps: intFlag(str('steps'), 'steps', 0, 1) } : {}),
     ...(values['no-memory-check'] ? { memoryCheck: false } : {})
@@ -106,7 +111,7 @@ function buildParams(values: Record<string, string | boolean | undefined>, prese
     return { config: parseTrainConfig({ ...raw, ...overrides }, file), ...(str('dataset') ? { dataset: str('dataset') } : {}) }
   }
   const preset = str('preset') ?? 'tiny-cpu'
-  if (overrides.devices || overrides.backend || overrides.engine || overrides.init || overrides.launcher || overrides.memoryCheck === false) {
+  if (overrides.devices || overrides.backend || overrides.engine || overrides.sharding || overrides.init || overrides.launcher || overrides.memoryCheck === false) {
     // The preset's config with these keys changed, as a config of its own (named after the preset).
     const found = presets.find((p) => p.name === preset)
     if (!found) throw new UsageError(`No preset named "${preset}" (presets: ${presets.map((p) => p.name).join(', ')}).`)
@@ -182,6 +187,11 @@ async function dryRun(params: TrainParams, workbench: Workbench, json: boolean):
   }
   if (!report.usable) {
     console.error(report.problem)
+    return 1
+  }
+  const sharding = config.launcher.kind === 'local' ? shardingProblem(config.sharding, report) : null
+  if (sharding) {
+    console.error(sharding)
     return 1
   }
   return 0

@@ -1,6 +1,6 @@
 // Imports the seed's Colossal-AI training configs (gpt2_configs/*.py, gpt3_configs/*.py) into a
 // TrainConfig, listing for every setting whether it was mapped, approximated, or cannot be
-// honoured by this engine (tensor / pipeline parallel, fp16, ZeRO, offload). Never runs Python.
+// honoured by this engine (tensor / pipeline parallel, fp16, offload; ZeRO maps to `sharding`). Never runs Python.
 import type { Preset } from '../presets'
 import type { TrainConfigInput } from './train'
 import { type PyDict, type PyModule, type PyValue, formatPyValue, parsePythonConfig } from './python-config'
@@ -411,25 +411,38 @@ class SeedMapper {
     const zero = this.get('zero')
     if (zero === undefined) return
     if (!isDict(zero)) {
-      this.add('zero', zero, 'unsupported', null, undefined, 'ZeRO sharding is not supported.')
+      this.add('zero', zero, 'unsupported', null, undefined, 'Not a dict: no ZeRO stage read; nothing is sharded.')
       return
     }
     const level = zero.entries.level
-    const sharded = typeof level === 'number' ? `ZeRO stage ${level}` : 'ZeRO (sharded parameters, gradients and optimizer state)'
-    this.add(
-      'zero',
-      raw(
-        typeof level === 'number'
-          ? `dict(level=${level}, ...)`
-          : `dict(${Object.keys(zero.entries)
-              .map((k) => `${k}=...`)
-              .join(', ')})`
-      ),
-      'unsupported',
-      null,
-      undefined,
-      `${sharded} is not supported: every device keeps a full copy of the parameters, gradients and optimizer state (data parallel).`
+    const seed = raw(
+      typeof level === 'number'
+        ? `dict(level=${level}, ...)`
+        : `dict(${Object.keys(zero.entries)
+            .map((k) => `${k}=...`)
+            .join(', ')})`
     )
+    // Colossal-AI's dicts without a level (model_config / optimizer_config: ShardedModelV2) shard parameters, gradients and optimizer state: stage 3.
+    const stage = typeof level === 'number' ? level : 3
+    const named = typeof level === 'number' ? `ZeRO stage ${level}` : 'ZeRO (sharded parameters, gradients and optimizer state: stage 3)'
+    const engine = `Sharding runs on the PyTorch engine: engine is set to pytorch${draft.activationCheckpointing ? ", which does not checkpoint activations (activationCheckpointing is the embedded engine's)" : ''}.`
+    if (![1, 2, 3].includes(stage)) {
+      this.add('zero', seed, 'unsupported', null, undefined, `${named} is not a ZeRO stage (1, 2 or 3); nothing is sharded.`)
+    } else if (stage === 3 && (draft.devices ?? []).some((d) => d.startsWith('gpu:'))) {
+      draft.sharding = 'full'
+      draft.engine = 'pytorch'
+      this.add('zero', seed, 'mapped', 'sharding', 'full', `${named}: FSDP FULL_SHARD shards parameters, gradients and optimizer state (needs CUDA and torch >= 2.0). ${engine}`)
+    } else {
+      draft.sharding = 'optimizer'
+      draft.engine = 'pytorch'
+      const why =
+        stage === 1
+          ? 'the optimizer state is split over the data-parallel processes, as in the seed.'
+          : stage === 2
+            ? 'Colossal-AI stage 2 also shards the gradients; here only the optimizer state is split over the data-parallel processes (ZeRO stage 1), each keeps whole gradients.'
+            : 'full sharding (FSDP) needs CUDA GPUs and torch >= 2.0, and CPU devices are picked: only the optimizer state is split over the processes (ZeRO stage 1); pick GPUs and set sharding: full for stage 3.'
+      this.add('zero', seed, stage === 1 ? 'mapped' : 'approximated', 'sharding', 'optimizer', `${named}: ${why} ${engine}`)
+    }
     for (const [path, value] of walk(zero, 'zero')) {
       const key = path.split('.').at(-1)!
       if (key === 'device' && (value === 'nvme' || value === 'cpu')) {

@@ -52,6 +52,17 @@ export type LauncherConfig = z.infer<typeof LauncherConfig>
 /** The PyTorch engine's dtype for eval and generation: auto (bfloat16 for generation on a CUDA GPU with bf16, else float32), float32, or bfloat16 (CUDA only; refused on the CPU). */
 export const TorchDtypeChoice = z.enum(['auto', 'float32', 'bfloat16'])
 export type TorchDtypeChoice = z.infer<typeof TorchDtypeChoice>
+/**
+ * ZeRO-style sharding on the PyTorch engine (python/gptw_torch/sharding.py): what each
+ * data-parallel rank keeps of the training state. `none`: everything (plain DDP). `optimizer`:
+ * ZeRO stage 1, AdamW's moments split over the ranks (ZeroRedundancyOptimizer under DDP; any
+ * torch, CPU or GPU; the numbers are those of `none`). `full`: ZeRO stage 3, parameters,
+ * gradients and moments split by FSDP FULL_SHARD (torch >= 2.0 with CUDA only). Checkpoints hold
+ * the full moments either way, so a run moves between modes and process counts.
+ */
+export const ShardingChoice = z.enum(['none', 'optimizer', 'full'])
+export type ShardingChoice = z.infer<typeof ShardingChoice>
+
 export const DeviceId = z.string().regex(/^(cpu|gpu):\d+$/, 'devices look like cpu:0 or gpu:1')
 
 export const TrainConfig = z
@@ -125,6 +136,8 @@ export const TrainConfig = z
     memoryCheck: z.boolean().optional(),
     /** The PyTorch engine's launcher: local torchrun (default), SSH to a hosts list, or a Slurm batch job. */
     launcher: LauncherConfig.default({ kind: 'local' }),
+    /** What each data-parallel rank keeps of the training state (ShardingChoice); PyTorch engine. */
+    sharding: ShardingChoice.default('none'),
     /** The seed's parallel dict; this engine runs data parallel only. */
     parallel: z
       .strictObject({
@@ -139,6 +152,20 @@ export const TrainConfig = z
         code: 'custom',
         path: ['parallel'],
         message: `tensor parallel ${c.parallel.tensor} x pipeline parallel ${c.parallel.pipeline} is not supported: this engine runs data parallel only (one worker per device, parallel.tensor = parallel.pipeline = 1)`
+      })
+    }
+    if (c.sharding !== 'none' && c.engine === 'embedded') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sharding'],
+        message: `sharding ${c.sharding} runs on the PyTorch engine only: the embedded engine keeps the whole optimizer state on every worker. Set engine: pytorch, or sharding: none`
+      })
+    }
+    if (c.sharding === 'full' && c.launcher.kind === 'local' && !c.devices.some((d) => d.startsWith('gpu:'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sharding'],
+        message: `sharding full (FSDP FULL_SHARD) needs CUDA GPUs (devices gpu:N) and torch >= 2.0; on CPU devices use sharding optimizer (ZeRO stage 1: the optimizer state split over the processes) or none`
       })
     }
     const perDevice = c.batchSize / c.devices.length

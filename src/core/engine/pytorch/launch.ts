@@ -17,6 +17,7 @@ import { type TorchLaunch, commandLine, sshLaunch, torchrunLaunch } from '../../
 import { JobCancelled, type JobContext } from '../../job-context'
 import { writeInitialWeights } from './initial-weights'
 import { pytorchReport } from './probe'
+import { shardingProblem } from './sharding'
 import { slurmTrainJob } from './slurm'
 import { describeFailure, parseRankFailures } from './rank-failures'
 import { requireSshHosts } from './ssh'
@@ -85,6 +86,8 @@ export async function pytorchTrainJob(params: TrainWorkerParams, ctx: JobContext
   const { config } = params
   const report = await pytorchReport(config.python)
   if (!report.usable) throw new Error(report.problem ?? `The Python interpreter ${report.python} cannot run the PyTorch engine.`)
+  const sharding = config.launcher.kind === 'local' ? shardingProblem(config.sharding, report) : null
+  if (sharding) throw new Error(sharding)
   const configFile = torchConfigFile(params.runDir)
   fs.mkdirSync(params.runDir, { recursive: true })
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n')

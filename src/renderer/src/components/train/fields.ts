@@ -43,7 +43,13 @@ export const FIELD_GROUPS: { title: string; fields: FieldSpec[] }[] = [
       { path: 'optimizer.beta1', label: 'Beta 1', help: 'First-moment decay.' },
       { path: 'optimizer.beta2', label: 'Beta 2', help: 'Second-moment decay.' },
       { path: 'optimizer.eps', label: 'Epsilon', help: 'Added to the denominator.' },
-      { path: 'optimizer.gradClip', label: 'Gradient clip', unit: 'global norm', help: '0 turns clipping off.' }
+      { path: 'optimizer.gradClip', label: 'Gradient clip', unit: 'global norm', help: '0 turns clipping off.' },
+      {
+        path: 'sharding',
+        label: 'Sharding',
+        help: 'PyTorch engine: none; optimizer (ZeRO-1: AdamW state split over the processes); full (FSDP: everything split; CUDA, torch >= 2).',
+        choices: 'enum'
+      }
     ]
   },
   {

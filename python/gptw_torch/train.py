@@ -21,6 +21,7 @@ import json
 import math
 import os
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -294,6 +295,9 @@ def train(args: argparse.Namespace) -> int:
 
     device_type = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
     d = setup_distributed(device_type)
+    if d.world > 1:
+        # Where each rank runs, for a failure message: torchrun's summary names a failed rank's pid, not its node.
+        log(f"rank {d.rank} (pid {os.getpid()}) runs on {os.environ.get('SLURMD_NODENAME') or socket.gethostname()}")
     check_split(c, d.world)
     sharding = sh.check_sharding(c.sharding, device_type, d.world)
     if sharding != c.sharding and d.master:

@@ -131,6 +131,7 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
   let started = false
   let cancelled = false
   const tail: string[] = []
+  const nodeOfPid = new Map<number, string>()
   const onCancel = (): void => {
     cancelled = true
     ctx.log(`Cancelling: scancel ${jobId}.`)
@@ -153,6 +154,8 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
       const r = line.startsWith('{') ? parseRecord(line) : null
       if (!r) {
         ctx.log(line)
+        const where = /rank \d+ \(pid (\d+)\) runs on (\S+)$/.exec(line)
+        if (where) nodeOfPid.set(Number(where[1]), where[2])
         tail.push(line)
         if (tail.length > LOG_KEPT) tail.shift()
       } else if (r.type === 'start') {
@@ -184,26 +187,23 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
     if (pauseAsked() && !started) return { kind: 'unstarted' }
     const state = await endState(jobId)
     const after = lastCheckpoint === null ? ' No checkpoint was saved.' : ` The last checkpoint is at step ${lastCheckpoint}: resume the run to continue from it.`
-    throw new Error(`PyTorch training failed: ${whoFailed(tail)}Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)
+    throw new Error(`PyTorch training failed: ${whoFailed(tail, nodeOfPid)}Slurm job ${jobId} ended ${state || 'without an accounting record'} (log: ${logFile}).${after}`)
   } finally {
     ctx.signal.removeEventListener('abort', onCancel)
   }
 }
 
 /**
- * The ranks torchrun says failed and the nodes srun says their launcher failed on ("srun: error:
- * node2: task 1: Exited with exit code 1"; one task per node), as the start of the failure message:
- * "rank 1 (local rank 0, pid 8922) was killed by SIGKILL; on node node2 (task 1: Exited with exit
- * code 1); ". The first node srun names is the first it saw fail: the others are stopped after it
- * (--kill-on-bad-exit).
+ * The ranks torchrun says failed, each with the node it ran on (its "rank R (pid P) runs on NODE"
+ * line at start: torchrun's summary names a pid and a host, and several Slurm nodes may share a
+ * host), as the start of the failure message: "rank 1 (local rank 0, pid 8922) was killed by
+ * SIGKILL on node2; ". Ranks killed by a signal come first: the others usually failed for losing
+ * their peer.
  */
-export function whoFailed(logLines: string[]): string {
-  const ranks = parseRankFailures(logLines.join('\n')).map(describeFailure)
-  const nodes = logLines.flatMap((l) => {
-    const m = /^srun: error: (\S+): tasks? ([\d,-]+): (.+)$/.exec(l.trim())
-    return m ? [`on node ${m[1]} (task ${m[2]}: ${m[3]})`] : []
-  })
-  return [...ranks, ...nodes.slice(0, 1)].map((part) => `${part}; `).join('')
+function whoFailed(logLines: string[], nodeOfPid: ReadonlyMap<number, string>): string {
+  return parseRankFailures(logLines.join('\n'))
+    .map((f) => `${describeFailure(f)}${nodeOfPid.has(f.pid) ? ` on ${nodeOfPid.get(f.pid)}` : ''}; `)
+    .join('')
 }
 
 /**

@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { MODEL_FILE } from '../../src/core/engine/checkpoint'
 import { readSafetensors } from '../../src/core/engine/safetensors'
 import { shardingProblem } from '../../src/core/engine/pytorch/sharding'
+import { enumOptions } from '../../src/renderer/src/components/train/config-paths'
+import { FIELD_GROUPS } from '../../src/renderer/src/components/train/fields'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { LOCAL_RENDEZVOUS } from '../../src/shared/torchrun'
 import { ROOT, tempDir } from '../helpers'
@@ -99,6 +101,11 @@ describe('sharding in the config and before launch', () => {
     expect(cpuFull.error!.issues[0].message).toMatch(/needs CUDA GPUs.*use sharding optimizer/)
     expect(TrainConfig.safeParse({ ...base, engine: 'pytorch', sharding: 'zero2' }).success).toBe(false)
     expect(TrainConfig.parse({ ...base, engine: 'pytorch', sharding: 'full', devices: ['gpu:0', 'gpu:1'] }).sharding).toBe('full')
+  })
+
+  it('the Train form offers it as a choice', () => {
+    expect(enumOptions('sharding')).toEqual(['none', 'optimizer', 'full'])
+    expect(FIELD_GROUPS.flatMap((g) => g.fields).find((f) => f.path === 'sharding')).toMatchObject({ label: 'Sharding', choices: 'enum' })
   })
 
   it("full is refused before launch on the probed interpreter's torch < 2 or without CUDA, naming both", () => {
@@ -199,6 +206,22 @@ describeTorch('sharding optimizer (ZeRO stage 1) under torchrun', () => {
       .filter((d) => fs.existsSync(path.join(runs, d, 'pytorch-config.json')))
       .map((d) => JSON.parse(fs.readFileSync(path.join(runs, d, 'pytorch-config.json'), 'utf8')) as { sharding: string })
     expect(configs.map((c) => c.sharding)).toEqual(['optimizer'])
+  })
+
+  it('a pause (the pause file) checkpoints with the full moments, every rank sending its share, and resumes as the uninterrupted run', () => {
+    const dir = path.join(tempDir(), 'paused')
+    const pauseFile = path.join(dir, 'pause-request')
+    fs.mkdirSync(dir, { recursive: true })
+    fs.writeFileSync(pauseFile, '')
+    // Rank 0 sees the file after the first step; the ranks agree on it in the step's all-reduce.
+    const paused = torchrun(dir, SHARDED, dataset, ['--pause-file', pauseFile])
+    const at = records(paused.stdout).find((r) => r.type === 'paused') as { step: number; dir: string } | undefined
+    expect(at, paused.stdout).toMatchObject({ step: 1 })
+    expect(records(paused.stdout).some((r) => r.type === 'done')).toBe(false)
+    expect(tensors(paused.checkpoints, 1, OPTIMIZER_FILE).metadata).toMatchObject({ step: '1' })
+    const resumed = trainPython(path.join(tempDir(), 'resumed-pause'), CONFIG, dataset, ['--resume', at!.dir])
+    expectSameSteps(resumed.steps, single.steps.slice(1), 1e-5)
+    expect(fileError(single.checkpoints, resumed.checkpoints, 6, OPTIMIZER_FILE)).toBeLessThan(1e-3)
   })
 
   it('full is refused at start on this torch / CPU, naming the version and what runs instead', () => {

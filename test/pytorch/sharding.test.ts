@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { MODEL_FILE } from '../../src/core/engine/checkpoint'
 import { readSafetensors } from '../../src/core/engine/safetensors'
 import { shardingProblem } from '../../src/core/engine/pytorch/sharding'
+import { memoryPerDevice, zeroShares } from '../../src/shared/config/estimates'
 import { enumOptions } from '../../src/renderer/src/components/train/config-paths'
 import { FIELD_GROUPS } from '../../src/renderer/src/components/train/fields'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
@@ -103,6 +104,21 @@ describe('sharding in the config and before launch', () => {
     expect(TrainConfig.parse({ ...base, engine: 'pytorch', sharding: 'full', devices: ['gpu:0', 'gpu:1'] }).sharding).toBe('full')
   })
 
+  it("the memory estimate counts the fullest device's share", () => {
+    const gpt2 = { nLayer: 12, nHead: 12, nEmbd: 768, nCtx: 1024 }
+    const on = (sharding: 'none' | 'optimizer' | 'full', devices: string[]) =>
+      memoryPerDevice({ model: TrainConfig.parse({ ...CONFIG, model: gpt2 }).model, batchSize: 8, microBatches: 1, devices, sharding }).state
+    const gpus = Array.from({ length: 8 }, (_, i) => `gpu:${i}`)
+    const shares = zeroShares(TrainConfig.parse({ ...CONFIG, model: gpt2 }).model, 8)
+    const params = shares.reduce((a, b) => a + b)
+    expect(on('none', gpus)).toBe(params * 16)
+    expect(on('optimizer', gpus)).toBe(params * 8 + Math.max(...shares) * 8)
+    expect(on('optimizer', ['gpu:0'])).toBe(params * 16)
+    expect(on('full', gpus)).toBeLessThan(on('optimizer', gpus))
+    // GPT-2 small on 8 ranks: the embedding (50304 x 768 = 38.6M) is one rank's whole share; the others hold about 10.8M each.
+    expect(Math.max(...shares)).toBe(50304 * 768)
+  })
+
   it('the Train form offers it as a choice', () => {
     expect(enumOptions('sharding')).toEqual(['none', 'optimizer', 'full'])
     expect(FIELD_GROUPS.flatMap((g) => g.fields).find((f) => f.path === 'sharding')).toMatchObject({ label: 'Sharding', choices: 'enum' })
@@ -148,6 +164,8 @@ describeTorch('sharding optimizer (ZeRO stage 1) under torchrun', () => {
     // Parameters are whole (the largest first, to the rank holding the fewest elements): every byte on exactly one rank.
     expect(mine[0] + mine[1]).toBe(whole[0])
     expect(Math.max(...mine)).toBeLessThan(whole[0])
+    // The memory estimate's partition (zeroShares) is torch's: 8 bytes of moments per element, plus a 4-byte step per tensor (28 here).
+    zeroShares(TrainConfig.parse(CONFIG).model, 2).forEach((share, rank) => expect(Math.abs(mine[rank] - 8 * share)).toBeLessThanOrEqual(4 * 28))
   })
 
   it("its checkpoints hold the full moments and step, as the unsharded run's", () => {

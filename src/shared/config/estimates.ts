@@ -52,7 +52,7 @@ export function flopsPerToken(m: Pick<ModelConfig, 'nLayer' | 'nEmbd' | 'nCtx' |
 }
 
 export interface MemoryEstimate {
-  /** Parameters, gradients and AdamW's two moments, float32: 16 bytes per parameter. */
+  /** Parameters, gradients and AdamW's two moments, float32: 16 bytes per parameter, less this device's share with sharding. */
   state: number
   /** Activations kept for the backward pass of one micro-batch. */
   activations: number
@@ -73,16 +73,64 @@ export interface MemoryEstimate {
  */
 export const ENGINE_OVERHEAD_BYTES = 320 * 2 ** 20
 
+/** Element counts of the model's parameter tensors in AdamW's two groups, in the model's order: decayed (matrices, embeddings), then the rest (biases, LayerNorm gains). */
+function parameterTensors(m: Pick<ModelConfig, 'nLayer' | 'nEmbd' | 'nCtx' | 'vocabSize'>): { decay: number[]; noDecay: number[] } {
+  const C = m.nEmbd
+  const decay = [paddedVocab(m.vocabSize) * C, m.nCtx * C]
+  const noDecay: number[] = []
+  for (let i = 0; i < m.nLayer; i++) {
+    decay.push(C * 3 * C, C * C, C * 4 * C, 4 * C * C)
+    noDecay.push(C, C, 3 * C, C, C, C, 4 * C, C)
+  }
+  noDecay.push(C, C)
+  return { decay, noDecay }
+}
+
+/**
+ * Parameters whose AdamW moments each rank holds under sharding `optimizer` (ZeRO stage 1): torch's
+ * ZeroRedundancyOptimizer partition, whole tensors, in each group the largest first to the rank
+ * holding the fewest so far. One large tensor (the embedding) can leave a rank far above 1/N.
+ */
+export function zeroShares(m: Pick<ModelConfig, 'nLayer' | 'nEmbd' | 'nCtx' | 'vocabSize'>, ranks: number): number[] {
+  const sizes = new Array<number>(Math.max(1, ranks)).fill(0)
+  const { decay, noDecay } = parameterTensors(m)
+  for (const group of [decay, noDecay]) {
+    for (const n of [...group].sort((a, b) => b - a)) {
+      const least = sizes.indexOf(Math.min(...sizes))
+      sizes[least] += n
+    }
+  }
+  return sizes
+}
+
+/**
+ * Training state bytes on the fullest device: 16 per parameter (weights, gradients, two moments);
+ * with sharding `optimizer` the moments of the largest ZeRO share only; with `full` (FSDP) a 1/N
+ * slice of everything plus, while a unit computes, the root unit's and one block's whole weights
+ * and gradients (an estimate: FSDP has not run in this project's tests).
+ */
+function stateBytes(c: Pick<TrainConfig, 'model' | 'devices'> & Partial<Pick<TrainConfig, 'sharding'>>): number {
+  const P = parameterCount(c.model)
+  const ranks = c.devices.length
+  if (ranks < 2 || (c.sharding ?? 'none') === 'none') return P * 16
+  if (c.sharding === 'optimizer') return P * 8 + Math.max(...zeroShares(c.model, ranks)) * 8
+  const C = c.model.nEmbd
+  const gathered = (paddedVocab(c.model.vocabSize) + c.model.nCtx + 2) * C + 12 * C * C + 13 * C
+  return Math.ceil((P * 16) / ranks) + gathered * 8
+}
+
 /**
  * Bytes one device holds. Activations follow Korthikanti et al. (2022), 34·s·b·h + 5·a·s²·b bytes
  * per layer at 16 bits, doubled for float32. With activation checkpointing (embedded engine) each
  * layer keeps only its input (s·b·h float32) and one layer at a time holds its recomputed
  * activations and their gradients (counted as two layers' worth).
  */
-export function memoryPerDevice(c: Pick<TrainConfig, 'model' | 'batchSize' | 'microBatches' | 'devices'> & Partial<Pick<TrainConfig, 'activationCheckpointing' | 'engine'>>): MemoryEstimate {
+export function memoryPerDevice(
+  c: Pick<TrainConfig, 'model' | 'batchSize' | 'microBatches' | 'devices'> & Partial<Pick<TrainConfig, 'activationCheckpointing' | 'engine' | 'sharding'>>
+): MemoryEstimate {
   const { nLayer: L, nEmbd: C, nHead: H, nCtx: T } = c.model
   const b = Math.max(1, c.batchSize / Math.max(1, c.devices.length) / Math.max(1, c.microBatches))
-  const state = parameterCount(c.model) * 16
+  const state = stateBytes(c)
   const layer = b * T * (34 * C + 5 * H * T) * 2
   // The embedded engine checkpoints; the PyTorch engine (or auto, which may pick it) keeps every activation.
   const checkpointed = c.activationCheckpointing === true && (c.engine ?? 'embedded') === 'embedded'

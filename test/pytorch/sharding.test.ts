@@ -211,13 +211,11 @@ describeTorch('sharding optimizer (ZeRO stage 1) under torchrun', () => {
     const full = gptw(home, [...base, '--devices', 'gpu:0', '--sharding', 'full', '--dry-run'])
     expect(full.status).toBe(1)
     expect(full.stderr).toMatch(/sharding full \(FSDP FULL_SHARD\) needs torch >= 2.0 with CUDA; this is torch \S+ (with|without) CUDA/)
-    const r = gptw(home, [...base, '--devices', 'cpu:0,cpu:1', '--sharding', 'optimizer', '--steps', '2', '--json'])
+    const r = gptw(home, [...base, '--devices', 'cpu:0,cpu:1', '--sharding', 'optimizer', '--steps', '2'])
     expect(r.status, r.stderr).toBe(0)
-    const lines = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-    expect(lines.map((l) => l.step ?? l.done)).toEqual([1, 2, 'done'])
+    // The run's backend line (the job log; the CLI prints it) names the sharding the ranks run.
+    expect(r.stderr).toMatch(/Backend: pytorch \S+ cpu \(2 processes, gloo, float32, sharding optimizer\)/)
+    expect(r.stderr).toContain('Done. Checkpoints in')
     const runs = path.join(home, 'runs')
     const configs = fs
       .readdirSync(runs)

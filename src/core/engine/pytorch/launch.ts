@@ -199,7 +199,7 @@ function runLaunch(launch: TorchLaunch, config: TrainConfig, ctx: JobContext, pa
           ctx.report({
             type: 'backend',
             name: `pytorch ${String(r.torch)} ${String(r.device)}`,
-            detail: `${world} process${world === 1 ? '' : 'es'}, ${launch.deviceType === 'cuda' ? 'NCCL' : 'gloo'}, ${String(r.dtype)}`
+            detail: `${world} process${world === 1 ? '' : 'es'}, ${launch.deviceType === 'cuda' ? 'NCCL' : 'gloo'}, ${String(r.dtype)}${typeof r.sharding === 'string' && r.sharding !== 'none' ? `, sharding ${r.sharding}` : ''}`
           })
           if (pauseWanted) sendPause()
           break

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import inspect
 import json
 import math
@@ -283,6 +284,8 @@ def validation_loss(model: GPT, val: np.ndarray | None, c: TrainConfig, world: i
 
 
 def train(args: argparse.Namespace) -> int:
+    # `kill -USR2 PID` prints every thread's Python stack to stderr: where a hung rank waits.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     c, files = load_config(args.config)
     dataset = args.dataset or files.dataset or c.dataset
     if not dataset:

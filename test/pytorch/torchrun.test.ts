@@ -12,7 +12,7 @@ import { readSafetensors } from '../../src/core/engine/safetensors'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import { LOCAL_RENDEZVOUS } from '../../src/shared/torchrun'
 import { tempDir } from '../helpers'
-import { PACKAGE_DIR, SLOW, PYTHON, type StepRecord, describeTorch, makeDataset, records, relativeError, steps, trainPython } from './helpers'
+import { PACKAGE_DIR, SLOW, PYTHON, type StepRecord, describeTorch, descendants, makeDataset, records, relativeError, steps, trainPython } from './helpers'
 
 const CONFIG: TrainConfigInput = {
   model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
@@ -34,11 +34,26 @@ let single: { steps: StepRecord[]; checkpoints: string }
 // (IntFlag iteration changed); redirecting stderr to its log folder and teeing it back works on every version.
 const LAUNCHER = ['-m', 'torch.distributed.run', ...LOCAL_RENDEZVOUS, '--redirects', '2', '--tee', '2']
 
-/** Runs a launcher in its own process group; if it outlives the test's time (a rendezvous that never completes), the whole group is killed. */
+/**
+ * Runs a launcher in its own process group; if it outlives the test's time (a rendezvous or a
+ * collective that never completes), each rank is first asked for its Python stacks (SIGUSR2:
+ * faulthandler in train.py), which land in stderr and so in the failure's message, then the whole
+ * group is killed.
+ */
 function run(args: string[], onStdout?: (text: string, pid: number) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, args, { cwd: PACKAGE_DIR, detached: true, env: { ...process.env, PYTHONPATH: PACKAGE_DIR, PYTHONDONTWRITEBYTECODE: '1' } })
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), SLOW - 20_000)
+    const timer = setTimeout(() => {
+      const ranks = descendants(child.pid!).filter((p) => p.args.includes('gptw_torch train') && !p.args.includes('torch.distributed.run'))
+      for (const r of ranks) process.kill(r.pid, 'SIGUSR2')
+      const dumped = (): boolean => (stderr.match(/Current thread 0x/g) ?? []).length >= ranks.length
+      const started = Date.now()
+      const poll = setInterval(() => {
+        if (!dumped() && Date.now() - started < 10_000) return
+        clearInterval(poll)
+        process.kill(-child.pid!, 'SIGKILL')
+      }, 100)
+    }, SLOW - 20_000)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {

@@ -70,8 +70,9 @@ struct Args {
 
 size_t sz(int a, int b) { return static_cast<size_t>(a) * static_cast<size_t>(b); }
 
-// batchMatMul(transA, transB, batch, m, n, k, a, aBatchStride, b, bBatchStride, c, accumulate)
-// Row-major per batch element; a stride of 0 broadcasts that operand over the batch.
+// batchMatMul(transA, transB, batch, m, n, k, a, aBatchStride, b, bBatchStride, c, accumulate, bias)
+// Row-major per batch element; a stride of 0 broadcasts that operand over the batch. bias [n]
+// (optional, batch 1 only) is added to each finished element, as a second pass would add it.
 napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   Args a(env, info);
   const bool ta = a.flag(0, "transA"), tb = a.flag(1, "transB");
@@ -81,6 +82,10 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   const float* B = a.f32(8, "b", sb * (batch - 1) + sz(k, n));
   float* C = a.f32(10, "c", sz(batch, sz(m, n)));
   const bool acc = a.argc > 11 ? a.flag(11, "accumulate") : false;
+  napi_valuetype bias_type = napi_undefined;
+  if (a.argc > 12) napi_typeof(env, a.argv[12], &bias_type);
+  const float* bias = bias_type == napi_undefined || bias_type == napi_null ? nullptr : a.f32(12, "bias", static_cast<size_t>(n));
+  if (bias && batch != 1) a.fail("bias is only supported for batch 1");
   if (a.failed) return nullptr;
   const int lda = ta ? m : k, ldb = tb ? k : n;
   const double flops = 2.0 * m * n * k;
@@ -90,7 +95,7 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
       for (size_t i = b0; i < b1; ++i) gptw::sgemm_serial(ta, tb, m, n, k, A + sa * i, lda, B + sb * i, ldb, C + i * sz(m, n), n, acc);
     });
   } else {
-    for (int i = 0; i < batch; ++i) gptw::sgemm(ta, tb, m, n, k, A + sa * i, lda, B + sb * i, ldb, C + i * sz(m, n), n, acc);
+    for (int i = 0; i < batch; ++i) gptw::sgemm(ta, tb, m, n, k, A + sa * i, lda, B + sb * i, ldb, C + i * sz(m, n), n, acc, bias);
   }
   return a.undefined();
 }

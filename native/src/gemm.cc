@@ -148,8 +148,15 @@ struct Buffers {
   }
 };
 
-// One thread's share: rows [m0, m1) x columns [n0, n1) of C.
-void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, int m0, int m1, int n0, int n1, bool accumulate) {
+// row[j] += bias[j] on a row already stored: out of line, so that -fassociative-math cannot
+// fold the bias into the sum before it is complete (the bits must be (sum) + bias).
+__attribute__((noinline)) void add_bias(float* row, const float* bias, int n) {
+  for (int j = 0; j < n; ++j) row[j] += bias[j];
+}
+
+// One thread's share: rows [m0, m1) x columns [n0, n1) of C. With a bias, the last k block's
+// write-back adds bias[col] to each finished sum: (sum + bias), the bits of adding it afterwards.
+void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, int m0, int m1, int n0, int n1, bool accumulate, const float* bias) {
   thread_local Buffers buf;
   const MicroKernel kernel = micro();
   alignas(64) float acc[MR * NR];
@@ -158,6 +165,7 @@ void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, in
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = std::min(KC, k - pc);
       const bool first = pc == 0 && !accumulate;
+      const float* add = pc + kc >= k ? bias : nullptr;
       pack_b(b, pc, kc, jc, nc, buf.b);
       for (int ic = m0; ic < m1; ic += MC) {
         const int mc = std::min(MC, m1 - ic);
@@ -175,6 +183,7 @@ void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, in
                 for (int j = 0; j < nr; ++j) row[j] = src[j];
               else
                 for (int j = 0; j < nr; ++j) row[j] += src[j];
+              if (add) add_bias(row, add + jc + jr, nr);
             }
           }
         }
@@ -223,7 +232,7 @@ __attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, floa
 
 // C[m x n] = op(A) op(B) for m small: each row of op(A) is made contiguous, then either dot
 // products against B's rows (transposed B, e.g. the tied lm head) or row updates down B.
-void gemm_few_rows(const Operand& a, const Operand& b, int m, int n, int k, float* c, int ldc, bool accumulate, int threads) {
+void gemm_few_rows(const Operand& a, const Operand& b, int m, int n, int k, float* c, int ldc, bool accumulate, int threads, const float* bias) {
   std::vector<float> rows(static_cast<size_t>(m) * k);
   for (int i = 0; i < m; ++i)
     for (int p = 0; p < k; ++p) rows[static_cast<size_t>(i) * k + p] = a.at(i, p);
@@ -244,6 +253,7 @@ void gemm_few_rows(const Operand& a, const Operand& b, int m, int n, int k, floa
         if (!accumulate) std::fill(out + j0, out + j1, 0.f);
         for (int p = 0; p < k; ++p) (avx ? axpy_avx2 : axpy_portable)(x[p], b.p + static_cast<size_t>(p) * b.ld + j0, out + j0, j1 - j0);
       }
+      if (bias) add_bias(out + j0, bias + j0, j1 - j0);
     }
   };
   if (chunks == 1) run(0, 1, 0);
@@ -252,38 +262,40 @@ void gemm_few_rows(const Operand& a, const Operand& b, int m, int n, int k, floa
 
 constexpr int kFewRows = 4;
 
+// C = 0 (or C as it is, accumulating) plus the bias, for k = 0.
+void empty_product(int m, int n, float* c, int ldc, bool accumulate, const float* bias) {
+  for (int i = 0; i < m; ++i) {
+    float* row = c + static_cast<size_t>(i) * ldc;
+    if (!accumulate) std::fill(row, row + n, 0.f);
+    if (bias) add_bias(row, bias, n);
+  }
+}
+
 }  // namespace
 
 bool gemm_uses_avx2() { return has_avx2(); }
 
 void sgemm_serial(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < m; ++i) std::fill(c + static_cast<size_t>(i) * ldc, c + static_cast<size_t>(i) * ldc + n, 0.f);
-    return;
-  }
-  if (m <= kFewRows) return gemm_few_rows(Operand{a, lda, trans_a}, Operand{b, ldb, trans_b}, m, n, k, c, ldc, accumulate, 1);
-  gemm_block(Operand{a, lda, trans_a}, Operand{b, ldb, trans_b}, k, c, ldc, 0, m, 0, n, accumulate);
+  if (k <= 0) return empty_product(m, n, c, ldc, accumulate, nullptr);
+  if (m <= kFewRows) return gemm_few_rows(Operand{a, lda, trans_a}, Operand{b, ldb, trans_b}, m, n, k, c, ldc, accumulate, 1, nullptr);
+  gemm_block(Operand{a, lda, trans_a}, Operand{b, ldb, trans_b}, k, c, ldc, 0, m, 0, n, accumulate, nullptr);
 }
 
-void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc, bool accumulate) {
+void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc, bool accumulate,
+           const float* bias) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < m; ++i) std::fill(c + static_cast<size_t>(i) * ldc, c + static_cast<size_t>(i) * ldc + n, 0.f);
-    return;
-  }
+  if (k <= 0) return empty_product(m, n, c, ldc, accumulate, bias);
   const Operand A{a, lda, trans_a};
   const Operand B{b, ldb, trans_b};
   const double flops = 2.0 * m * n * k;
   const int threads = flops < 2e6 ? 1 : thread_count();
   if (m <= kFewRows) {
-    gemm_few_rows(A, B, m, n, k, c, ldc, accumulate, threads);
+    gemm_few_rows(A, B, m, n, k, c, ldc, accumulate, threads, bias);
     return;
   }
   if (threads == 1) {
-    gemm_block(A, B, k, c, ldc, 0, m, 0, n, accumulate);
+    gemm_block(A, B, k, c, ldc, 0, m, 0, n, accumulate, bias);
     return;
   }
   // Split the longer side of C into one slab per thread, on micro-tile boundaries.
@@ -294,8 +306,8 @@ void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int 
     const int lo = static_cast<int>(t0) * tile;
     const int hi = std::min(static_cast<int>(t1) * tile, split_n ? n : m);
     if (lo >= hi) return;
-    if (split_n) gemm_block(A, B, k, c, ldc, 0, m, lo, hi, accumulate);
-    else gemm_block(A, B, k, c, ldc, lo, hi, 0, n, accumulate);
+    if (split_n) gemm_block(A, B, k, c, ldc, 0, m, lo, hi, accumulate, bias);
+    else gemm_block(A, B, k, c, ldc, lo, hi, 0, n, accumulate, bias);
   });
 }
 

@@ -1,12 +1,13 @@
 // Single-precision GEMM, row-major: C[M,N] = op(A)[M,K] * op(B)[K,N] (+ C when accumulate).
-// op(X) is X or its transpose. Blocked and packed (BLIS style) with an AVX2/FMA 6x16
+// op(X) is X or its transpose; a bias [N], when given, is added to each finished element
+// (sum + bias[col], the bits of adding it in a second pass). Blocked and packed (BLIS style) with an AVX2/FMA 6x16
 // micro-kernel chosen at run time, a portable one otherwise, and both cores through the pool.
 #pragma once
 
 namespace gptw {
 
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,
-           bool accumulate = false);
+           bool accumulate = false, const float* bias = nullptr);
 
 // The same on the calling thread only (for callers that parallelise over many small products).
 void sgemm_serial(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,

@@ -141,6 +141,24 @@ describe('wasm and native kernels match the cpu reference', async () => {
     }
   })
 
+  it.skipIf(!addon.kernels)("the native GEMM adds a linear layer's bias as each element is finished: the bits of adding it afterwards", async () => {
+    await initBackend('native')
+    // Several k blocks (k > 256), few rows (m <= 4), columns off the 16-wide tile, and both threads' slabs.
+    for (const [m, k, n] of [
+      [150, 600, 77],
+      [3, 40, 50],
+      [64, 768, 2304]
+    ]) {
+      const a = tf.randomNormal([m, k], 0, 1, 'float32', m)
+      const w = tf.randomNormal([k, n], 0, 1, 'float32', k)
+      const bias = tf.mul(tf.randomNormal([n], 0, 1, 'float32', n), 100)
+      const fused = tf.fused.matMul({ a: a as tf.Tensor2D, b: w as tf.Tensor2D, bias })
+      const afterwards = tf.add(tf.matMul(a, w), bias)
+      expect(fused.dataSync(), `${m} x ${k} x ${n}`).toEqual(afterwards.dataSync())
+      tf.dispose([a, w, bias, fused, afterwards])
+    }
+  })
+
   it('padded vocabulary columns get no gradient and no probability on any backend', () => {
     for (const results of [cpu, wasm, native].filter((r) => r !== null)) {
       const grad = results.get('cross-entropy (padded vocab)')![1]

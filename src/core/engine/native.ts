@@ -17,7 +17,9 @@ export interface NativeKernels {
     b: Float32Array,
     bStride: number,
     c: Float32Array,
-    accumulate?: boolean
+    accumulate?: boolean,
+    /** [n], batch 1 only: added to each finished element of c (the bits of adding it afterwards). */
+    bias?: Float32Array
   ): void
   /** c [m, n] = a [m, k] times b [n, k] transposed, for few rows of a (a decode step's lm head against the tied embedding, read where it lies); each element one sum over k in order. */
   rowsTimesTransposed(a: Float32Array, b: Float32Array, m: number, n: number, k: number, c: Float32Array): void

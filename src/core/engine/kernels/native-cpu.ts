@@ -17,8 +17,8 @@ type MatMulArgs = {
 
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1)
 
-/** C = op(A) op(B) natively, or null when the shapes need broadcasting the GEMM does not do. */
-function nativeMatMul(native: NativeKernels, { inputs: { a, b }, attrs, backend }: MatMulArgs): tf.TensorInfo | null {
+/** C = op(A) op(B) (+ bias [n], added to each finished element) natively, or null when the shapes need broadcasting the GEMM does not do. */
+function nativeMatMul(native: NativeKernels, { inputs: { a, b }, attrs, backend }: MatMulArgs, bias?: Float32Array): tf.TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null
   const ra = a.shape.length
   const rb = b.shape.length
@@ -34,7 +34,9 @@ function nativeMatMul(native: NativeKernels, { inputs: { a, b }, attrs, backend 
   const out = new Float32Array(batch * m * n)
   const av = backend.data.get(a.dataId).values
   const bv = backend.data.get(b.dataId).values
-  native.batchMatMul(attrs.transposeA, attrs.transposeB, batch, m, n, k, av, batchA === 1 ? 0 : m * k, bv, batchB === 1 ? 0 : k * n, out)
+  native.batchMatMul(attrs.transposeA, attrs.transposeB, batch, m, n, k, av, batchA === 1 ? 0 : m * k, bv, batchB === 1 ? 0 : k * n, out, false, batch === 1 ? bias : undefined)
+  // A batched product's bias (the GEMM takes one for batch 1 only), added afterwards: the same bits.
+  if (bias && batch !== 1) for (let i = 0; i < out.length; i += n) for (let j = 0; j < n; j++) out[i + j] += bias[j]
   return backend.makeTensorInfo([...outer, m, n], 'float32', out)
 }
 
@@ -70,15 +72,11 @@ export function registerNativeCpuKernels(native: NativeKernels): void {
       const plain = !args.attrs.activation || args.attrs.activation === 'linear'
       const cols = args.attrs.transposeB ? args.inputs.b.shape[args.inputs.b.shape.length - 2] : args.inputs.b.shape[args.inputs.b.shape.length - 1]
       const biasFits = !args.inputs.bias || size(args.inputs.bias.shape) === cols
-      const out = plain && biasFits && !args.inputs.preluActivationWeights ? nativeMatMul(native, args) : null
-      if (!out) return stockFused.kernelFunc(args as never)
-      const bias = args.inputs.bias
-      if (bias) {
-        const values = args.backend.data.get(out.dataId).values
-        const bv = args.backend.data.get(bias.dataId).values
-        for (let i = 0; i < values.length; i += cols) for (let j = 0; j < cols; j++) values[i + j] += bv[j]
-      }
-      return out
+      // The bias is added inside the GEMM as each element is finished (the bits of adding it
+      // afterwards), not in a second single-threaded JavaScript pass over the output.
+      const bias = args.inputs.bias && args.inputs.bias.dtype === 'float32' ? args.backend.data.get(args.inputs.bias.dataId).values : undefined
+      const out = plain && biasFits && !args.inputs.preluActivationWeights && (bias || !args.inputs.bias) ? nativeMatMul(native, args, bias) : null
+      return out ?? stockFused.kernelFunc(args as never)
     }) as unknown as tf.KernelFunc
   })
 }

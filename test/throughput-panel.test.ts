@@ -135,13 +135,14 @@ describe('per-device figures', () => {
       expect(splitSpread(other)).toEqual({ text: other, spread: null })
   })
 
-  it("the panel's rows: latest memory and step time, highest peak, GPU memory in MB; the ranks of the latest step", () => {
+  it("the panel's rows: latest memory and step time, highest peak, GPU memory and optimizer state in MB; the ranks of the latest step", () => {
     const series = {
       'pid@0': cols([11, 11, 11]),
       'rssMb@0': cols([400, 420, 410]),
       'peakRssMb@0': cols([400, 430, 425]),
       'stepSeconds@0': cols([0.3, 0.5, 0.2]),
       'memoryBytes@0': cols([2 ** 30, 2 ** 31, 2 ** 30]),
+      'optimizerStateBytes@0': cols([3 * 2 ** 20, 3 * 2 ** 20, 3 * 2 ** 20]),
       'pid@1': cols([12, 12, 12]),
       'rssMb@1': cols([401, 421, 440]),
       'peakRssMb@1': cols([401, 421, 440]),
@@ -152,8 +153,8 @@ describe('per-device figures', () => {
     }
     const rows = deviceRows(series)
     expect(rows).toEqual([
-      { rank: 0, pid: 11, rssMb: 410, peakRssMb: 430, stepMs: 200, gpuAllocatedMb: null, gpuPeakMb: 2048, gpuReservedMb: null },
-      { rank: 1, pid: 12, rssMb: 440, peakRssMb: 440, stepMs: 400, gpuAllocatedMb: null, gpuPeakMb: null, gpuReservedMb: null }
+      { rank: 0, pid: 11, rssMb: 410, peakRssMb: 430, stepMs: 200, gpuAllocatedMb: null, gpuPeakMb: 2048, gpuReservedMb: null, optimizerStateMb: 3 },
+      { rank: 1, pid: 12, rssMb: 440, peakRssMb: 440, stepMs: 400, gpuAllocatedMb: null, gpuPeakMb: null, gpuReservedMb: null, optimizerStateMb: null }
     ])
     expect(deviceRows({ rssMb: cols([1]) })).toEqual([])
     const charts = deviceCharts(series, 100)

@@ -9,7 +9,7 @@ import type { SeriesColumns } from './run-series'
 import type { ChartLine } from './throughput-figures'
 
 /** The figures a rank reports, in the order the engines send them. */
-export const DEVICE_FIGURES = ['pid', 'rssMb', 'peakRssMb', 'stepSeconds', 'memoryAllocatedBytes', 'memoryBytes', 'memoryReservedBytes'] as const
+export const DEVICE_FIGURES = ['pid', 'rssMb', 'peakRssMb', 'stepSeconds', 'memoryAllocatedBytes', 'memoryBytes', 'memoryReservedBytes', 'optimizerStateBytes'] as const
 export type DeviceFigure = (typeof DEVICE_FIGURES)[number]
 
 /**
@@ -17,6 +17,7 @@ export type DeviceFigure = (typeof DEVICE_FIGURES)[number]
  * the step; on the embedded engine its time outside the gradient exchange (where every rank waits
  * for the slowest), so a slow worker shows. GPU memory (PyTorch on CUDA): allocated now, peak
  * allocated and peak reserved, in bytes as the step line's memoryBytes / memoryReservedBytes.
+ * optimizerStateBytes (PyTorch engine): the AdamW state the rank holds, which sharding splits.
  */
 export type DeviceFigures = { rank: number } & Partial<Record<DeviceFigure, number>>
 
@@ -110,6 +111,8 @@ export interface DeviceRow {
   gpuAllocatedMb: number | null
   gpuPeakMb: number | null
   gpuReservedMb: number | null
+  /** The optimizer state the rank holds (its share under sharding: optimizer). */
+  optimizerStateMb: number | null
 }
 
 type Series = Record<string, SeriesColumns>
@@ -141,7 +144,8 @@ export function deviceRows(series: Series | undefined): DeviceRow[] {
         stepMs: step === null ? null : step * 1000,
         gpuAllocatedMb: mb(lastOf(s('memoryAllocatedBytes'))),
         gpuPeakMb: mb(maxOf(s('memoryBytes'))),
-        gpuReservedMb: mb(maxOf(s('memoryReservedBytes')))
+        gpuReservedMb: mb(maxOf(s('memoryReservedBytes'))),
+        optimizerStateMb: mb(lastOf(s('optimizerStateBytes')))
       }
     })
 }

@@ -86,6 +86,27 @@ describe('the freeing backward (backprop.ts)', () => {
   })
 })
 
+describe('the token lookup kept off the tape (train-step.ts, native rung)', () => {
+  it.skipIf(!loadNative().kernels)("gives tfjs's own gradients bit for bit, the tied wte's included, with ids repeated in the batch", async () => {
+    await initBackend('native')
+    const model = new GPT(MODEL, initParams(MODEL, 11))
+    const batch = sampleBatch(tokens, 4, MODEL.nCtx, new Rng(3))
+    expect(new Set(batch.inputs).size).toBeLessThan(batch.inputs.length)
+    const x = tf.tensor2d(batch.inputs, [4, MODEL.nCtx], 'int32')
+    const y = tf.tensor2d(batch.targets, [4, MODEL.nCtx], 'int32')
+    const reference = tf.variableGrads(() => model.loss(x, y, true), [...model.params.values()])
+    const before = tf.memory().numTensors
+    const ours = await computeGradients(model, [batch], 1, null, 0, false)
+    expect(ours.loss).toBe(reference.value.dataSync()[0])
+    const want = new Map([...model.params].map(([name, v]) => [name, reference.grads[v.name]]))
+    expect(maxDifference(want, ours.grads)).toEqual({ diff: 0, count: model.params.size })
+    tf.dispose([...ours.grads.values()])
+    expect(tf.memory().numTensors).toBe(before)
+    tf.dispose([x, y, reference.value, ...Object.values(reference.grads)])
+    model.dispose()
+  })
+})
+
 describe('activation checkpointing with dropout', () => {
   it('recomputes each block with the masks of its first forward', async () => {
     await initBackend(loadNative() ? 'native' : 'wasm')

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { gradients } from './backprop'
 import { soleOwner, values } from './cpu-memory'
+import { addLookupGradient } from './lookup-gradient'
 import { block, type GPT } from './model'
 import { kernels } from './ops'
 
@@ -100,22 +101,4 @@ export function checkpointedLossAndGrads(
     grads[(wpe as tf.Variable).name] = dWpe
   }
   return { value: head.value, grads }
-}
-
-/**
- * acc += the gradient tf.gather's backward gives a table from the rows' gradients dRows [N, C] of
- * the lookup of ids [N], in place on the cpu backend, with the same bits as adding that dense
- * table: each id's rows are summed first, in order from 0 (as UnsortedSegmentSum does), and the
- * sum is added to acc's row once.
- */
-function addLookupGradient(acc: tf.Tensor, ids: tf.Tensor, dRows: tf.Tensor): void {
-  const a = values(acc)
-  const idv = values<Int32Array>(ids)
-  const d = values(dRows)
-  const C = dRows.shape[1]!
-  const slot = new Map<number, number>()
-  for (const id of idv) if (!slot.has(id)) slot.set(id, slot.size)
-  const sums = new Float32Array(slot.size * C)
-  for (let i = 0; i < idv.length; i++) for (let j = 0, s = slot.get(idv[i])! * C, r = i * C; j < C; j++) sums[s + j] += d[r + j]
-  for (const [id, s] of slot) for (let j = 0, o = id * C; j < C; j++) a[o + j] += sums[s * C + j]
 }

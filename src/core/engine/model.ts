@@ -105,6 +105,8 @@ export interface ForwardOptions {
   past?: number
   /** The blocks' attention; by default the full causal mask over the T tokens. */
   attention?: Attention
+  /** idx's token embeddings [B*T, C], already looked up in wte (training keeps the lookup off the tape: lookup-gradient.ts). */
+  tokens?: tf.Tensor2D
 }
 
 export interface HeadOptions {
@@ -147,14 +149,14 @@ export class GPT implements GPTParams {
   }
 
   /** Final hidden states [B*T, C] (after ln_f) for token ids [B, T]. */
-  hidden(idx: tf.Tensor2D, { training = false, past = 0, attention }: ForwardOptions = {}): tf.Tensor2D {
+  hidden(idx: tf.Tensor2D, { training = false, past = 0, attention, tokens }: ForwardOptions = {}): tf.Tensor2D {
     const [B, T] = idx.shape
     const c = this.config
     if (past + T > c.nCtx) throw new Error(`Sequence of ${past + T} tokens is longer than the model's context of ${c.nCtx}.`)
     const k = kernels()
     const dropout = this.dropout(training)
     const attend = attention ?? this.causalAttention(B, T)
-    let x = this.embed(idx, past, dropout)
+    let x = tokens ? this.addPositions(tokens, B, past, dropout) : this.embed(idx, past, dropout)
     for (const [i, p] of this.blocks.entries()) x = block(k, x, p, (qkv) => attend(qkv, i), c.layerNormEps, dropout)
     return k.layerNorm(x, this.lnF, c.layerNormEps)
   }
@@ -168,7 +170,8 @@ export class GPT implements GPTParams {
   addPositions(tok: tf.Tensor2D, batch: number, past: number, dropout: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
     const C = this.config.nEmbd
     const T = tok.shape[0] / batch
-    const pos = tf.slice(this.wpe, [past, 0], [T, C])
+    // The whole table when the sequences fill the context (training): no slice, whose gradient is a pad of the whole table.
+    const pos = past === 0 && T === this.wpe.shape[0] ? this.wpe : tf.slice(this.wpe, [past, 0], [T, C])
     return dropout(tf.reshape(tf.add(tf.reshape(tok, [batch, T, C]), pos), [batch * T, C]))
   }
 
@@ -209,14 +212,14 @@ export class GPT implements GPTParams {
     return realVocab && logits.shape[1] > V ? tf.slice(logits, [0, 0], [x.shape[0], V]) : logits
   }
 
-  /** Logits [B*T, paddedVocab] for token ids [B, T]. Padded columns are meaningless. */
-  logits(idx: tf.Tensor2D, training = false): tf.Tensor2D {
-    return this.lmHead(this.hidden(idx, { training }))
+  /** Logits [B*T, paddedVocab] for token ids [B, T] (their embeddings `tokens` when already looked up). Padded columns are meaningless. */
+  logits(idx: tf.Tensor2D, training = false, tokens?: tf.Tensor2D): tf.Tensor2D {
+    return this.lmHead(this.hidden(idx, { training, tokens }))
   }
 
-  /** Mean next-token cross-entropy of targets [B, T] given idx [B, T], over the real vocabulary. */
-  loss(idx: tf.Tensor2D, targets: tf.Tensor2D, training = false): tf.Scalar {
-    return kernels().crossEntropy(this.logits(idx, training), tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
+  /** Mean next-token cross-entropy of targets [B, T] given idx [B, T] (and its looked-up embeddings `tokens`, if given), over the real vocabulary. */
+  loss(idx: tf.Tensor2D, targets: tf.Tensor2D, training = false, tokens?: tf.Tensor2D): tf.Scalar {
+    return kernels().crossEntropy(this.logits(idx, training, tokens), tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
   }
 
   dispose(): void {

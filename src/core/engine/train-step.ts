@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs'
 import { checkpointedLossAndGrads } from './activation-checkpoint'
 import { gradients } from './backprop'
 import type { Batch } from './batches'
+import { soleOwner, values, wrap } from './cpu-memory'
 import { kernels } from './kernels'
+import { addLookupGradient } from './lookup-gradient'
 import type { GPT } from './model'
 
 export interface GradientResult {
@@ -65,8 +67,28 @@ export async function computeGradients(model: GPT, microBatches: Batch[], worldS
 
 /** The loss and its gradients keyed by tfjs variable name, as tf.variableGrads returns them, the backward freeing memory as it goes (backprop.ts). */
 function lossAndGrads(model: GPT, x: tf.Tensor2D, y: tf.Tensor2D, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-  const { value, grads } = gradients(() => model.loss(x, y, true), vars)
-  return { value, grads: Object.fromEntries(vars.map((v, i) => [v.name, grads[i]])) }
+  const named = (grads: tf.Tensor[]): tf.NamedTensorMap => Object.fromEntries(vars.map((v, i) => [v.name, grads[i]]))
+  if (kernels().name !== 'native') {
+    const { value, grads } = gradients(() => model.loss(x, y, true), vars)
+    return { value, grads: named(grads) }
+  }
+  // On the native rung the token lookup stays off the tape: the tape gives the gradient of the
+  // looked-up rows, which is added into the tied head's wte gradient in place (lookup-gradient.ts),
+  // not made as a dense [vocab, C] table and added element by element. The same bits.
+  const ids = tf.tidy(() => tf.reshape(x, [-1]) as tf.Tensor1D)
+  const tokens = tf.gather(model.wte, ids) as tf.Tensor2D
+  const { value, grads } = gradients(() => model.loss(x, y, true, tokens), [...vars, tokens])
+  const dTokens = grads.pop()!
+  const w = vars.indexOf(model.wte as tf.Variable)
+  if (!soleOwner(grads[w])) {
+    // Its storage is shared (never so today): add into a copy of its own.
+    const copy = wrap(values(grads[w]).slice(), grads[w].shape)
+    grads[w].dispose()
+    grads[w] = copy
+  }
+  addLookupGradient(grads[w], ids, dTokens)
+  tf.dispose([ids, tokens, dTokens])
+  return { value, grads: named(grads) }
 }
 
 /** Flattens gradients (and the loss, in the last slot) into one buffer, sums it across workers, and unpacks it. */

@@ -1,8 +1,9 @@
 // Faster JavaScript for tfjs cpu-backend kernels the GPT step leans on, whose stock versions
 // compute a full index per element: binary ops where one operand repeats (the position
 // embedding, the attention mask, softmax's gradient), transposes (the attention head shuffles),
-// sums over leading or trailing axes (bias gradients), softmax, and UnsortedSegmentSum (the
-// embedding gradient, which the stock kernel does once per vocabulary entry).
+// sums over leading or trailing axes (bias gradients), softmax, UnsortedSegmentSum (the
+// embedding gradient, which the stock kernel does once per vocabulary entry) and the embedding
+// lookup (GatherV2 along axis 0, whole rows copied).
 // Other shapes go to the stock kernels, kept as fallbacks.
 import * as tf from '@tensorflow/tfjs'
 
@@ -180,6 +181,21 @@ function fastUnsortedSegmentSum({ inputs: { x, segmentIds }, attrs: { numSegment
   return backend.makeTensorInfo([numSegments, ...x.shape.slice(segmentIds.shape.length)], 'float32', out)
 }
 
+type GatherArgs = { inputs: { x: tf.TensorInfo; indices: tf.TensorInfo }; attrs: { axis: number; batchDims?: number }; backend: CpuBackendLike }
+
+/** Rows of x picked along axis 0 (the token embedding lookup): whole rows copied, not an index computed per element. Out-of-range ids go to the stock kernel, which names them. */
+function fastGather({ inputs: { x, indices }, attrs: { axis, batchDims }, backend }: GatherArgs): tf.TensorInfo | null {
+  if ((axis !== 0 && axis !== -x.shape.length) || (batchDims ?? 0) !== 0 || x.shape.length < 1 || indices.dtype !== 'int32' || x.dtype === 'string') return null
+  const xv = backend.data.get(x.dataId).values
+  const ids = backend.data.get(indices.dataId).values
+  const rows = x.shape[0]
+  const row = size(x.shape.slice(1))
+  for (let i = 0; i < ids.length; i++) if (!(ids[i] >= 0 && ids[i] < rows)) return null
+  const out = xv instanceof Int32Array ? new Int32Array(ids.length * row) : new Float32Array(ids.length * row)
+  for (let i = 0; i < ids.length; i++) out.set(xv.subarray(ids[i] * row, (ids[i] + 1) * row), i * row)
+  return backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], x.dtype, out)
+}
+
 type SoftmaxArgs = { inputs: { logits: tf.TensorInfo }; attrs: { dim: number }; backend: CpuBackendLike }
 
 /** Softmax over the last axis, row by row (the stock kernel goes through broadcast ops). */
@@ -243,7 +259,8 @@ export function registerFastCpuKernels(): void {
   }
   for (const [name, fast] of [
     ['Softmax', fastSoftmax],
-    ['Sum', fastSum]
+    ['Sum', fastSum],
+    ['GatherV2', fastGather]
   ] as const) {
     const original = tf.getKernel(name, 'cpu')
     if (!original) continue

@@ -315,6 +315,19 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+// add(a, b, out): out[i] = a[i] + b[i] over a's length (out may be a: in place); float32 adds, the bits of tfjs's Add.
+napi_value Add(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  if (a.argc > 0) napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
+  const float* x = a.f32(0, "a", n);
+  const float* y = a.f32(1, "b", n);
+  float* out = a.f32(2, "out", n);
+  if (a.failed) return nullptr;
+  gptw::add(x, y, n, out);
+  return a.undefined();
+}
+
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -360,6 +373,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"causalAttentionBackward", nullptr, CausalAttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -551,6 +551,16 @@ void column_sums(const float* x, int rows, int cols, float* out) {
   });
 }
 
+namespace {
+__attribute__((target_clones("avx2", "default"))) void add_range(const float* a, const float* b, float* out, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) out[i] = a[i] + b[i];
+}
+}  // namespace
+
+void add(const float* a, const float* b, size_t n, float* out) {
+  for_blocks(n, 1 << 16, [&](size_t lo, size_t hi) { add_range(a, b, out, lo, hi); });
+}
+
 double sum_squares(const float* x, size_t n) {
   std::vector<double> partial(static_cast<size_t>(thread_count()), 0.0);
   parallel_for(n, [&](size_t b, size_t e, int t) {

@@ -42,4 +42,7 @@ void column_sums(const float* x, int rows, int cols, float* out);
 
 double sum_squares(const float* x, size_t n);
 
+// out[i] = a[i] + b[i] (out may be a or b): residual adds and gradient accumulation, over the pool.
+void add(const float* a, const float* b, size_t n, float* out);
+
 }  // namespace gptw

@@ -11,7 +11,7 @@ import { gradients } from './backprop'
 import { soleOwner, values } from './cpu-memory'
 import { addLookupGradient } from './lookup-gradient'
 import { block, type GPT } from './model'
-import { kernels } from './ops'
+import { kernels, nativeKernels } from './kernels'
 
 /** The gradient of `f` at `xs` given the gradient `dy` of its output; the output is disposed. */
 function gradientsOf(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
@@ -25,7 +25,9 @@ function sum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (tf.getBackend() === 'cpu' && soleOwner(a) && a.size === b.size) {
     const x = values(a)
     const y = values(b)
-    for (let i = 0; i < x.length; i++) x[i] += y[i]
+    const native = nativeKernels()
+    if (native) native.add(x, y, x)
+    else for (let i = 0; i < x.length; i++) x[i] += y[i]
     b.dispose()
     return a
   }

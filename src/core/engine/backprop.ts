@@ -7,6 +7,7 @@
 // place: the peak is the forward's activations, shrinking as the backward passes them.
 import * as tf from '@tensorflow/tfjs'
 import { soleOwner, values } from './cpu-memory'
+import { nativeKernels } from './kernels'
 
 interface TapeNode {
   id: number
@@ -35,7 +36,9 @@ function addInPlace(acc: tf.Tensor, dx: tf.Tensor, dy: tf.Tensor | undefined): b
   if (tf.getBackend() !== 'cpu' || acc === dy || acc.dtype !== 'float32' || dx.dtype !== 'float32' || acc.size !== dx.size || !soleOwner(acc)) return false
   const a = values(acc)
   const b = values(dx)
-  for (let i = 0; i < a.length; i++) a[i] += b[i]
+  const native = nativeKernels()
+  if (native) native.add(a, b, a)
+  else for (let i = 0; i < a.length; i++) a[i] += b[i]
   return true
 }
 

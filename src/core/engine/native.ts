@@ -63,6 +63,8 @@ export interface NativeKernels {
   /** out[j] = sum over i of x[i, j] for x [rows, cols]: summed in double in row order and rounded once, the bits of tfjs's cpu Sum over axis 0. */
   columnSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void
   sumSquares(x: Float32Array): number
+  /** out[i] = a[i] + b[i] over a's length (out may be a: in place), float32 adds: tfjs's Add's bits, on all threads. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void
   info(): { avx2: boolean; threads: number }
   setThreads(n: number): void
 }

@@ -6,6 +6,7 @@
 // lookup (GatherV2 along axis 0, whole rows copied).
 // Other shapes go to the stock kernels, kept as fallbacks.
 import * as tf from '@tensorflow/tfjs'
+import type { NativeKernels } from '../native'
 
 interface CpuBackendLike {
   data: { get(id: unknown): { values: Float32Array | Int32Array } }
@@ -95,12 +96,18 @@ function rowRepeatOp(op: Op, big: Float32Array | Int32Array, small: Float32Array
   }
 }
 
-function fastBinary(op: Op, args: BinaryArgs): tf.TensorInfo | null {
+function fastBinary(op: Op, args: BinaryArgs, native: NativeKernels | null): tf.TensorInfo | null {
   const { a, b } = args.inputs
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null
   const av = args.backend.data.get(a.dataId).values
   const bv = args.backend.data.get(b.dataId).values
   if (!av.length || !bv.length) return null
+  // Same shapes (the residual adds): the native add on all threads when the addon is there.
+  if (native && op === 'Add' && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) {
+    const out = new Float32Array(av.length)
+    native.add(av as Float32Array, bv as Float32Array, out)
+    return args.backend.makeTensorInfo(a.shape, 'float32', out)
+  }
   const aRows = rowRepeat(a.shape, b.shape)
   if (aRows) {
     const out = new Float32Array(bv.length)
@@ -247,7 +254,8 @@ function fastSum({ inputs: { x }, attrs, backend }: SumArgs): tf.TensorInfo | nu
 
 let stock: tf.KernelConfig[] | null = null
 
-export function registerFastCpuKernels(): void {
+/** Registers the faster kernels; `native` (the addon, when built) takes the same-shape Add. */
+export function registerFastCpuKernels(native: NativeKernels | null = null): void {
   if (stock) return
   stock = []
   for (const op of OPS) {
@@ -255,7 +263,7 @@ export function registerFastCpuKernels(): void {
     if (!original) continue
     stock.push(original)
     tf.unregisterKernel(op, 'cpu')
-    tf.registerKernel({ kernelName: op, backendName: 'cpu', kernelFunc: ((args: BinaryArgs) => fastBinary(op, args) ?? original.kernelFunc(args as never)) as unknown as tf.KernelFunc })
+    tf.registerKernel({ kernelName: op, backendName: 'cpu', kernelFunc: ((args: BinaryArgs) => fastBinary(op, args, native) ?? original.kernelFunc(args as never)) as unknown as tf.KernelFunc })
   }
   for (const [name, fast] of [
     ['Softmax', fastSoftmax],

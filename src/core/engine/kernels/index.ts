@@ -20,7 +20,7 @@ export function registerProjectKernels(backendName: string, native: NativeKernel
   }
   if (backendName === 'cpu' && native) {
     registerNativeCpuKernels(native)
-    registerFastCpuKernels()
+    registerFastCpuKernels(native)
     if (active?.native !== native) active = { native, model: nativeModelKernels(native) }
   } else if (backendName === 'cpu') {
     restoreStockCpuKernels()

@@ -2,11 +2,13 @@
 // and node2, one slurmd each on this machine, told apart by their ports), and the app's train job
 // on it with one CPU process per node. The sbatch script's srun starts a torchrun on each node;
 // they meet at the first node's address (NodeAddr, from scontrol: "node1" resolves nowhere) and
-// train as one run of world size 2, to the losses of one process with the same global batch. Rank
-// 0's step lines carry both ranks' figures, which the app stores per device and shows as the
-// progress line's spread, as it does for a local run. A pause checkpoints and ends the job, and
-// the resumed job continues to the uninterrupted losses. A rank killed on node2 fails the job naming
-// the rank and the node; cancel leaves no process of the job on either node. Skipped without slurm-wlm on a developer machine; under CI=true it must run.
+// train as one run of world size 2, to the losses of one process with the same global batch (the
+// first test with AdamW's state sharded over the two nodes: sharding optimizer). Rank 0's step
+// lines carry both ranks' figures, which the app stores per device and shows as the progress
+// line's spread, as it does for a local run. A pause checkpoints and ends the job, and the resumed
+// job continues to the uninterrupted losses. A rank killed on node2 fails the job naming the rank
+// and the node; cancel leaves no process of the job on either node. Skipped without slurm-wlm on a
+// developer machine; under CI=true it must run.
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -83,9 +85,9 @@ describeTorch('the Slurm launcher on two nodes', () => {
 
     const base = (steps: number): TrainConfigInput => ({ ...tinyPreset, engine: 'pytorch', python: PYTHON, batchSize: 4, steps, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast: 1 } })
 
-    async function twoNodes(steps: number): Promise<{ config: TrainConfigInput; dataset: string }> {
+    async function twoNodes(steps: number, extra: Partial<TrainConfigInput> = {}): Promise<{ config: TrainConfigInput; dataset: string }> {
       const launcher = { kind: 'slurm', nodes: 2, gpusPerNode: 0, cpuProcesses: 1, time: '00:10:00', rdzvPort: await freePort() } as const
-      return { config: { ...base(steps), devices: ['cpu:0', 'cpu:1'], launcher }, dataset }
+      return { config: { ...base(steps), devices: ['cpu:0', 'cpu:1'], launcher, ...extra }, dataset }
     }
 
     /** The Slurm job ids the job's log says were submitted. */
@@ -96,10 +98,10 @@ describeTorch('the Slurm launcher on two nodes', () => {
         .filter((id): id is string => id !== undefined)
     }
 
-    it('one CPU process on each node trains to the losses of one process; both ranks show per device', async () => {
+    it('one CPU process on each node, the optimizer state sharded over them, trains to the losses of one process; both ranks show per device', async () => {
       const STEPS = 4
       const wb = workbench()
-      const id = await startTrain(wb, await twoNodes(STEPS))
+      const id = await startTrain(wb, await twoNodes(STEPS, { sharding: 'optimizer' }))
       const run = wb.runs.byJob(id)!
       // While it trains: a rank on each node (the processes' SLURMD_NODENAME).
       const nodesSeen = new Set<string>()
@@ -130,12 +132,16 @@ describeTorch('the Slurm launcher on two nodes', () => {
       expect(lossError).toBeLessThan(1e-5)
 
       // Both ranks' own figures, stored per device, and the spread on the progress line.
-      for (const name of ['rssMb@0', 'rssMb@1', 'stepSeconds@0', 'stepSeconds@1']) {
+      expect(jobLog(wb, id)).toContain(`2 processes on Slurm job ${slurmId}, float32, sharding optimizer`)
+      for (const name of ['rssMb@0', 'rssMb@1', 'stepSeconds@0', 'stepSeconds@1', 'optimizerStateBytes@0', 'optimizerStateBytes@1']) {
         expect(
           metrics.filter((m) => m.name === name).map((m) => m.step),
           name
         ).toEqual([1, 2, 3, 4])
       }
+      // Each rank holds its share of AdamW's moments, not the whole.
+      const held = [0, 1].map((r) => metrics.find((m) => m.name === `optimizerStateBytes@${r}` && m.step === STEPS)!.value)
+      expect(Math.max(...held)).toBeLessThan(held[0] + held[1])
       const progress = wb.jobs.get(id)!.progressText
       expect(progress).toMatch(new RegExp(`^step 4/4 \\| loss .* \\| mem \\d+(-\\d+)? MB, step \\d+(-\\d+)? ms over 2 ranks \\| Slurm job ${slurmId}$`))
       console.log(

@@ -160,7 +160,11 @@ async function follow(jobId: string, logFile: string, config: TrainConfig, ctx: 
         if (tail.length > LOG_KEPT) tail.shift()
       } else if (r.type === 'start') {
         started = true
-        ctx.report({ type: 'backend', name: `pytorch ${String(r.torch)} ${String(r.device)}`, detail: `${Number(r.world)} processes on Slurm job ${jobId}, ${String(r.dtype)}` })
+        ctx.report({
+          type: 'backend',
+          name: `pytorch ${String(r.torch)} ${String(r.device)}`,
+          detail: `${Number(r.world)} processes on Slurm job ${jobId}, ${String(r.dtype)}${typeof r.sharding === 'string' && r.sharding !== 'none' ? `, sharding ${r.sharding}` : ''}`
+        })
       } else if (r.type === 'step') relayStep(r, config.steps, ctx, `Slurm job ${jobId}`)
       else if (r.type === 'checkpoint') {
         lastCheckpoint = Number(r.step)

@@ -3,7 +3,7 @@
 // (sampling.ts with the request's seeded RNG), stops and window moves are the embedded engine's
 // own: greedy picks the same tokens, and one seed draws the same samples on each run.
 import type { ModelConfig } from '../../shared/config/model'
-import { ModelServer, type TorchDtypeChoice } from '../engine/pytorch/model-server'
+import { ModelServer, type TorchDtypeChoice, cpuServerThreads } from '../engine/pytorch/model-server'
 import type { Decoder } from './decoders'
 import { Generator, type ModelShape } from './generator'
 
@@ -46,7 +46,16 @@ export interface TorchGeneration {
 
 /** A model server for the checkpoint on one device, and a Generator over it. */
 export async function startTorchGenerator(checkpoint: string, o: { device: string; python: string; dtype?: TorchDtypeChoice; packageDir?: string; alternatives?: number }): Promise<TorchGeneration> {
-  const server = await ModelServer.start({ checkpoint, device: o.device, dtype: o.dtype, purpose: 'generate', python: o.python, packageDir: o.packageDir, batchSize: 1 })
+  const server = await ModelServer.start({
+    checkpoint,
+    device: o.device,
+    dtype: o.dtype,
+    purpose: 'generate',
+    python: o.python,
+    packageDir: o.packageDir,
+    batchSize: 1,
+    threads: cpuServerThreads([o.device])
+  })
   const i = server.info
   const config: ModelConfig = { nLayer: i.nLayer, nHead: i.nHead, nEmbd: i.nEmbd, nCtx: i.nCtx, vocabSize: i.vocabSize, dropout: 0, layerNormEps: i.layerNormEps }
   const generator = new Generator({ config }, { decoder: new TorchDecoder(server), alternatives: o.alternatives })

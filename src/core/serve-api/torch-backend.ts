@@ -8,10 +8,9 @@
 // with the sequence's seeded RNG, and turned into text and finish reasons by the same SequenceState
 // (sequence-state.ts) as BatchGenerator's, so greedy gives the embedded engine's text and a seed the same draws.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { ModelConfig } from '../../shared/config/model'
-import { type ModelServer, ModelServerPool, type TorchDtypeChoice } from '../engine/pytorch/model-server'
+import { type ModelServer, ModelServerPool, type TorchDtypeChoice, cpuServerThreads } from '../engine/pytorch/model-server'
 import { QueueFullError, type SequenceCallbacks, type SequenceHandle, type SequenceRequest, type SequenceResult } from '../generate/batch-generator'
 import { SequenceState } from '../generate/sequence-state'
 import { type ServedModel, uniqueIds } from './models'
@@ -159,8 +158,7 @@ export class TorchBatchGenerator {
 /** Starts each checkpoint's model servers (one per device; CPU ones share the cores) and gives it a generator; on a failure the ones started are closed. */
 export async function loadTorchServedModels(dirs: string[], o: TorchServingOptions): Promise<ServedModel<TorchBatchGenerator>[]> {
   const ids = uniqueIds(dirs)
-  const cpus = o.devices.filter((d) => d.startsWith('cpu:')).length
-  const threads = cpus ? Math.max(1, Math.floor(os.cpus().length / cpus)) : 0
+  const threads = cpuServerThreads(o.devices)
   const served: ServedModel<TorchBatchGenerator>[] = []
   try {
     for (const [i, dir] of dirs.entries()) {

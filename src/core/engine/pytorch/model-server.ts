@@ -5,6 +5,7 @@
 // server with the least work so far (tokens), so each device gets buckets of like lengths; the
 // replies are merged back into the order asked.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import os from 'node:os'
 import readline from 'node:readline'
 import { torchPackageDir } from './launch'
 
@@ -22,7 +23,7 @@ export interface ModelServerOptions {
   /** What the server is for: decides auto's dtype (default score: float32). */
   purpose?: 'score' | 'generate'
   batchSize?: number
-  /** CPU threads per process (0: torch's default). */
+  /** CPU threads per process, torch's and its BLAS's (0: torch's default); cpuServerThreads gives the default. */
   threads?: number
   python: string
   packageDir?: string
@@ -71,6 +72,37 @@ export function torchDevice(device: string): string {
   return m[1] === 'cpu' ? 'cpu' : `cuda:${m[2]}`
 }
 
+/**
+ * CPU threads for each model server on `devices`' CPU entries (one process each; 0 where there are
+ * none: GPU servers keep torch's default): the cores shared between the processes, at least one
+ * each, with threadEnv below. Measured on the 2-core machine (AMD EPYC; serve.py's step, decode and
+ * score in-process, with threadEnv; two interleaved rounds at load 1.6-2.1): a 6 x 768 model (GPT-2's
+ * width) took 3.0-3.1 s for 8 x 24 tokens in batched steps, 10.4-11.0 s one at a time and 1.6-1.7 s
+ * to score 16 sequences on 2 threads, against 3.7-3.9, 18.0-23.3 and 2.6-2.9 s on 1. The bench
+ * model (4 x 256) is faster on one, its ops too small to split: npm run bench -- --only
+ * generation-pytorch at load 2.4-5 gave 140 tokens/s batched and 39 one at a time on 1 thread, 87
+ * and 28 on 2.
+ */
+export function cpuServerThreads(devices: readonly string[], cores = os.cpus().length): number {
+  const servers = devices.filter((d) => d.startsWith('cpu:')).length
+  return servers ? Math.max(1, Math.floor(cores / servers)) : 0
+}
+
+/**
+ * The environment that makes `threads` the server's thread count. Why 2 threads were slower than 1
+ * here: Debian's torch runs its GEMMs in OpenBLAS's own pool (as many threads as cores, whatever
+ * torch.set_num_threads says) and its other ops on OpenMP threads that spin after every parallel
+ * region, on the core OpenBLAS's second thread needs (in-process, load 3-7: 6 x 768, 8 x 24 batched
+ * tokens 28.7 s, 17 s of CPU, against 3.9 s sleeping instead; the bench model's 64 scored sequences
+ * 7.1-13.0 s against 1.2-3.7 s). So both pools are told the count (and MKL's, where a wheel has it), and OpenMP's
+ * threads sleep between regions (OMP_WAIT_POLICY=PASSIVE, unless the environment says otherwise).
+ */
+function threadEnv(threads: number): Record<string, string> {
+  const env: Record<string, string> = { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' }
+  if (threads > 0) for (const name of ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS']) env[name] = String(threads)
+  return env
+}
+
 export class ModelServer {
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
@@ -110,7 +142,10 @@ export class ModelServer {
       '--threads',
       String(o.threads ?? 0)
     ]
-    const child = spawn(o.python, args, { env: { ...process.env, ...o.env, PYTHONPATH: packageDir, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(o.python, args, {
+      env: { ...process.env, ...threadEnv(o.threads ?? 0), ...o.env, PYTHONPATH: packageDir, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
     const stderr: string[] = []
     child.stdin.on('error', () => undefined) // a dead process fails its requests through 'exit'
     child.stderr.setEncoding('utf8')

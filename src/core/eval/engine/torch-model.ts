@@ -5,12 +5,11 @@
 // greedy_until makes the embedded loop's choices (generate.ts: the same context cut, window,
 // stop check after every token) from tokens the servers decode a few at a time with a KV cache.
 // The id is the checkpoint fingerprint, so the request cache is shared with the embedded engine.
-import os from 'node:os'
 import type { EvalConfig } from '../../../shared/config/eval'
 import type { PytorchReport } from '../../../shared/devices'
 import { type GreedyUntilRequest, type LoglikelihoodRequest, type LoglikelihoodResult, type LoglikelihoodRollingRequest, MAX_GEN_TOKENS } from '../../../shared/eval'
 import { END_OF_TEXT, GPT2_VOCAB_SIZE, decodeTokens, encodeText } from '../../data/gpt2-tokenizer'
-import { ModelServerPool, type TorchDtypeChoice } from '../../engine/pytorch/model-server'
+import { ModelServerPool, type TorchDtypeChoice, cpuServerThreads } from '../../engine/pytorch/model-server'
 import { pytorchReport } from '../../engine/pytorch/probe'
 import type { LanguageModel } from '../model'
 import { contextBudget, cutAtStops } from './generate'
@@ -91,7 +90,5 @@ export async function torchPython(setting?: string): Promise<PytorchReport> {
 
 /** One model server per device for a checkpoint; CPU processes share the cores between them. */
 export function startModelServers(checkpoint: string, o: { devices: readonly string[]; dtype: TorchDtypeChoice; batchSize: number; python: string }): Promise<ModelServerPool> {
-  const cpus = o.devices.filter((d) => d.startsWith('cpu:')).length
-  const threads = cpus ? Math.max(1, Math.floor(os.cpus().length / cpus)) : 0
-  return ModelServerPool.start(o.devices, { checkpoint, dtype: o.dtype, batchSize: o.batchSize, python: o.python, threads })
+  return ModelServerPool.start(o.devices, { checkpoint, dtype: o.dtype, batchSize: o.batchSize, python: o.python, threads: cpuServerThreads(o.devices) })
 }

@@ -4,6 +4,7 @@
 // fail, saying what to install, under CI=true (.ci/run installs it).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { beforeAll, describe } from 'vitest'
 import { END_OF_TEXT, encodeText } from '../../src/core/data/gpt2-tokenizer'
@@ -13,6 +14,38 @@ import type { Workbench } from '../../src/main/services/workbench'
 import { MOBY_DICK, RESOURCES_DIR, ROOT } from '../helpers'
 
 export const PYTHON = process.env.GPTW_PYTHON || '/usr/bin/python3'
+
+/** The tiny-cpu preset's training config (resources/presets/tiny-cpu.json). */
+export const TINY_PRESET = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
+
+/**
+ * A 2-layer model trained 6 steps of 8 sequences in 2 micro-batches: what the data-parallel tests
+ * (torchrun, sharding) train in one process and in several. Validation off: its windows depend on
+ * the world size (batchSize / world per batch, as on the embedded engine).
+ */
+export const DATA_PARALLEL_CONFIG: TrainConfigInput = {
+  model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
+  batchSize: 8,
+  microBatches: 2,
+  steps: 6,
+  optimizer: { lr: 3e-3, weightDecay: 0.1 },
+  schedule: { warmupSteps: 2 },
+  eval: { interval: 0 },
+  checkpoint: { interval: 0, keepLast: 2 },
+  seed: 3
+}
+
+/** A TCP port of 127.0.0.1 free a moment ago (for a rendezvous or a daemon the test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+}
 export const PACKAGE_DIR = path.join(ROOT, 'python')
 
 /** Why torch cannot be used here, or null when it can. */
@@ -162,8 +195,7 @@ export function alive(pid: number): boolean {
 
 /** A run of the tiny preset on the PyTorch engine over 2 CPU processes that lasts until stopped: no validation, no periodic checkpoint. */
 export function longTorchRun(keepLast: number): TrainConfigInput {
-  const tiny = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
-  return { ...tiny, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps: 5000, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast } }
+  return { ...TINY_PRESET, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps: 5000, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast } }
 }
 
 /** Starts a train job through the API; its id. */

@@ -17,20 +17,10 @@ import { FIELD_GROUPS } from '../../src/renderer/src/components/train/fields'
 import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
 import { LOCAL_RENDEZVOUS } from '../../src/shared/torchrun'
 import { ROOT, tempDir } from '../helpers'
-import { PYTHON, SLOW, type StepRecord, describeTorch, makeDataset, python, records, relativeError, steps, trainPython } from './helpers'
+import { DATA_PARALLEL_CONFIG, PYTHON, SLOW, type StepRecord, describeTorch, makeDataset, python, records, relativeError, steps, trainPython } from './helpers'
 
-const CONFIG: TrainConfigInput = {
-  model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
-  batchSize: 8,
-  microBatches: 2,
-  steps: 6,
-  optimizer: { lr: 3e-3, weightDecay: 0.1 },
-  schedule: { warmupSteps: 2 },
-  // Validation windows depend on the world size: off, as in torchrun.test.ts.
-  eval: { interval: 0 },
-  checkpoint: { interval: 3, keepLast: 2 },
-  seed: 3
-}
+// Checkpoints every 3 steps: a run's middle checkpoint is resumed below.
+const CONFIG: TrainConfigInput = { ...DATA_PARALLEL_CONFIG, checkpoint: { interval: 3, keepLast: 2 } }
 const SHARDED: TrainConfigInput = { ...CONFIG, engine: 'pytorch', sharding: 'optimizer' }
 const OPTIMIZER_FILE = 'optimizer.safetensors'
 

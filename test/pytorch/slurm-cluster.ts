@@ -14,10 +14,11 @@
 // nobody by hand: srun and sbatch ran).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { tempDir, waitFor } from '../helpers'
+import { freePort } from './helpers'
 
 export const SLURMCTLD = '/usr/sbin/slurmctld'
 export const SLURMD = '/usr/sbin/slurmd'
@@ -46,17 +47,6 @@ export interface SlurmCluster {
   /** Cancels every job in the queue and waits until it is empty (a failed test's jobs must not hold the node for the next). */
   clear(): Promise<void>
   stop(): Promise<void>
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** This machine as slurmd sees it (`slurmd -C`: CPUs, boards, sockets, cores, threads, memory), as the node `name`. */
@@ -180,4 +170,32 @@ export async function startSlurmCluster(options: { prolog?: string; nodes?: numb
     throw new Error(`The test Slurm did not come up (${(e as Error).message}; sinfo: "${state}"):\n${logs()}`, { cause: e })
   }
   return { dir, conf, env, nodes: names, client, logs, clear, stop }
+}
+
+/**
+ * A cluster for the enclosing describe block: started before its tests (`options` is called then),
+ * with this process's Slurm clients and the workers it forks pointed at it (SLURM_CONF: their
+ * sbatch, squeue and scancel reach it), its queue emptied after each test (a failed test's jobs
+ * must not keep the next test's job pending), stopped and SLURM_CONF restored after all. Returns
+ * the running cluster.
+ */
+export function useSlurmCluster(options: () => { prolog?: string; nodes?: number } = () => ({})): () => SlurmCluster {
+  let cluster: SlurmCluster | undefined
+  const conf = process.env.SLURM_CONF
+  beforeAll(async () => {
+    cluster = await startSlurmCluster(options())
+    process.env.SLURM_CONF = cluster.conf
+  }, 120_000)
+  afterEach(async () => {
+    await cluster?.clear()
+  }, 60_000)
+  afterAll(async () => {
+    if (conf === undefined) delete process.env.SLURM_CONF
+    else process.env.SLURM_CONF = conf
+    await cluster?.stop()
+  }, 60_000)
+  return () => {
+    if (!cluster) throw new Error('The test Slurm is not running: its start failed (see the first error).')
+    return cluster
+  }
 }

@@ -10,28 +10,13 @@
 // and the node; cancel leaves no process of the job on either node. Skipped without slurm-wlm on a
 // developer machine; under CI=true it must run.
 import fs from 'node:fs'
-import net from 'node:net'
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainConfigInput } from '../../src/shared/config/train'
 import { Workbench } from '../../src/main/services/workbench'
 import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PYTHON, SLOW, describeTorch, jobLog, lossSteps, makeDataset, relativeError, startTrain, trainPython } from './helpers'
-import { type SlurmCluster, slurmProblem, startSlurmCluster } from './slurm-cluster'
-
-const tinyPreset = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { PYTHON, SLOW, TINY_PRESET, describeTorch, freePort, jobLog, lossSteps, makeDataset, relativeError, startTrain, trainPython } from './helpers'
+import { slurmProblem, useSlurmCluster } from './slurm-cluster'
 
 /** Processes whose command line names the run folder and the trainer (srun, torchrun, the ranks), with the Slurm node each runs for (SLURMD_NODENAME in its environment). */
 function processesOf(folder: string): { pid: number; args: string; node: string | undefined }[] {
@@ -59,23 +44,11 @@ afterEach(async () => {
 
 describeTorch('the Slurm launcher on two nodes', () => {
   describe.skipIf(!withSlurm)('against a real two-node Slurm started here', () => {
-    let cluster: SlurmCluster | undefined
     let dataset: string
-    const conf = process.env.SLURM_CONF
-    beforeAll(async () => {
+    beforeAll(() => {
       dataset = makeDataset(tempDir(), 40_000).dir
-      cluster = await startSlurmCluster({ nodes: 2 })
-      // The workers the workbench forks inherit it: their sbatch, squeue and scancel reach this cluster.
-      process.env.SLURM_CONF = cluster.conf
-    }, 120_000)
-    afterEach(async () => {
-      await cluster?.clear()
-    }, 60_000)
-    afterAll(async () => {
-      if (conf === undefined) delete process.env.SLURM_CONF
-      else process.env.SLURM_CONF = conf
-      await cluster?.stop()
-    }, 60_000)
+    })
+    const cluster = useSlurmCluster(() => ({ nodes: 2 }))
 
     function workbench(): Workbench {
       const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
@@ -83,7 +56,7 @@ describeTorch('the Slurm launcher on two nodes', () => {
       return wb
     }
 
-    const base = (steps: number): TrainConfigInput => ({ ...tinyPreset, engine: 'pytorch', python: PYTHON, batchSize: 4, steps, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast: 1 } })
+    const base = (steps: number): TrainConfigInput => ({ ...TINY_PRESET, engine: 'pytorch', python: PYTHON, batchSize: 4, steps, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast: 1 } })
 
     async function twoNodes(steps: number, extra: Partial<TrainConfigInput> = {}): Promise<{ config: TrainConfigInput; dataset: string }> {
       const launcher = { kind: 'slurm', nodes: 2, gpusPerNode: 0, cpuProcesses: 1, time: '00:10:00', rdzvPort: await freePort() } as const
@@ -114,10 +87,10 @@ describeTorch('the Slurm launcher on two nodes', () => {
         'processes of the run on both nodes'
       )
       const ended = await wb.supervisor.waitForExit(id)
-      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
       expect([...nodesSeen].sort()).toEqual(['node1', 'node2'])
       const [slurmId] = slurmJobs(wb, id)
-      const shown = cluster!.client('scontrol', ['show', 'job', '-o', slurmId]).stdout
+      const shown = cluster().client('scontrol', ['show', 'job', '-o', slurmId]).stdout
       expect(shown).toMatch(/\bNumNodes=2\b/)
       expect(shown).toMatch(/\bNodeList=node\[1-2\]/)
       expect(shown).toMatch(/\bJobState=COMPLETED\b/)
@@ -163,7 +136,7 @@ describeTorch('the Slurm launcher on two nodes', () => {
       await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
       await wb.call('jobs.resume', { id })
       const ended = await wb.supervisor.waitForExit(id)
-      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
       expect(slurmJobs(wb, id)).toHaveLength(2)
       const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
       expect(losses.map((m) => m.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1))

@@ -10,30 +10,16 @@
 // developer machine; under CI=true they must run (.ci/run installs it).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { TrainConfig, type TrainConfigInput } from '../../src/shared/config/train'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { TrainConfig } from '../../src/shared/config/train'
 import { buildSlurm } from '../../src/core/engine/pytorch/slurm'
 import { quote, slurmPauseFile } from '../../src/shared/torchrun'
 import { Workbench } from '../../src/main/services/workbench'
 import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PACKAGE_DIR, PYTHON, SLOW, describeTorch, jobLog, lossSteps, makeDataset, records, startTrain } from './helpers'
-import { type SlurmCluster, slurmProblem, startSlurmCluster } from './slurm-cluster'
-
-const tinyPreset = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { PACKAGE_DIR, PYTHON, SLOW, TINY_PRESET, describeTorch, freePort, jobLog, lossSteps, makeDataset, records, startTrain } from './helpers'
+import { slurmProblem, useSlurmCluster } from './slurm-cluster'
 
 let dataset: string
 
@@ -79,7 +65,7 @@ describeTorch('the Slurm launcher', () => {
     const port = await freePort()
     const launcher = { kind: 'slurm', nodes: 1, gpusPerNode: 0, cpuProcesses: 2, time: '00:30:00', partition: 'debug', account: 'lab-7', rdzvPort: port } as const
     const config = TrainConfig.parse({
-      ...tinyPreset,
+      ...TINY_PRESET,
       engine: 'pytorch',
       python: PYTHON,
       devices: ['cpu:0', 'cpu:1'],
@@ -140,25 +126,12 @@ describeTorch('the Slurm launcher', () => {
   })
 
   describe.skipIf(!withSlurm)('against a real single-node Slurm started here', () => {
-    let cluster: SlurmCluster | undefined
     let slowStart = ''
-    const conf = process.env.SLURM_CONF
-    beforeAll(async () => {
-      // A job's start can be held back for a test (a slow prolog while the flag file exists), as a site's prolog or a slow node does.
+    // A job's start can be held back for a test (a slow prolog while the flag file exists), as a site's prolog or a slow node does.
+    const cluster = useSlurmCluster(() => {
       slowStart = path.join(tempDir(), 'slow-prolog')
-      cluster = await startSlurmCluster({ prolog: `[ -e '${slowStart}' ] && sleep 15\nexit 0` })
-      // The workers the workbench forks inherit it: their sbatch, squeue and scancel reach this cluster.
-      process.env.SLURM_CONF = cluster.conf
-    }, 120_000)
-    afterEach(async () => {
-      // A failed test's jobs (or the blocker below) would keep the next test's job pending.
-      await cluster?.clear()
-    }, 60_000)
-    afterAll(async () => {
-      if (conf === undefined) delete process.env.SLURM_CONF
-      else process.env.SLURM_CONF = conf
-      await cluster?.stop()
-    }, 60_000)
+      return { prolog: `[ -e '${slowStart}' ] && sleep 15\nexit 0` }
+    })
 
     function workbench(): Workbench {
       const wb = new Workbench({ workspaceRoot: tempDir(), workersDir: WORKERS_DIR, resourcesDir: RESOURCES_DIR, host: 'web', version: 'test' })
@@ -169,7 +142,7 @@ describeTorch('the Slurm launcher', () => {
     async function params(steps: number, keepLast: number): Promise<unknown> {
       const launcher = { kind: 'slurm', nodes: 1, gpusPerNode: 0, cpuProcesses: 2, time: '00:10:00', rdzvPort: await freePort() }
       return {
-        config: { ...tinyPreset, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast }, launcher },
+        config: { ...TINY_PRESET, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, steps, eval: { interval: 0 }, checkpoint: { interval: 0, keepLast }, launcher },
         dataset
       }
     }
@@ -183,16 +156,16 @@ describeTorch('the Slurm launcher', () => {
     }
 
     /** What squeue still lists (any state): the cluster is this file's own, so only our jobs. */
-    const queue = (): string => cluster!.client('squeue', ['-h', '-o', '%i %T']).stdout.trim()
+    const queue = (): string => cluster().client('squeue', ['-h', '-o', '%i %T']).stdout.trim()
 
     /** A Slurm job's state as the controller keeps it after the end (no accounting here, so no sacct). */
-    const jobState = (id: string): string | undefined => /JobState=(\S+)/.exec(cluster!.client('scontrol', ['show', 'job', '-o', id]).stdout)?.[1]
+    const jobState = (id: string): string | undefined => /JobState=(\S+)/.exec(cluster().client('scontrol', ['show', 'job', '-o', id]).stdout)?.[1]
 
     it('the app submits the run with sbatch and follows its log to the end', async () => {
       const wb = workbench()
       const id = await startTrain(wb, await params(3, 1))
       const ended = await wb.supervisor.waitForExit(id)
-      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
       const run = wb.runs.byJob(id)!
       const losses = wb.runs.metrics(run.id).filter((m) => m.name === 'loss')
       expect(losses.map((m) => m.step)).toEqual([1, 2, 3])
@@ -230,7 +203,7 @@ describeTorch('the Slurm launcher', () => {
       await waitFor(() => processesOf(run.dir).length === 0, 20_000, 'no process of the paused run left')
       await wb.call('jobs.resume', { id })
       const ended = await wb.supervisor.waitForExit(id)
-      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
       const submitted = slurmJobs(wb, id)
       expect(submitted).toHaveLength(2)
       expect(submitted[0]).toBe(first)
@@ -250,10 +223,10 @@ describeTorch('the Slurm launcher', () => {
       await waitFor(() => lossSteps(wb, run.id).length > 0, SLOW, 'a first step on Slurm')
       const [first] = slurmJobs(wb, id)
       // What Slurm does 60 s before the time limit: TERM to the batch shell only.
-      const term = cluster!.client('scancel', ['--batch', '--signal=TERM', first])
+      const term = cluster().client('scancel', ['--batch', '--signal=TERM', first])
       expect(term.status, term.stderr).toBe(0)
       const ended = await wb.supervisor.waitForExit(id)
-      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
       const submitted = slurmJobs(wb, id)
       expect(submitted, jobLog(wb, id)).toHaveLength(2)
       expect(jobState(first)).toBe('COMPLETED')
@@ -265,7 +238,7 @@ describeTorch('the Slurm launcher', () => {
 
     it('pause while the Slurm job waits in the queue takes it off the queue; resume submits it again and it trains from step 1', async () => {
       // A job holding the whole node keeps the run's job pending (Reason=Resources), as on a busy cluster.
-      const blocker = cluster!.client('sbatch', ['--parsable', '--exclusive', '--output=/dev/null', '--wrap', 'sleep 600'])
+      const blocker = cluster().client('sbatch', ['--parsable', '--exclusive', '--output=/dev/null', '--wrap', 'sleep 600'])
       expect(blocker.status, blocker.stderr).toBe(0)
       const blockerId = blocker.stdout.trim().split(';')[0]
       const wb = workbench()
@@ -287,10 +260,10 @@ describeTorch('the Slurm launcher', () => {
       expect(queue()).toBe(`${blockerId} RUNNING`)
       expect(jobState(pending)).toBe('CANCELLED')
       expect(lossSteps(wb, run.id)).toEqual([])
-      expect(cluster!.client('scancel', [blockerId]).status).toBe(0)
+      expect(cluster().client('scancel', [blockerId]).status).toBe(0)
       await wb.call('jobs.resume', { id })
       const ended = await wb.supervisor.waitForExit(id)
-      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+      expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
       const submitted = slurmJobs(wb, id)
       expect(submitted).toHaveLength(2)
       expect(lossSteps(wb, run.id)).toEqual([1, 2, 3])
@@ -327,7 +300,7 @@ describeTorch('the Slurm launcher', () => {
         expect(jobState(running)).toBe('COMPLETED')
         await wb.call('jobs.resume', { id })
         const ended = await wb.supervisor.waitForExit(id)
-        expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster!.logs()}`).toBe('done')
+        expect(ended.state, `${ended.error}\n${jobLog(wb, id)}\n${cluster().logs()}`).toBe('done')
         expect(lossSteps(wb, run.id)).toEqual([1, 2, 3])
         console.log(`real Slurm: pause of job ${running} in its prolog took hold once its step began (paused at step ${pausedAt}); resumed to step 3`)
       } finally {

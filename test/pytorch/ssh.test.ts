@@ -16,24 +16,11 @@ import { checkSshHosts } from '../../src/core/engine/pytorch/ssh'
 import { PAUSED_LOG_LINE } from '../../src/core/job-context'
 import { Workbench } from '../../src/main/services/workbench'
 import { RESOURCES_DIR, WORKERS_DIR, tempDir, waitFor } from '../helpers'
-import { PACKAGE_DIR, PYTHON, SLOW, describeTorch, makeDataset } from './helpers'
+import { PACKAGE_DIR, PYTHON, SLOW, TINY_PRESET, describeTorch, freePort, makeDataset } from './helpers'
 
 const SSHD = '/usr/sbin/sshd'
 const haveSshd = fs.existsSync(SSHD)
 const ci = process.env.CI === 'true'
-
-const tinyPreset = (JSON.parse(fs.readFileSync(path.join(RESOURCES_DIR, 'presets', 'tiny-cpu.json'), 'utf8')) as { config: TrainConfigInput }).config
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -67,7 +54,7 @@ async function start(wb: Workbench, params: unknown): Promise<Job> {
 
 function config(over: Partial<TrainConfigInput>, workDir: string, rdzvPort: number): TrainConfigInput {
   const hosts = [0, 1].map(() => ({ host: '127.0.0.1', gpus: 0, workDir }))
-  return { ...tinyPreset, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, eval: { interval: 0 }, launcher: { kind: 'ssh', hosts, sshOptions, rdzvPort }, ...over }
+  return { ...TINY_PRESET, engine: 'pytorch', python: PYTHON, devices: ['cpu:0', 'cpu:1'], batchSize: 4, eval: { interval: 0 }, launcher: { kind: 'ssh', hosts, sshOptions, rdzvPort }, ...over }
 }
 
 /** Processes (any parent) whose command line names the folder: a run's torchrun and ranks, wherever sshd started them. */

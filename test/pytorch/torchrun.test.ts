@@ -4,28 +4,15 @@
 // slice (data.py), DDP averages the gradients, rank 0 reports and saves.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { beforeAll, expect, it } from 'vitest'
 import { MODEL_FILE } from '../../src/core/engine/checkpoint'
 import { readSafetensors } from '../../src/core/engine/safetensors'
-import type { TrainConfigInput } from '../../src/shared/config/train'
 import { LOCAL_RENDEZVOUS } from '../../src/shared/torchrun'
 import { tempDir } from '../helpers'
-import { PACKAGE_DIR, SLOW, PYTHON, type StepRecord, describeTorch, descendants, makeDataset, records, relativeError, steps, trainPython } from './helpers'
+import { DATA_PARALLEL_CONFIG, PACKAGE_DIR, SLOW, PYTHON, type StepRecord, describeTorch, descendants, freePort, makeDataset, records, relativeError, steps, trainPython } from './helpers'
 
-const CONFIG: TrainConfigInput = {
-  model: { nLayer: 2, nHead: 2, nEmbd: 32, nCtx: 32 },
-  batchSize: 8,
-  microBatches: 2,
-  steps: 6,
-  optimizer: { lr: 3e-3, weightDecay: 0.1 },
-  schedule: { warmupSteps: 2 },
-  // Validation windows depend on the world size (batchSize / world per batch, as the embedded engine): off here.
-  eval: { interval: 0 },
-  checkpoint: { interval: 0, keepLast: 2 },
-  seed: 3
-}
+const CONFIG = DATA_PARALLEL_CONFIG
 
 let dataset: string
 let single: { steps: StepRecord[]; checkpoints: string }
@@ -65,15 +52,6 @@ function run(args: string[], onStdout?: (text: string, pid: number) => void): Pr
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       resolve({ code, signal, stdout, stderr })
-    })
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
     })
   })
 }

@@ -148,7 +148,7 @@ export function slurmScript(input: SlurmInput): string {
     ...(input.account ? [`#SBATCH --account=${input.account}`] : []),
     `#SBATCH --output=${input.logFile}`,
     '#SBATCH --signal=B:TERM@60',
-    '# Written by GPT Workbench: the PyTorch engine under torchrun, one launcher per node (srun), rank 0 on the first node.',
+    '# Written by GPT Workbench: the PyTorch engine under torchrun, one launcher per node (srun), meeting at the first node (the rendezvous picks which node holds rank 0).',
     'set -euo pipefail',
     'head_node=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
     "# The first node's address as Slurm reaches it (NodeAddr), which need not be its name; the name where Slurm does not say.",

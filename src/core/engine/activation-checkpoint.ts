@@ -7,11 +7,11 @@
 // are alive at a time instead of every block's; the cost is a second forward of each block.
 // Gradients are those of model.loss under tf.variableGrads, bit for bit (test/engine/checkpointing.test.ts).
 import * as tf from '@tensorflow/tfjs'
-import { gradients } from './backprop'
-import { soleOwner, values } from './cpu-memory'
+import { addInto, gradients } from './backprop'
+import { soleOwner } from './cpu-memory'
 import { addLookupGradient } from './lookup-gradient'
 import { block, type GPT } from './model'
-import { kernels, nativeKernels } from './kernels'
+import { kernels } from './kernels'
 
 /** The gradient of `f` at `xs` given the gradient `dy` of its output; the output is disposed. */
 function gradientsOf(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
@@ -22,12 +22,7 @@ function gradientsOf(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Ten
 
 /** a + b, consuming both: in place into a on the cpu backend (the same bits as tf.add), so the tied embedding's two gradients need no third buffer. */
 function sum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() === 'cpu' && soleOwner(a) && a.size === b.size) {
-    const x = values(a)
-    const y = values(b)
-    const native = nativeKernels()
-    if (native) native.add(x, y, x)
-    else for (let i = 0; i < x.length; i++) x[i] += y[i]
+  if (addInto(a, b)) {
     b.dispose()
     return a
   }

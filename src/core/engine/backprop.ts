@@ -28,12 +28,13 @@ interface EngineInternals {
 }
 
 /**
- * acc += dx in place on the cpu backend when acc's storage is its own (not the caller's dy, no
- * clone sharing it): no third tensor while two gradients are summed. Float32 sums computed in
- * doubles and rounded once are the float32 sums tf.add gives, so the result is the same bits.
+ * acc += dx in place on the cpu backend when acc's storage is its own (no clone sharing it), on the
+ * native add where the addon backs the backend; false, and nothing done, anywhere else. No third
+ * tensor while two gradients are summed. Float32 sums computed in doubles and rounded once are the
+ * float32 sums tf.add gives, so the result is the same bits.
  */
-function addInPlace(acc: tf.Tensor, dx: tf.Tensor, dy: tf.Tensor | undefined): boolean {
-  if (tf.getBackend() !== 'cpu' || acc === dy || acc.dtype !== 'float32' || dx.dtype !== 'float32' || acc.size !== dx.size || !soleOwner(acc)) return false
+export function addInto(acc: tf.Tensor, dx: tf.Tensor): boolean {
+  if (tf.getBackend() !== 'cpu' || acc.dtype !== 'float32' || dx.dtype !== 'float32' || acc.size !== dx.size || !soleOwner(acc)) return false
   const a = values(acc)
   const b = values(dx)
   const native = nativeKernels()
@@ -90,7 +91,7 @@ export function gradients<T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?:
             const current = acc.get(x.id)
             if (!current) acc.set(x.id, dx)
             else {
-              if (!addInPlace(current, dx, dy)) {
+              if (current === dy || !addInto(current, dx)) {
                 acc.set(x.id, tf.add(current, dx))
                 current.dispose()
               }

@@ -1,11 +1,13 @@
 // Generation on the PyTorch engine: a Decoder whose KV cache lives in a model server
 // (python/gptw_torch/serve.py, the `decode` op), so the Generator's loop, its sampling
 // (sampling.ts with the request's seeded RNG), stops and window moves are the embedded engine's
-// own: greedy picks the same tokens, and one seed draws the same samples on each run.
+// own: greedy picks the same tokens, and one seed draws the same samples on each run. Several
+// devices give one server and Generator each, over which the batch modes spread their samples.
 import type { ModelConfig } from '../../shared/config/model'
-import { ModelServer, type TorchDtypeChoice, cpuServerThreads } from '../engine/pytorch/model-server'
+import { ModelServer, ModelServerPool, type TorchDtypeChoice, cpuServerThreads } from '../engine/pytorch/model-server'
 import type { Decoder } from './decoders'
 import { Generator, type ModelShape } from './generator'
+import type { DeviceGenerator } from './modes'
 
 let sessions = 0
 
@@ -44,8 +46,22 @@ export interface TorchGeneration {
   close(): Promise<void>
 }
 
+export interface TorchGenerationOptions {
+  python: string
+  dtype?: TorchDtypeChoice
+  packageDir?: string
+  alternatives?: number
+}
+
+/** A Generator whose KV cache lives in `server`. */
+export function torchGenerator(server: ModelServer, alternatives?: number): Generator<ModelShape> {
+  const i = server.info
+  const config: ModelConfig = { nLayer: i.nLayer, nHead: i.nHead, nEmbd: i.nEmbd, nCtx: i.nCtx, vocabSize: i.vocabSize, dropout: 0, layerNormEps: i.layerNormEps }
+  return new Generator({ config }, { decoder: new TorchDecoder(server), alternatives })
+}
+
 /** A model server for the checkpoint on one device, and a Generator over it. */
-export async function startTorchGenerator(checkpoint: string, o: { device: string; python: string; dtype?: TorchDtypeChoice; packageDir?: string; alternatives?: number }): Promise<TorchGeneration> {
+export async function startTorchGenerator(checkpoint: string, o: TorchGenerationOptions & { device: string }): Promise<TorchGeneration> {
   const server = await ModelServer.start({
     checkpoint,
     device: o.device,
@@ -56,15 +72,43 @@ export async function startTorchGenerator(checkpoint: string, o: { device: strin
     batchSize: 1,
     threads: cpuServerThreads([o.device])
   })
-  const i = server.info
-  const config: ModelConfig = { nLayer: i.nLayer, nHead: i.nHead, nEmbd: i.nEmbd, nCtx: i.nCtx, vocabSize: i.vocabSize, dropout: 0, layerNormEps: i.layerNormEps }
-  const generator = new Generator({ config }, { decoder: new TorchDecoder(server), alternatives: o.alternatives })
+  const generator = torchGenerator(server, o.alternatives)
   return {
     generator,
     server,
     close: async () => {
       generator.dispose()
       await server.close()
+    }
+  }
+}
+
+export interface TorchGenerations {
+  /** One Generator per device, in the order asked: the batch modes spread their samples over them. */
+  lanes: DeviceGenerator[]
+  servers: ModelServer[]
+  /** Ends the generators' sessions and the server processes. */
+  close(): Promise<void>
+}
+
+/** A model server per device (started together; CPU ones share the cores, as serve-model's and eval's) and a Generator over each. */
+export async function startTorchGenerators(checkpoint: string, o: TorchGenerationOptions & { devices: readonly string[] }): Promise<TorchGenerations> {
+  const pool = await ModelServerPool.start(o.devices, {
+    checkpoint,
+    dtype: o.dtype,
+    purpose: 'generate',
+    python: o.python,
+    packageDir: o.packageDir,
+    batchSize: 1,
+    threads: cpuServerThreads(o.devices)
+  })
+  const lanes = pool.servers.map((server, k) => ({ device: o.devices[k], generator: torchGenerator(server, o.alternatives) }))
+  return {
+    lanes,
+    servers: pool.servers,
+    close: async () => {
+      for (const l of lanes) l.generator.dispose()
+      await pool.close()
     }
   }
 }

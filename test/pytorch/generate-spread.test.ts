@@ -2,7 +2,9 @@
 // way"): unconditional samples and an input file on cpu:0 and cpu:1 write the file one server
 // writes, line for line (durations aside), in input order, with samples decoded on both (the
 // summary's per-device counts and each server's own count of decode steps); a cancel ends the run
-// keeping an in-order prefix, and a server that is gone fails the run naming its device.
+// keeping an in-order prefix, and a server that is gone fails the run naming its device. `gptw
+// generate --engine pytorch --devices cpu:0,cpu:1 --config FILE` writes the same lines.
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -10,7 +12,7 @@ import { SamplingParams } from '../../src/shared/generate'
 import { ModelServer } from '../../src/core/engine/pytorch/model-server'
 import { type DeviceGenerator, type OutputLine, generateFromFile, generateUnconditional } from '../../src/core/generate/modes'
 import { torchGenerator } from '../../src/core/generate/torch-decoder'
-import { tempDir } from '../helpers'
+import { ROOT, tempDir } from '../helpers'
 import { randomCheckpoint } from '../eval/random-checkpoint'
 import { PACKAGE_DIR, PYTHON, describeTorch } from './helpers'
 
@@ -35,9 +37,10 @@ describeTorch('batch modes spread over PyTorch model servers', () => {
   let servers: ModelServer[] = []
   let lanes: DeviceGenerator[] = []
   let input = ''
+  let ckpt = ''
 
   beforeAll(async () => {
-    const ckpt = path.join(dir, 'step-1')
+    ckpt = path.join(dir, 'step-1')
     randomCheckpoint(ckpt, { nCtx: 64, seed: 31 })
     input = path.join(dir, 'prompts.txt')
     fs.writeFileSync(input, PROMPTS.join('\n') + '\n')
@@ -100,6 +103,28 @@ describeTorch('batch modes spread over PyTorch model servers', () => {
     expect(kept.length).toBeGreaterThan(0)
     expect(done).toBeLessThan(SAMPLES)
     expect(kept).toEqual(lines(one).slice(0, kept.length))
+  })
+
+  it('gptw generate --engine pytorch --devices cpu:0,cpu:1 writes the same lines; --prompt with several devices is refused', () => {
+    const config = path.join(dir, 'spread.json')
+    fs.writeFileSync(config, JSON.stringify({ mode: 'unconditional', checkpoint: ckpt, numSamples: 4, outputFile: 'cli.jsonl', sampling: params }))
+    const gptw = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gptw.js'), 'generate', '--engine', 'pytorch', '--devices', 'cpu:0,cpu:1', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, GPTW_HOME: tempDir(), GPTW_PYTHON: PYTHON, GPTW_TORCH_PACKAGE_DIR: PACKAGE_DIR },
+        timeout: 120_000
+      })
+    const r = gptw(['--config', config, '--json'])
+    expect(r.status, r.stderr).toBe(0)
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { written: number; devices: { device: string; samples: number }[] }
+    expect(summary.written).toBe(4)
+    expect(summary.devices.map((d) => d.device)).toEqual(DEVICES)
+    expect(summary.devices.every((d) => d.samples > 0)).toBe(true)
+    expect(lines(path.join(dir, 'cli.jsonl'))).toEqual(lines(path.join(dir, 'one.jsonl')).slice(0, 4))
+
+    const refused = gptw(['--checkpoint', ckpt, '--prompt', 'x'])
+    expect(refused.status).not.toBe(0)
+    expect(refused.stderr).toContain('Several --devices spread the batch modes (--samples N, --input FILE)')
   })
 
   it('a server that is gone fails the run naming its device; the lines before its sample stay', async () => {

@@ -6,6 +6,8 @@
 //   --checkpoint DIR --samples N         unconditional mode
 //   --checkpoint DIR                     an interactive console on a terminal
 //   --engine pytorch [--device gpu:0]    any of these on the PyTorch engine (a model server process)
+//   --engine pytorch --devices LIST      the batch modes on a model server per device, samples spread
+//                                        over them (the same lines, in the same order, as on one)
 // Flags given beside --config override the file. Ctrl+C stops the generation in progress.
 import path from 'node:path'
 import readline from 'node:readline'
@@ -16,10 +18,10 @@ import { describeBackend, initBackend } from '../../core/engine/backend'
 import { resolveEvalEngine, torchPython } from '../../core/eval/engine/torch-model'
 import { type GenerationOutput, Generator, type ModelShape } from '../../core/generate/generator'
 import { loadForGeneration } from '../../core/generate/load'
-import { generateFromFile, generateUnconditional } from '../../core/generate/modes'
-import { startTorchGenerator } from '../../core/generate/torch-decoder'
+import { type BatchGenerators, generateFromFile, generateUnconditional } from '../../core/generate/modes'
+import { startTorchGenerator, startTorchGenerators } from '../../core/generate/torch-decoder'
 import { DeviceId, EngineChoice, TorchDtypeChoice } from '../../shared/config/train'
-import { UsageError, intFlag, numberFlag } from './args'
+import { UsageError, devicesFlag, intFlag, numberFlag } from './args'
 import { readConfigFile } from './config-file'
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
@@ -41,6 +43,7 @@ export const OPTIONS = {
   backend: { type: 'string' },
   engine: { type: 'string' },
   device: { type: 'string' },
+  devices: { type: 'string' },
   dtype: { type: 'string' },
   json: { type: 'boolean' }
 } as const
@@ -52,12 +55,29 @@ export async function generate(argv: string[]): Promise<number> {
   const config = buildConfig(values)
   const engine = EngineChoice.safeParse(values.engine ?? 'embedded')
   if (!engine.success) throw new UsageError(`--engine is embedded, pytorch or auto, not ${values.engine}.`)
+  if (values.device !== undefined && values.devices !== undefined) throw new UsageError('Give --device (one) or --devices (a list), not both.')
   const device = DeviceId.safeParse(values.device ?? 'cpu:0')
   if (!device.success) throw new UsageError(`--device looks like cpu:0 or gpu:1, not ${values.device}.`)
+  // --devices as serve-model's and eval's: one model server per entry
+  const devices = values.devices === undefined ? [device.data] : devicesFlag(values.devices)
   const dtype = TorchDtypeChoice.safeParse(values.dtype ?? 'auto')
   if (!dtype.success) throw new UsageError(`--dtype is auto, float32 or bfloat16, not ${values.dtype}.`)
-  if ((await resolveEvalEngine({ engine: engine.data, devices: [device.data] })) === 'pytorch') {
-    const torch = await startTorchGenerator(config.checkpoint, { device: device.data, dtype: dtype.data, python: (await torchPython()).python })
+  const pytorch = (await resolveEvalEngine({ engine: engine.data, devices })) === 'pytorch'
+  if (devices.length > 1) {
+    if (!pytorch) throw new UsageError('Several --devices go with --engine pytorch (or auto with GPUs): the embedded engine generates in this process.')
+    if (values.prompt !== undefined || config.mode === 'interactive')
+      throw new UsageError('Several --devices spread the batch modes (--samples N, --input FILE); --prompt and the console run on one device (--device).')
+    const torch = await startTorchGenerators(config.checkpoint, { devices, dtype: dtype.data, python: (await torchPython()).python })
+    const i = torch.servers[0].info
+    if (!values.json) console.error(`${config.checkpoint}: ${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine (torch ${i.torch}) on ${devices.join(', ')}, ${i.dtype}`)
+    try {
+      return await batch(torch.lanes, config, !!values.json)
+    } finally {
+      await torch.close()
+    }
+  }
+  if (pytorch) {
+    const torch = await startTorchGenerator(config.checkpoint, { device: devices[0], dtype: dtype.data, python: (await torchPython()).python })
     const i = torch.server.info
     if (!values.json) console.error(`${config.checkpoint}: ${i.nLayer} layers x ${i.nEmbd}, context ${i.nCtx}; PyTorch engine (torch ${i.torch}) on ${i.device}, ${i.dtype}`)
     try {
@@ -140,7 +160,7 @@ async function oneShot(generator: Generator<ModelShape>, config: GenerateConfig,
   }
 }
 
-async function batch(generator: Generator<ModelShape>, config: GenerateConfig, json: boolean): Promise<number> {
+async function batch(generators: BatchGenerators, config: GenerateConfig, json: boolean): Promise<number> {
   const input = config.inputFile
   if (config.mode === 'input-file' && !input) throw new UsageError('input-file mode needs an input file (--input FILE or inputFile in the config).')
   const output = config.outputFile ?? (config.mode === 'input-file' ? `${input}.output.jsonl` : path.resolve('samples.jsonl'))
@@ -158,10 +178,14 @@ async function batch(generator: Generator<ModelShape>, config: GenerateConfig, j
   try {
     const summary =
       config.mode === 'input-file'
-        ? await generateFromFile(generator, config.sampling, input!, output, hooks)
-        : await generateUnconditional(generator, config.sampling, config.numSamples, output, hooks)
+        ? await generateFromFile(generators, config.sampling, input!, output, hooks)
+        : await generateUnconditional(generators, config.sampling, config.numSamples, output, hooks)
     if (json) console.log(JSON.stringify(summary))
-    else console.error(`Wrote ${summary.written} output line(s) to ${summary.outputFile}${summary.skipped.length ? `; skipped line(s) ${summary.skipped.map((s) => s.line).join(', ')}` : ''}.`)
+    else {
+      const skipped = summary.skipped.length ? `; skipped line(s) ${summary.skipped.map((s) => s.line).join(', ')}` : ''
+      const spread = summary.devices ? `; samples per device: ${summary.devices.map((d) => `${d.device} ${d.samples}`).join(', ')}` : ''
+      console.error(`Wrote ${summary.written} output line(s) to ${summary.outputFile}${skipped}${spread}.`)
+    }
     return summary.written > 0 || summary.skipped.length === 0 ? 0 : 1
   } finally {
     process.off('SIGINT', onSignal)

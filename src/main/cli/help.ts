@@ -120,7 +120,8 @@ export const COMMANDS: CommandHelp[] = [
       'generate --checkpoint DIR --prompt "..." [--greedy] [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop TEXT]... [--json]',
       'generate --checkpoint DIR [--input FILE [--output FILE] | --samples N [--output FILE]]',
       'generate --config FILE',
-      'generate ... --engine pytorch [--device cpu:0|gpu:N] [--dtype auto|float32|bfloat16]'
+      'generate ... --engine pytorch [--device cpu:0|gpu:N] [--dtype auto|float32|bfloat16]',
+      'generate --checkpoint DIR (--input FILE | --samples N) --engine pytorch --devices LIST'
     ],
     summary:
       'Continue a prompt with a run\'s checkpoint or a Hugging Face GPT-2 folder, streaming to stdout (greedy unless a temperature is given); input-file mode (a .txt line or {"text"} JSONL line per prompt, JSONL out), N unconditional samples, or without either an interactive console. --config takes the seed\'s generate_configs keys.',
@@ -142,6 +143,7 @@ export const COMMANDS: CommandHelp[] = [
       { name: 'backend', arg: 'NAME', description: 'auto (default), native, wasm, cpu, tensorflow...' },
       { name: 'engine', arg: 'NAME', description: 'embedded (default), pytorch (a model server process; GPTW_PYTHON) or auto (pytorch on a GPU device).' },
       { name: 'device', arg: 'ID', description: "The PyTorch engine's device: cpu:0 (default) or gpu:N." },
+      { name: 'devices', arg: 'LIST', description: 'PyTorch, --input or --samples: a model server per device (e.g. gpu:0,gpu:1), samples spread over them, lines in input order.' },
       { name: 'dtype', arg: 'NAME', description: 'PyTorch: auto (bfloat16 on a CUDA GPU with bf16, else float32), float32, or bfloat16 (refused on the CPU).' },
       JSON_OPTION
     ]

@@ -9,8 +9,8 @@ import { resolveEvalEngine, torchPython } from '../../core/eval/engine/torch-mod
 import { type AnyServedModel, loadServedModels, unloadServedModels } from '../../core/serve-api/models'
 import { isLoopback, startApiServer } from '../../core/serve-api/server'
 import { loadTorchServedModels, unloadTorchServedModels } from '../../core/serve-api/torch-backend'
-import { DeviceId, EngineChoice, TorchDtypeChoice } from '../../shared/config/train'
-import { UsageError, intFlag } from './args'
+import { EngineChoice, TorchDtypeChoice } from '../../shared/config/train'
+import { UsageError, devicesFlag, intFlag } from './args'
 
 /** The flags parseArgs accepts; src/main/cli/help.ts describes each (test/cli-help.test.ts checks they agree). */
 export const OPTIONS = {
@@ -37,9 +37,7 @@ interface Loaded {
 async function loadModels(dirs: string[], values: { backend?: string; engine?: string; devices?: string; dtype?: string }, maxBatch: number, maxQueue: number): Promise<Loaded> {
   const engine = EngineChoice.safeParse(values.engine ?? 'embedded')
   if (!engine.success) throw new UsageError(`--engine is embedded, pytorch or auto, not ${values.engine}.`)
-  const devices = (values.devices ?? 'cpu:0').split(',').map((d) => d.trim())
-  const bad = devices.find((d) => !DeviceId.safeParse(d).success)
-  if (bad !== undefined || new Set(devices).size !== devices.length) throw new UsageError(`--devices is a list such as cpu:0 or gpu:0,gpu:1 (each once), not ${values.devices}.`)
+  const devices = devicesFlag(values.devices ?? 'cpu:0')
   const dtype = TorchDtypeChoice.safeParse(values.dtype ?? 'auto')
   if (!dtype.success) throw new UsageError(`--dtype is auto, float32 or bfloat16, not ${values.dtype}.`)
   if ((await resolveEvalEngine({ engine: engine.data, devices })) === 'pytorch') {

@@ -12,11 +12,11 @@
 namespace gptw {
 namespace {
 
-constexpr int MR = 6;
-constexpr int NR = 16;
+// Every element of C is one FMA chain over each KC block of k in order, the blocks' sums added
+// to C in turn, whichever micro-kernel runs: the AVX-512 and AVX2 kernels give the same bits.
 constexpr int KC = 256;
-constexpr int MC = 120;   // MR multiple: one packed A block stays in L2
-constexpr int NC = 1024;  // NR multiple
+constexpr int MC = 120;   // a multiple of every kernel's MR: one packed A block stays in L2
+constexpr int NC = 1024;  // a multiple of every kernel's NR
 
 struct Operand {
   const float* p;
@@ -27,6 +27,7 @@ struct Operand {
 };
 
 // A block [mc x kc] into MR-row panels: panel p holds, for each k, MR consecutive rows.
+template <int MR>
 void pack_a(const Operand& a, int i0, int mc, int k0, int kc, float* out) {
   for (int ip = 0; ip < mc; ip += MR) {
     const int rows = std::min(MR, mc - ip);
@@ -43,13 +44,16 @@ void pack_a(const Operand& a, int i0, int mc, int k0, int kc, float* out) {
     } else {
       for (int k = 0; k < kc; ++k) {
         const float* src = a.p + static_cast<size_t>(k0 + k) * a.ld + i0 + ip;
-        for (int i = 0; i < MR; ++i) dst[k * MR + i] = i < rows ? src[i] : 0.f;
+        if (rows == MR) std::memcpy(dst + k * MR, src, MR * sizeof(float));
+        else
+          for (int i = 0; i < MR; ++i) dst[k * MR + i] = i < rows ? src[i] : 0.f;
       }
     }
   }
 }
 
 // B block [kc x nc] into NR-column panels: panel p holds, for each k, NR consecutive columns.
+template <int NR>
 void pack_b(const Operand& b, int k0, int kc, int j0, int nc, float* out) {
   for (int jp = 0; jp < nc; jp += NR) {
     const int cols = std::min(NR, nc - jp);
@@ -62,7 +66,15 @@ void pack_b(const Operand& b, int k0, int kc, int j0, int nc, float* out) {
           for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < cols ? src[j] : 0.f;
       }
     } else {
-      for (int j = 0; j < NR; ++j) {
+      // Eight source rows at a time, so each k writes 32 contiguous bytes of the panel.
+      int j = 0;
+      for (; j + 8 <= cols; j += 8) {
+        const float* src[8];
+        for (int r = 0; r < 8; ++r) src[r] = b.p + static_cast<size_t>(j0 + jp + j + r) * b.ld + k0;
+        for (int k = 0; k < kc; ++k)
+          for (int r = 0; r < 8; ++r) dst[k * NR + j + r] = src[r][k];
+      }
+      for (; j < NR; ++j) {
         if (j < cols) {
           const float* src = b.p + static_cast<size_t>(j0 + jp + j) * b.ld + k0;
           for (int k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
@@ -74,20 +86,23 @@ void pack_b(const Operand& b, int k0, int kc, int j0, int nc, float* out) {
   }
 }
 
-// acc[MR][NR] = sum_k ap[k][:] x bp[k][:]
-using MicroKernel = void (*)(int kc, const float* ap, const float* bp, float* acc);
+// The MR x NR tile of C at c (row stride ldc) = its kc-long products (first) or C plus them.
+using MicroKernel = void (*)(int kc, const float* ap, const float* bp, float* c, int ldc, bool first);
 
-void micro_portable(int kc, const float* ap, const float* bp, float* acc) {
-  float c[MR][NR] = {};
+template <int MR, int NR>
+void micro_portable(int kc, const float* ap, const float* bp, float* c, int ldc, bool first) {
+  float acc[MR][NR] = {};
   for (int k = 0; k < kc; ++k)
     for (int i = 0; i < MR; ++i) {
       const float a = ap[k * MR + i];
-      for (int j = 0; j < NR; ++j) c[i][j] += a * bp[k * NR + j];
+      for (int j = 0; j < NR; ++j) acc[i][j] += a * bp[k * NR + j];
     }
-  std::memcpy(acc, c, sizeof(c));
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) c[static_cast<size_t>(i) * ldc + j] = first ? acc[i][j] : c[static_cast<size_t>(i) * ldc + j] + acc[i][j];
 }
 
-__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, const float* bp, float* acc) {
+__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, const float* bp, float* c, int ldc, bool first) {
+  constexpr int MR = 6, NR = 16;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -114,18 +129,42 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* ap, con
     c50 = _mm256_fmadd_ps(x, b0, c50);
     c51 = _mm256_fmadd_ps(x, b1, c51);
   }
-  _mm256_storeu_ps(acc + 0 * NR, c00);
-  _mm256_storeu_ps(acc + 0 * NR + 8, c01);
-  _mm256_storeu_ps(acc + 1 * NR, c10);
-  _mm256_storeu_ps(acc + 1 * NR + 8, c11);
-  _mm256_storeu_ps(acc + 2 * NR, c20);
-  _mm256_storeu_ps(acc + 2 * NR + 8, c21);
-  _mm256_storeu_ps(acc + 3 * NR, c30);
-  _mm256_storeu_ps(acc + 3 * NR + 8, c31);
-  _mm256_storeu_ps(acc + 4 * NR, c40);
-  _mm256_storeu_ps(acc + 4 * NR + 8, c41);
-  _mm256_storeu_ps(acc + 5 * NR, c50);
-  _mm256_storeu_ps(acc + 5 * NR + 8, c51);
+  const __m256 out[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + static_cast<size_t>(i) * ldc;
+    for (int h = 0; h < 2; ++h)
+      _mm256_storeu_ps(row + 8 * h, first ? out[i][h] : _mm256_add_ps(_mm256_loadu_ps(row + 8 * h), out[i][h]));
+  }
+}
+
+// 12 x 32 on AVX-512: 24 accumulators, two B vectors and a broadcast of 32 registers.
+__attribute__((target("avx512f"))) void micro_avx512(int kc, const float* ap, const float* bp, float* c, int ldc, bool first) {
+  constexpr int MR = 12, NR = 32;
+  __m512 acc[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(bp + k * NR);
+    const __m512 b1 = _mm512_loadu_ps(bp + k * NR + 16);
+    const float* a = ap + k * MR;
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 x = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + static_cast<size_t>(i) * ldc;
+    if (first) {
+      _mm512_storeu_ps(row, acc[i][0]);
+      _mm512_storeu_ps(row + 16, acc[i][1]);
+    } else {
+      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), acc[i][0]));
+      _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[i][1]));
+    }
+  }
 }
 
 bool has_avx2() {
@@ -133,7 +172,10 @@ bool has_avx2() {
   return yes;
 }
 
-MicroKernel micro() { return has_avx2() ? micro_avx2 : micro_portable; }
+bool has_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && std::getenv("GPTW_NO_AVX512") == nullptr;
+  return yes;
+}
 
 struct Buffers {
   float* a = nullptr;
@@ -156,9 +198,11 @@ __attribute__((noinline)) void add_bias(float* row, const float* bias, int n) {
 
 // One thread's share: rows [m0, m1) x columns [n0, n1) of C. With a bias, the last k block's
 // write-back adds bias[col] to each finished sum: (sum + bias), the bits of adding it afterwards.
-void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, int m0, int m1, int n0, int n1, bool accumulate, const float* bias) {
+template <int MR, int NR>
+void gemm_block_t(MicroKernel kernel, const Operand& a, const Operand& b, int k, float* c, int ldc, int m0, int m1, int n0, int n1, bool accumulate,
+                  const float* bias) {
+  static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
   thread_local Buffers buf;
-  const MicroKernel kernel = micro();
   alignas(64) float acc[MR * NR];
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = std::min(NC, n1 - jc);
@@ -166,30 +210,47 @@ void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, in
       const int kc = std::min(KC, k - pc);
       const bool first = pc == 0 && !accumulate;
       const float* add = pc + kc >= k ? bias : nullptr;
-      pack_b(b, pc, kc, jc, nc, buf.b);
+      pack_b<NR>(b, pc, kc, jc, nc, buf.b);
       for (int ic = m0; ic < m1; ic += MC) {
         const int mc = std::min(MC, m1 - ic);
-        pack_a(a, ic, mc, pc, kc, buf.a);
+        pack_a<MR>(a, ic, mc, pc, kc, buf.a);
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
-            kernel(kc, buf.a + static_cast<size_t>(ir) * kc, buf.b + static_cast<size_t>(jr) * kc, acc);
             float* cp = c + static_cast<size_t>(ic + ir) * ldc + jc + jr;
-            for (int i = 0; i < mr; ++i) {
-              float* row = cp + static_cast<size_t>(i) * ldc;
-              const float* src = acc + i * NR;
-              if (first)
-                for (int j = 0; j < nr; ++j) row[j] = src[j];
-              else
-                for (int j = 0; j < nr; ++j) row[j] += src[j];
-              if (add) add_bias(row, add + jc + jr, nr);
+            const float* ap = buf.a + static_cast<size_t>(ir) * kc;
+            const float* bp = buf.b + static_cast<size_t>(jr) * kc;
+            if (mr == MR && nr == NR) {
+              kernel(kc, ap, bp, cp, ldc, first);
+            } else {
+              kernel(kc, ap, bp, acc, NR, true);
+              for (int i = 0; i < mr; ++i) {
+                float* row = cp + static_cast<size_t>(i) * ldc;
+                const float* src = acc + i * NR;
+                if (first)
+                  for (int j = 0; j < nr; ++j) row[j] = src[j];
+                else
+                  for (int j = 0; j < nr; ++j) row[j] += src[j];
+              }
             }
+            if (add)
+              for (int i = 0; i < mr; ++i) add_bias(cp + static_cast<size_t>(i) * ldc, add + jc + jr, nr);
           }
         }
       }
     }
   }
+}
+
+// The register tile of the kernel in use: C is split between threads on its boundaries.
+int tile_rows() { return has_avx512() ? 12 : 6; }
+int tile_cols() { return has_avx512() ? 32 : 16; }
+
+void gemm_block(const Operand& a, const Operand& b, int k, float* c, int ldc, int m0, int m1, int n0, int n1, bool accumulate, const float* bias) {
+  if (has_avx512()) return gemm_block_t<12, 32>(micro_avx512, a, b, k, c, ldc, m0, m1, n0, n1, accumulate, bias);
+  if (has_avx2()) return gemm_block_t<6, 16>(micro_avx2, a, b, k, c, ldc, m0, m1, n0, n1, accumulate, bias);
+  gemm_block_t<6, 16>(micro_portable<6, 16>, a, b, k, c, ldc, m0, m1, n0, n1, accumulate, bias);
 }
 
 // ---- few rows (decoding one token, scoring a short batch): no packing, stream B once ----
@@ -300,7 +361,7 @@ void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int 
   }
   // Split the longer side of C into one slab per thread, on micro-tile boundaries.
   const bool split_n = n >= m;
-  const int tile = split_n ? NR : MR;
+  const int tile = split_n ? tile_cols() : tile_rows();
   const int tiles = ((split_n ? n : m) + tile - 1) / tile;
   parallel_for(static_cast<size_t>(tiles), [&](size_t t0, size_t t1, int) {
     const int lo = static_cast<int>(t0) * tile;

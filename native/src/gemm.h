@@ -1,7 +1,7 @@
 // Single-precision GEMM, row-major: C[M,N] = op(A)[M,K] * op(B)[K,N] (+ C when accumulate).
 // op(X) is X or its transpose; a bias [N], when given, is added to each finished element
-// (sum + bias[col], the bits of adding it in a second pass). Blocked and packed (BLIS style) with an AVX2/FMA 6x16
-// micro-kernel chosen at run time, a portable one otherwise, and both cores through the pool.
+// (sum + bias[col], the bits of adding it in a second pass). Blocked and packed (BLIS style) with a micro-kernel chosen at run
+// time (AVX-512 12x32, else AVX2/FMA 6x16, else portable; all give the same bits), and all cores through the pool.
 #pragma once
 
 namespace gptw {

@@ -1,6 +1,8 @@
 // The embedded path's kernels against tfjs's reference `cpu` backend: each op and its gradient on
 // random inputs, on wasm (XNNPACK + the project's kernels), on native (the project's addon under
 // the cpu backend, when it is built) and on stock cpu, within float tolerance.
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../src/core/engine/backend'
@@ -157,6 +159,24 @@ describe('wasm and native kernels match the cpu reference', async () => {
       expect(fused.dataSync(), `${m} x ${k} x ${n}`).toEqual(afterwards.dataSync())
       tf.dispose([a, w, bias, fused, afterwards])
     }
+  })
+
+  it.skipIf(!addon.kernels)('the native GEMM gives the same bits on its AVX-512 and AVX2 kernels (a run moves between machines bit for bit)', () => {
+    // Each case in this process (AVX-512 where the CPU has it) and in a child forced onto AVX2.
+    const program = `
+      const k = require(process.argv[1]); const out = []
+      for (const [ta, tb, m, n, k_] of [[false, true, 130, 333, 700], [false, false, 37, 70, 600], [true, false, 250, 97, 513], [true, true, 64, 1000, 300]]) {
+        const a = Float32Array.from({ length: m * k_ }, (_, i) => Math.sin(i * 0.37))
+        const b = Float32Array.from({ length: k_ * n }, (_, i) => Math.cos(i * 0.11) * Math.exp((i % 13) - 6))
+        const c = new Float32Array(m * n)
+        k.batchMatMul(ta, tb, 1, m, n, k_, a, 0, b, 0, c, false)
+        out.push(Buffer.from(c.buffer).toString('base64'))
+      }
+      console.log(JSON.stringify(out))`
+    const file = path.resolve(__dirname, '../../native/build/Release/gptw_native.node')
+    const run = (env: NodeJS.ProcessEnv): string[] => JSON.parse(execFileSync(process.execPath, ['-e', program, file], { env, encoding: 'utf8' }))
+    const avx2 = run({ ...process.env, GPTW_NO_AVX512: '1' })
+    expect(run(process.env)).toEqual(avx2)
   })
 
   it('padded vocabulary columns get no gradient and no probability on any backend', () => {

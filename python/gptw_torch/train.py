@@ -468,8 +468,23 @@ def train(args: argparse.Namespace) -> int:
         emit({"type": "done", "steps": state["step"], "tokens": state["tokensSeen"], "seconds": state["elapsedSeconds"]})
     if d.world > 1:
         dist.barrier()
-        dist.destroy_process_group()
+        leave_process_group()
     return 0
+
+
+def leave_process_group() -> None:
+    """Ends a rank of a finished (or paused) data-parallel run without tearing its process group down.
+
+    torch 1.13's gloo group can deadlock in its destructor: DDP's reducer drops the last reference
+    while the main thread holds the GIL and joins gloo's worker threads, and a worker that frees a
+    tensor Python handed a collective waits for the GIL. The rank then never exits and torchrun
+    waits on it (seen about once in 25 two-launch runs on a loaded machine, after rank 0 had
+    finished). Every rank has passed the final barrier here and written what it had to; the
+    process ends at once, its output flushed, with no destructor to wait for.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -132,6 +132,28 @@ napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
   return a.number(gptw::cross_entropy_forward(x, t, rows, stride, vocab, lse));
 }
 
+// tiedHeadLoss(h, wte, targets, rows, c, vp, vocab, scale, dh, dwte) -> mean loss; dh and dwte written
+napi_value TiedHeadLoss(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const int rows = a.integer(3, "rows"), c = a.integer(4, "c"), vp = a.integer(5, "vp"), vocab = a.integer(6, "vocab");
+  const float scale = static_cast<float>(a.num(7, "scale"));
+  if (!a.failed && (rows < 1 || c < 1 || vocab < 1)) a.fail("rows, c and vocab must be positive");
+  if (!a.failed && vocab > vp) a.fail("vocab must not exceed vp");
+  if (a.failed) return nullptr;
+  const float* h = a.f32(0, "h", sz(rows, c));
+  const float* wte = a.f32(1, "wte", sz(vp, c));
+  const int32_t* t = a.i32(2, "targets", static_cast<size_t>(rows));
+  float* dh = a.f32(8, "dh", sz(rows, c));
+  float* dwte = a.f32(9, "dwte", sz(vp, c));
+  if (a.failed) return nullptr;
+  for (int i = 0; i < rows; ++i)
+    if (t[i] < 0 || t[i] >= vocab) {
+      a.fail("target " + std::to_string(t[i]) + " at row " + std::to_string(i) + " is outside the vocabulary");
+      return nullptr;
+    }
+  return a.number(gptw::tied_head_loss(h, wte, t, rows, c, vp, vocab, scale, dh, dwte));
+}
+
 // crossEntropyBackward(logits, lse, targets, rows, stride, vocab, scale, out)
 napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -339,9 +361,11 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
 
 napi_value Info(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  napi_value out, avx2, threads;
+  napi_value out, avx2, avx512, threads;
   napi_create_object(env, &out);
   napi_get_boolean(env, gptw::gemm_uses_avx2(), &avx2);
+  napi_get_boolean(env, gptw::gemm_uses_avx512(), &avx512);
+  napi_set_named_property(env, out, "avx512", avx512);
   napi_create_int32(env, gptw::thread_count(), &threads);
   napi_set_named_property(env, out, "avx2", avx2);
   napi_set_named_property(env, out, "threads", threads);
@@ -362,6 +386,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"rowsTimesTransposed", nullptr, RowsTimesTransposed, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyForward", nullptr, CrossEntropyForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyBackward", nullptr, CrossEntropyBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tiedHeadLoss", nullptr, TiedHeadLoss, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"geluForward", nullptr, GeluForward, nullptr, nullptr, nullptr, napi_default, nullptr},

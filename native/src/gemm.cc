@@ -14,7 +14,7 @@ namespace {
 
 // Every element of C is one FMA chain over each KC block of k in order, the blocks' sums added
 // to C in turn, whichever micro-kernel runs: the AVX-512 and AVX2 kernels give the same bits.
-constexpr int KC = 256;
+constexpr int KC = kGemmKBlock;
 constexpr int MC = 120;   // a multiple of every kernel's MR: one packed A block stays in L2
 constexpr int NC = 1024;  // a multiple of every kernel's NR
 
@@ -321,7 +321,7 @@ void gemm_few_rows(const Operand& a, const Operand& b, int m, int n, int k, floa
   else parallel_for(chunks, run);
 }
 
-constexpr int kFewRows = 4;
+constexpr int kFewRows = kGemmFewRows;
 
 // C = 0 (or C as it is, accumulating) plus the bias, for k = 0.
 void empty_product(int m, int n, float* c, int ldc, bool accumulate, const float* bias) {
@@ -335,6 +335,7 @@ void empty_product(int m, int n, float* c, int ldc, bool accumulate, const float
 }  // namespace
 
 bool gemm_uses_avx2() { return has_avx2(); }
+bool gemm_uses_avx512() { return has_avx512(); }
 
 void sgemm_serial(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;

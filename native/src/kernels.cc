@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "gemm.h"
@@ -130,22 +131,35 @@ void for_blocks(size_t n, size_t grain, F f) {
 
 }  // namespace
 
-double cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int stride, int vocab, float* lse) {
-  std::vector<double> partial(static_cast<size_t>(thread_count()), 0.0);
-  parallel_for(static_cast<size_t>(rows), [&](size_t r0, size_t r1, int t) {
-    double sum = 0;
+namespace {
+
+// Each row's logsumexp over the first `vocab` columns into lse, and its loss term
+// (logsumexp - x[target]) into terms: rows over the pool.
+void cross_entropy_rows(const float* logits, const int32_t* targets, int rows, int stride, int vocab, float* lse, double* terms) {
+  parallel_for(static_cast<size_t>(rows), [&](size_t r0, size_t r1, int) {
     for (size_t i = r0; i < r1; ++i) {
       const float* x = logits + i * static_cast<size_t>(stride);
       const float m = row_max(x, vocab);
       const float l = m + std::log(row_sum_exp(x, vocab, m));
       lse[i] = l;
-      sum += static_cast<double>(l) - x[targets[i]];
+      terms[i] = static_cast<double>(l) - x[targets[i]];
     }
-    partial[static_cast<size_t>(t)] += sum;
   });
+}
+
+// The mean of the terms, summed in row order (the same bits on any number of threads).
+double mean_in_order(const std::vector<double>& terms) {
   double total = 0;
-  for (double p : partial) total += p;
-  return total / rows;
+  for (double t : terms) total += t;
+  return total / static_cast<double>(terms.size());
+}
+
+}  // namespace
+
+double cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int stride, int vocab, float* lse) {
+  std::vector<double> terms(static_cast<size_t>(rows));
+  cross_entropy_rows(logits, targets, rows, stride, vocab, lse, terms.data());
+  return mean_in_order(terms);
 }
 
 void cross_entropy_backward(const float* logits, const float* lse, const int32_t* targets, int rows, int stride, int vocab, float scale, float* out) {
@@ -158,6 +172,29 @@ void cross_entropy_backward(const float* logits, const float* lse, const int32_t
       for (int j = vocab; j < stride; ++j) o[j] = 0.f;
     }
   });
+}
+
+double tied_head_loss(const float* h, const float* wte, const int32_t* targets, int rows, int c, int vp, int vocab, float scale, float* dh, float* dwte) {
+  // Rows in pieces of kGemmKBlock: dwte's sum over rows then runs in the blocks one product over
+  // all rows would use, and the other products are row by row, so every result has the bits of
+  // the unfused head. A last piece of a few rows joins the one before (they would take the GEMM's
+  // few-rows path). Only one piece's logits exist, in a buffer left uninitialised (no zeroing).
+  const int most = std::min(rows, kGemmKBlock + kGemmFewRows);
+  std::unique_ptr<float[]> logits(new float[static_cast<size_t>(most) * vp]);
+  std::vector<float> lse(static_cast<size_t>(most));
+  std::vector<double> terms(static_cast<size_t>(rows));
+  for (int r0 = 0; r0 < rows;) {
+    int n = std::min(kGemmKBlock, rows - r0);
+    if (rows - r0 - n <= kGemmFewRows) n = rows - r0;
+    const float* hr = h + static_cast<size_t>(r0) * c;
+    sgemm(false, true, n, vp, c, hr, c, wte, c, logits.get(), vp);
+    cross_entropy_rows(logits.get(), targets + r0, n, vp, vocab, lse.data(), terms.data() + r0);
+    cross_entropy_backward(logits.get(), lse.data(), targets + r0, n, vp, vocab, scale, logits.get());
+    sgemm(false, false, n, c, vp, logits.get(), vp, wte, c, dh + static_cast<size_t>(r0) * c, c);
+    sgemm(true, false, vp, c, n, logits.get(), vp, hr, c, dwte, c, r0 > 0);
+    r0 += n;
+  }
+  return mean_in_order(terms);
 }
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, int rows, int cols, float eps, float* y, float* mean, float* rstd) {

@@ -11,6 +11,13 @@ double cross_entropy_forward(const float* logits, const int32_t* targets, int ro
 // d logits = (softmax(x[i, :vocab]) - onehot(target)) * scale; padded columns get 0. out may be logits (in place).
 void cross_entropy_backward(const float* logits, const float* lse, const int32_t* targets, int rows, int stride, int vocab, float scale, float* out);
 
+// The tied lm head and the loss with their gradients, the logits never whole: for h [rows, c]
+// (ln_f's output) and wte [vp, c], the mean cross-entropy of h wte^T against targets over the
+// first `vocab` columns (returned), dh = dlogits wte and dwte = dlogits^T h with dlogits the loss's
+// gradient times `scale` (1 / rows for the mean). The same bits as the head, cross_entropy_forward,
+// cross_entropy_backward and the two gradient products run one after another.
+double tied_head_loss(const float* h, const float* wte, const int32_t* targets, int rows, int c, int vp, int vocab, float scale, float* dh, float* dwte);
+
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, int rows, int cols, float eps, float* y, float* mean, float* rstd);
 void layer_norm_backward(const float* x, const float* gamma, const float* dy, const float* mean, const float* rstd, int rows, int cols, float* dx, float* dgamma,
                          float* dbeta);

@@ -61,7 +61,7 @@ export function checkpointedLossAndGrads(
   const { wte, wpe, lnF } = model
   // The head: ln_f, the tied lm head and the loss, with the gradient of the last block's output.
   const last = inputs[c.nLayer]
-  const head = gradients(() => model.headLoss(last, targets), [last, lnF.gain, lnF.bias, wte])
+  const head = gradients(() => model.headLoss(last, targets, true), [last, lnF.gain, lnF.bias, wte])
   let dx = head.grads[0] as tf.Tensor2D
   grads[(lnF.gain as tf.Variable).name] = head.grads[1]
   grads[(lnF.bias as tf.Variable).name] = head.grads[2]

@@ -149,7 +149,12 @@ export class GPT implements GPTParams {
   }
 
   /** Final hidden states [B*T, C] (after ln_f) for token ids [B, T]. */
-  hidden(idx: tf.Tensor2D, { training = false, past = 0, attention, tokens }: ForwardOptions = {}): tf.Tensor2D {
+  hidden(idx: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor2D {
+    return kernels().layerNorm(this.trunk(idx, options), this.lnF, this.config.layerNormEps)
+  }
+
+  /** The last block's output [B*T, C] (before ln_f) for token ids [B, T]. */
+  trunk(idx: tf.Tensor2D, { training = false, past = 0, attention, tokens }: ForwardOptions = {}): tf.Tensor2D {
     const [B, T] = idx.shape
     const c = this.config
     if (past + T > c.nCtx) throw new Error(`Sequence of ${past + T} tokens is longer than the model's context of ${c.nCtx}.`)
@@ -158,7 +163,7 @@ export class GPT implements GPTParams {
     const attend = attention ?? this.causalAttention(B, T)
     let x = tokens ? this.addPositions(tokens, B, past, dropout) : this.embed(idx, past, dropout)
     for (const [i, p] of this.blocks.entries()) x = block(k, x, p, (qkv) => attend(qkv, i), c.layerNormEps, dropout)
-    return k.layerNorm(x, this.lnF, c.layerNormEps)
+    return x
   }
 
   /** The blocks' input [B*T, C]: token plus position embeddings for ids [B, T] from position `past`, dropout applied. */
@@ -187,11 +192,17 @@ export class GPT implements GPTParams {
     return (x) => tf.dropout(x, rate, undefined, seed === undefined ? undefined : seed + calls++) as tf.Tensor2D
   }
 
-  /** The loss head: ln_f, the tied lm head and the mean cross-entropy of targets [B, T] on the last block's output x [B*T, C]. */
-  headLoss(x: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  /**
+   * The loss head: ln_f, the tied lm head and the mean cross-entropy of targets [B, T] on the last
+   * block's output x [B*T, C]. `forGradient`: its gradient is taken next (training), so a kernel
+   * set that can forms it with the loss, the logits never whole (ops.ts tiedHeadLoss).
+   */
+  headLoss(x: tf.Tensor2D, targets: tf.Tensor2D, forGradient = false): tf.Scalar {
     const k = kernels()
-    const logits = this.lmHead(k.layerNorm(x, this.lnF, this.config.layerNormEps))
-    return k.crossEntropy(logits, tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
+    const h = k.layerNorm(x, this.lnF, this.config.layerNormEps)
+    const ids = tf.reshape(targets, [-1]) as tf.Tensor1D
+    if (forGradient && k.tiedHeadLoss) return k.tiedHeadLoss(h, this.wte, ids, this.config.vocabSize)
+    return k.crossEntropy(this.lmHead(h), ids, this.config.vocabSize)
   }
 
   /** Training and scoring: each position of each sequence attends to itself and the positions before it. */
@@ -217,9 +228,13 @@ export class GPT implements GPTParams {
     return this.lmHead(this.hidden(idx, { training, tokens }))
   }
 
-  /** Mean next-token cross-entropy of targets [B, T] given idx [B, T] (and its looked-up embeddings `tokens`, if given), over the real vocabulary. */
+  /**
+   * Mean next-token cross-entropy of targets [B, T] given idx [B, T] (and its looked-up embeddings
+   * `tokens`, if given), over the real vocabulary. `training`: dropout on, and the gradient is
+   * taken next (headLoss's forGradient).
+   */
   loss(idx: tf.Tensor2D, targets: tf.Tensor2D, training = false, tokens?: tf.Tensor2D): tf.Scalar {
-    return kernels().crossEntropy(this.logits(idx, training, tokens), tf.reshape(targets, [-1]) as tf.Tensor1D, this.config.vocabSize)
+    return this.headLoss(this.trunk(idx, { training, tokens }), targets, training)
   }
 
   dispose(): void {

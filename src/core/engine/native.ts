@@ -25,6 +25,8 @@ export interface NativeKernels {
   rowsTimesTransposed(a: Float32Array, b: Float32Array, m: number, n: number, k: number, c: Float32Array): void
   crossEntropyForward(logits: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, lse: Float32Array): number
   crossEntropyBackward(logits: Float32Array, lse: Float32Array, targets: Int32Array, rows: number, stride: number, vocab: number, scale: number, out: Float32Array): void
+  /** The tied head and the mean loss with their gradients (times `scale`) into dh [rows, c] and dwte [vp, c], the logits made a piece of rows at a time: the bits of the head, crossEntropyForward, crossEntropyBackward and the two gradient products. */
+  tiedHeadLoss(h: Float32Array, wte: Float32Array, targets: Int32Array, rows: number, c: number, vp: number, vocab: number, scale: number, dh: Float32Array, dwte: Float32Array): number
   layerNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, mean: Float32Array, rstd: Float32Array): void
   layerNormBackward(
     x: Float32Array,
@@ -65,7 +67,8 @@ export interface NativeKernels {
   sumSquares(x: Float32Array): number
   /** out[i] = a[i] + b[i] over a's length (out may be a: in place), float32 adds: tfjs's Add's bits, on all threads. */
   add(a: Float32Array, b: Float32Array, out: Float32Array): void
-  info(): { avx2: boolean; threads: number }
+  /** The GEMM's micro-kernel (avx512: the AVX-512 one, which also has avx2) and the pool's threads. */
+  info(): { avx2: boolean; avx512: boolean; threads: number }
   setThreads(n: number): void
 }
 

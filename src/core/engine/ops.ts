@@ -53,6 +53,12 @@ export interface Kernels {
   attentionScores(q: tf.Tensor3D, k: tf.Tensor3D): tf.Tensor3D
   /** Mean cross-entropy of logits [N, Vp] against targets [N] (int32) over the first `vocab` columns: padded columns are never scored. */
   crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, vocab: number): tf.Scalar
+  /**
+   * The tied head and the loss in one, for training: crossEntropy(tiedHead(h, wte), targets, vocab)
+   * with its gradients formed as the loss is (the caller takes them), so the [N, Vp] logits never
+   * exist whole. Where absent, model.ts runs the two.
+   */
+  tiedHeadLoss?(h: tf.Tensor2D, wte: tf.Tensor2D, targets: tf.Tensor1D, vocab: number): tf.Scalar
   /** Sum of the squares of every element of `tensors` (the global gradient norm, squared). */
   sumOfSquares(tensors: tf.Tensor[]): Promise<number>
 }

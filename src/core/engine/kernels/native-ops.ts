@@ -107,6 +107,28 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
       }
     })
 
+  // The head and the loss for training (native.tiedHeadLoss): the gradients are formed with the
+  // loss, a piece of rows at a time, so neither the [N, Vp] logits (206 MB at GPT-2's vocabulary and
+  // context) nor a fresh zeroed buffer for them is needed; the same bits as tiedHead + crossEntropy.
+  // The gradient is taken for a loss gradient of 1 (as training's is) and scaled otherwise.
+  const tiedHeadLoss = (targets: tf.Tensor1D, vocab: number) =>
+    withGradient<tf.Scalar>(([h, wte], save) => {
+      const [n, c] = h.shape
+      const vp = wte.shape[0]
+      const ids = targets.dtype === 'int32' ? values<Int32Array>(targets) : Int32Array.from(targets.dataSync())
+      const dh = new Float32Array(n * c)
+      const dwte = new Float32Array(vp * c)
+      const loss = native.tiedHeadLoss(values(h), values(wte), ids, n, c, vp, vocab, 1 / n, dh, dwte)
+      save([wrap(dh, [n, c]), wrap(dwte, [vp, c])])
+      return {
+        value: tf.scalar(loss),
+        gradFunc: (dy, [dhs, dws]) => {
+          const s = dy.dataSync()[0]
+          return s === 1 ? [dhs.clone(), dws.clone()] : [tf.mul(dhs, s), tf.mul(dws, s)]
+        }
+      }
+    })
+
   return {
     name: 'native',
     linear,
@@ -131,6 +153,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
     causalAttention: (qkv, batch, seq, heads) => causalAttention(batch, seq, heads)(qkv),
     attentionScores: (q, k) => tf.matMul(q, k, false, true),
     crossEntropy: (logits, targets, vocab) => crossEntropy(targets, vocab)(logits),
+    tiedHeadLoss: (h, wte, targets, vocab) => tiedHeadLoss(targets, vocab)(h, wte),
     sumOfSquares: async (tensors) => tensors.reduce((s, g) => s + native.sumSquares(values(g)), 0)
   }
 }

@@ -54,7 +54,7 @@ async function tryRung(name: BackendName): Promise<string> {
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise')
       registerProjectKernels('cpu', kernels)
       const info = kernels.info()
-      return `project kernels, ${info.avx2 ? 'AVX2/FMA' : 'portable C++'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`
+      return `project kernels, ${info.avx512 ? 'AVX-512' : info.avx2 ? 'AVX2/FMA' : 'portable C++'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise')

@@ -1,5 +1,5 @@
 // Native kernels registered on tfjs's `cpu` backend: BatchMatMul and _FusedMatMul run on the
-// project's GEMM (packed, AVX2/FMA, all cores). Cases outside what the GEMM handles (partial
+// project's GEMM (packed, AVX-512 or AVX2/FMA, all cores). Cases outside what the GEMM handles (partial
 // batch broadcasting, fused activations) go to the stock kernel, kept as the fallback.
 import * as tf from '@tensorflow/tfjs'
 import type { NativeKernels } from '../native'

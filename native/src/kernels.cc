@@ -38,10 +38,32 @@ inline float fast_tanh(float u) { return 1.0f - 2.0f / (fast_exp(2.0f * u) + 1.0
 
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
 
-__attribute__((target_clones("avx2", "default"))) float row_max(const float* x, int n) {
+// Maxima kept in 16 independent lanes (two 8-float vectors) and combined at the end: a single
+// running max is a chain of dependent instructions (4 cycles an element) that the compiler will
+// not split, since it cannot rule out NaNs. A maximum is the same whatever the order.
+typedef float Floats8 __attribute__((vector_size(32)));
+
+__attribute__((target_clones("avx2", "default"))) float scaled_row_max(const float* x, int n, float scale) {
+  Floats8 m0, m1;
+  for (int l = 0; l < 8; ++l) m0[l] = m1[l] = -INFINITY;
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    Floats8 a, b;
+    std::memcpy(&a, x + j, sizeof a);
+    std::memcpy(&b, x + j + 8, sizeof b);
+    a *= scale;
+    b *= scale;
+    m0 = a > m0 ? a : m0;
+    m1 = b > m1 ? b : m1;
+  }
   float m = -INFINITY;
-  for (int j = 0; j < n; ++j) m = std::max(m, x[j]);
+  for (int l = 0; l < 8; ++l) m = std::max(m, std::max(m0[l], m1[l]));
+  for (; j < n; ++j) m = std::max(m, x[j] * scale);
   return m;
+}
+
+__attribute__((target_clones("avx2", "default"))) float row_max(const float* x, int n) {
+  return scaled_row_max(x, n, 1.0f);
 }
 
 __attribute__((target_clones("avx2", "default"))) float row_sum_exp(const float* x, int n, float shift) {
@@ -83,11 +105,6 @@ __attribute__((target_clones("avx2", "default"))) void adamw_range(const float* 
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) float scaled_row_max(const float* x, int n, float scale) {
-  float m = -INFINITY;
-  for (int j = 0; j < n; ++j) m = std::max(m, x[j] * scale);
-  return m;
-}
 
 // p[j] = exp(scale * s[j] - shift) for j < n; returns their sum.
 __attribute__((target_clones("avx2", "default"))) float row_exp(const float* s, int n, float scale, float shift, float* p) {
@@ -300,11 +317,11 @@ void causal_softmax_backward(const float* p, const float* dp, int batch, int t, 
 // ---- causal self-attention, flash style ----
 //
 // q, k and v are read in place from the fused qkv [B*T, 3C] (row b*T + i: q | k | v, head h at
-// columns h*hd of each third), the heads' output written in place into y [B*T, C]. Queries and
-// keys go in blocks of kAttBlock: a query block visits the key blocks up to its own (later ones
-// are all masked), keeping a running row max and sum of exponentials, so only one block x block
-// tile of scores exists per thread and the T x T probabilities are never stored. The backward
-// recomputes each tile's probabilities from q, k and the saved log-sum-exp.
+// columns h*hd of each third), the heads' output written in place into y [B*T, C]. Queries go
+// in blocks of kAttBlock: a query block's scores against the keys it may see (kAttBlock x T at
+// most, one per thread) are its only scores held, so the T x T probabilities are never stored.
+// The backward goes in block x block tiles and recomputes each tile's probabilities from q, k
+// and the saved log-sum-exp.
 
 namespace {
 
@@ -328,45 +345,33 @@ float* scratch(std::vector<float>& v, size_t n) {
   return v.data();
 }
 
-// Query block `qb` of head (b, h): y's rows and their log-sum-exp.
+// Query block `qb` of head (b, h): y's rows and their log-sum-exp. The block's scores against
+// every key it may see (at most kAttBlock x T, per thread, in L2) are made in one product, each
+// row's softmax taken whole (no running rescale), and y = P V in a second product: two products
+// with long sides instead of one small pair per key block.
 void attention_forward_block(const float* qkv, int b, int h, int t, int heads, int hd, float scale, int qb, float* y, float* lse) {
-  thread_local std::vector<float> s_buf, o_buf, ml_buf;
+  thread_local std::vector<float> s_buf;
   const int c = heads * hd;
   const HeadView hv = head_view(qkv, b, h, t, hd, c);
+  const int ld = static_cast<int>(hv.ld);
   const int r0 = qb * kAttBlock, br = std::min(kAttBlock, t - r0);
-  float* s = scratch(s_buf, static_cast<size_t>(kAttBlock) * kAttBlock);
-  float* o = scratch(o_buf, static_cast<size_t>(kAttBlock) * hd);
-  float* m = scratch(ml_buf, 2 * kAttBlock);
-  float* l = m + kAttBlock;
-  for (int kb = 0; kb <= qb; ++kb) {
-    const int c0 = kb * kAttBlock, bc = std::min(kAttBlock, t - c0);
-    sgemm_serial(false, true, br, bc, hd, hv.q + r0 * hv.ld, static_cast<int>(hv.ld), hv.k + c0 * hv.ld, static_cast<int>(hv.ld), s, kAttBlock);
-    for (int r = 0; r < br; ++r) {
-      const int n = kb == qb ? r + 1 : bc;  // the diagonal tile: query r0 + r sees keys up to itself
-      float* sr = s + static_cast<size_t>(r) * kAttBlock;
-      const float mx = scaled_row_max(sr, n, scale);
-      if (kb == 0) {
-        m[r] = mx;
-        l[r] = row_exp(sr, n, scale, mx, sr);
-      } else {
-        const float mn = std::max(m[r], mx);
-        const float corr = fast_exp(m[r] - mn);
-        l[r] = l[r] * corr + row_exp(sr, n, scale, mn, sr);
-        m[r] = mn;
-        row_scale(o + static_cast<size_t>(r) * hd, hd, corr);
-      }
-      std::fill(sr + n, sr + bc, 0.f);
-    }
-    sgemm_serial(false, false, br, hd, bc, s, kAttBlock, hv.v + c0 * hv.ld, static_cast<int>(hv.ld), o, hd, kb > 0);
-  }
+  const int keys = r0 + br;  // the block's last query sees keys 0..keys - 1
+  float* s = scratch(s_buf, static_cast<size_t>(br) * keys);
+  sgemm_serial(false, true, br, keys, hd, hv.q + r0 * hv.ld, ld, hv.k, ld, s, keys);
   const int bh = b * heads + h;
+  float inv[kAttBlock];
   for (int r = 0; r < br; ++r) {
-    float* yr = y + (static_cast<size_t>(b) * t + r0 + r) * c + static_cast<size_t>(h) * hd;
-    const float inv = 1.0f / l[r];
-    const float* orow = o + static_cast<size_t>(r) * hd;
-    for (int j = 0; j < hd; ++j) yr[j] = orow[j] * inv;
-    lse[static_cast<size_t>(bh) * t + r0 + r] = m[r] + std::log(l[r]);
+    const int n = r0 + r + 1;  // query r0 + r sees keys up to itself
+    float* sr = s + static_cast<size_t>(r) * keys;
+    const float mx = scaled_row_max(sr, n, scale);
+    const float l = row_exp(sr, n, scale, mx, sr);
+    std::fill(sr + n, sr + keys, 0.f);
+    inv[r] = 1.0f / l;
+    lse[static_cast<size_t>(bh) * t + r0 + r] = mx + std::log(l);
   }
+  float* yb = y + (static_cast<size_t>(b) * t + r0) * c + static_cast<size_t>(h) * hd;
+  sgemm_serial(false, false, br, hd, keys, s, keys, hv.v, ld, yb, c);
+  for (int r = 0; r < br; ++r) row_scale(yb + static_cast<size_t>(r) * c, hd, inv[r]);
 }
 
 // p[j] = exp(scale * s[j] - lse) for j < n, 0 for n <= j < width.

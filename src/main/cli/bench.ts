@@ -17,7 +17,9 @@
 // PyTorch (Debian python3-torch) runs the same shapes when it is installed (tools/torch_train_bench.py,
 // tools/torch_infer_bench.py); ratios are ours / its. `speed_goals` closes the JSON: issue 17's
 // ratios from this run (GPT-2 small and the bench shape vs PyTorch, checkpointing's cost, first
-// step vs steady) beside their goals.
+// step vs steady) beside their goals. With --rounds N the sections and PyTorch run N times in turn
+// (ours, PyTorch, ours, PyTorch, ...) and each part keeps its fastest run, its peak RSS the largest
+// of them: on a shared machine the load drifts by more than the gaps the ratios are read for.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -66,7 +68,8 @@ export const OPTIONS = {
   section: { type: 'string' },
   torch: { type: 'string' },
   'no-torch': { type: 'boolean' },
-  only: { type: 'string' }
+  only: { type: 'string' },
+  rounds: { type: 'string' }
 } as const
 
 export async function bench(argv: string[], resourcesDir: string, cliFile: string): Promise<number> {
@@ -83,10 +86,34 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
     console.log(JSON.stringify({ ...out, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }))
     return 0
   }
+  const rounds = intFlag(values.rounds, 'rounds', 1, 1, 10)
   const wanted = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS]
-  const result: Record<string, unknown> = { machine: `${os.cpus()[0]?.model.trim()} x ${os.availableParallelism()}`, peak_gflops: round(PEAK_GFLOPS, 1), peak: CPU_PEAK.derivation }
+  for (const section of wanted) if (!SECTIONS.includes(section)) throw new Error(`Unknown bench section "${section}" (sections: ${SECTIONS.join(', ')}).`)
+  const runs: Record<string, unknown>[] = []
+  for (let r = 0; r < rounds; r++) {
+    if (rounds > 1) process.stderr.write(`bench: round ${r + 1} of ${rounds}\n`)
+    const run = runSections(wanted, steps, backend, cliFile)
+    if (!values['no-torch']) run.pytorch = pyTorchYardsticks(values.torch ?? path.resolve(resourcesDir, '..', 'tools', 'torch_train_bench.py'), resourcesDir, steps, wanted)
+    runs.push(run)
+  }
+  const result: Record<string, unknown> = {
+    machine: `${os.cpus()[0]?.model.trim()} x ${os.availableParallelism()}`,
+    peak_gflops: round(PEAK_GFLOPS, 1),
+    peak: CPU_PEAK.derivation,
+    ...(rounds > 1 ? { rounds: `${rounds}, in turn; each part its fastest run, peak RSS the largest of its runs` } : {}),
+    ...fastestRuns(runs)
+  }
+  addRatios(result)
+  const goals = speedGoals(result)
+  if (Object.keys(goals).length) result.speed_goals = goals
+  console.log(JSON.stringify(result, null, 2))
+  return 0
+}
+
+/** Each wanted section's measurement, a process each (its parts a process each). */
+function runSections(wanted: Section[], steps: number, backend: BackendName | 'auto', cliFile: string): Record<string, unknown> {
+  const result: Record<string, unknown> = {}
   for (const section of wanted) {
-    if (!SECTIONS.includes(section)) throw new Error(`Unknown bench section "${section}" (sections: ${SECTIONS.join(', ')}).`)
     process.stderr.write(`bench: ${section}...\n`)
     const run = (name: string): unknown => {
       const args = [cliFile, 'bench', '--section', name, '--steps', String(steps), '--backend', section.endsWith('-stock') ? 'wasm' : backend]
@@ -101,11 +128,34 @@ export async function bench(argv: string[], resourcesDir: string, cliFile: strin
     const parts = PARTS[section]
     result[section] = parts ? Object.fromEntries(Object.entries(parts).map(([key, name]) => [key, run(name)])) : run(section)
   }
-  if (!values['no-torch']) addPyTorch(result, values.torch ?? path.resolve(resourcesDir, '..', 'tools', 'torch_train_bench.py'), resourcesDir, steps, wanted)
-  const goals = speedGoals(result)
-  if (Object.keys(goals).length) result.speed_goals = goals
-  console.log(JSON.stringify(result, null, 2))
-  return 0
+  return result
+}
+
+type Measured = Record<string, unknown>
+const isObject = (x: unknown): x is Measured => typeof x === 'object' && x !== null && !Array.isArray(x)
+const speedOf = (x: Measured): number | undefined => (typeof x.tokens_per_s === 'number' ? x.tokens_per_s : undefined)
+
+/**
+ * The runs of several rounds as one: a measurement with tokens/s keeps its fastest run's figures
+ * and the largest peak RSS among its runs; an object of measurements is combined key by key;
+ * anything else (skips, other sections' figures) is the first run's.
+ */
+export function fastestRuns(runs: Measured[]): Measured {
+  const first = runs[0]
+  if (runs.length === 1) return first
+  const out: Measured = {}
+  for (const [key, value] of Object.entries(first)) {
+    const all = runs.map((r) => r[key]).filter(isObject)
+    if (!isObject(value) || all.length !== runs.length) out[key] = value
+    else if (speedOf(value) === undefined && typeof value.peak_rss_mb !== 'number') out[key] = fastestRuns(all)
+    else {
+      const best = all.reduce((a, b) => ((speedOf(b) ?? 0) > (speedOf(a) ?? 0) ? b : a))
+      const peaks = all.map((r) => r.peak_rss_mb).filter((p): p is number => typeof p === 'number')
+      const speeds = speedOf(value) === undefined ? {} : { tokens_per_s_runs: all.map(speedOf) }
+      out[key] = { ...best, ...(peaks.length ? { peak_rss_mb: Math.max(...peaks) } : {}), ...speeds }
+    }
+  }
+  return out
 }
 
 async function runSection(section: Part, o: { steps: number; backend: BackendName | 'auto'; resourcesDir: string; workersDir: string }): Promise<Record<string, unknown>> {
@@ -250,14 +300,14 @@ async function trainGpt2MediumMemory(backendChoice: BackendName | 'auto'): Promi
   return { backend: backend.name, activation_checkpointing: true, params: parameterCount(config.model), tokens_per_step: config.batchSize * config.model.nCtx, steps: GPT2_MEDIUM.steps, losses }
 }
 
-function addPyTorch(result: Record<string, unknown>, trainScript: string, resourcesDir: string, steps: number, wanted: Section[]): void {
-  const torch: Record<string, unknown> = {}
+/** PyTorch's figures on the same shapes (the yardstick scripts), or why there are none. */
+function pyTorchYardsticks(trainScript: string, resourcesDir: string, steps: number, wanted: Section[]): Measured | string {
+  const torch: Measured = {}
   const python = '/usr/bin/python3'
   try {
     execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' })
   } catch {
-    result.pytorch = 'skipped: PyTorch is not installed (apt-get install -y python3-torch libopenblas0-pthread)'
-    return
+    return 'skipped: PyTorch is not installed (apt-get install -y python3-torch libopenblas0-pthread)'
   }
   if (wanted.includes('train') || wanted.includes('train-pytorch')) {
     if (fs.existsSync(trainScript)) {
@@ -267,17 +317,10 @@ function addPyTorch(result: Record<string, unknown>, trainScript: string, resour
           .split('\n')
           .at(-1)!
       )
-      torch.train = out
-      const ours = result.train as { tokens_per_s: number } | undefined
-      if (ours) result.ratio_train_vs_pytorch = round(ours.tokens_per_s / out.tokens_per_s, 3)
-      // The PyTorch engine through the app's launcher beside the bare yardstick: what launching and relaying cost.
-      const launched = result['train-pytorch'] as { tokens_per_s?: number } | undefined
-      if (launched?.tokens_per_s) result.ratio_train_pytorch_engine_vs_yardstick = round(launched.tokens_per_s / out.tokens_per_s, 3)
-      torch.train_mfu = round(out.model_gflops / PEAK_GFLOPS, 3)
+      torch.train = { ...out, mfu: round(out.model_gflops / PEAK_GFLOPS, 3) }
     } else torch.train = `skipped: ${trainScript} not found (pass --torch FILE)`
   }
   if (wanted.includes('train-gpt2-small')) {
-    const ours = result['train-gpt2-small'] as Record<'off' | 'checkpointed', { tokens_per_s: number; peak_rss_mb: number }>
     if (fs.existsSync(trainScript)) {
       const { nLayer, nHead, nEmbd, nCtx } = GPT2_SMALL.model
       const shape = ['--vocab', '50304', '--ctx', String(nCtx), '--layers', String(nLayer), '--heads', String(nHead), '--embd', String(nEmbd), '--batch', String(GPT2_SMALL.batchSize)]
@@ -289,12 +332,6 @@ function addPyTorch(result: Record<string, unknown>, trainScript: string, resour
           .at(-1)!
       ) as { tokens_per_s: number; peak_rss_mb: number }
       torch.train_gpt2_small = out
-      result.ratios_train_gpt2_small_vs_pytorch = {
-        tokens_per_s: round(ours.off.tokens_per_s / out.tokens_per_s, 3),
-        tokens_per_s_checkpointed: round(ours.checkpointed.tokens_per_s / out.tokens_per_s, 3),
-        peak_rss: round(ours.off.peak_rss_mb / out.peak_rss_mb, 3),
-        peak_rss_checkpointed: round(ours.checkpointed.peak_rss_mb / out.peak_rss_mb, 3)
-      }
     } else torch.train_gpt2_small = `skipped: ${trainScript} not found (pass --torch FILE)`
   }
   if (wanted.includes('generation') || wanted.includes('eval')) {
@@ -302,20 +339,39 @@ function addPyTorch(result: Record<string, unknown>, trainScript: string, resour
     const requestsFile = path.join(os.tmpdir(), `gptw-bench-requests-${process.pid}.json`)
     fs.writeFileSync(requestsFile, JSON.stringify(requestTokens(128)))
     try {
-      const out = JSON.parse(execFileSync(python, [infer, '--requests', requestsFile], { encoding: 'utf8', timeout: 900_000 }).trim().split('\n').at(-1)!)
-      torch.inference = out
-      const gen = result.generation as { kvCacheTokensPerSec: number; recomputeTokensPerSec: number } | undefined
-      if (gen) {
-        result.ratio_generation_kv_vs_pytorch = round(gen.kvCacheTokensPerSec / out.generation_kv_tokens_per_s, 3)
-        result.ratio_generation_recompute_vs_pytorch = round(gen.recomputeTokensPerSec / out.generation_recompute_tokens_per_s, 3)
-      }
-      const ev = result.eval as { loglikelihood_requests_per_s: number } | undefined
-      if (ev) result.ratio_eval_vs_pytorch = round(ev.loglikelihood_requests_per_s / out.loglikelihood_requests_per_s, 3)
+      torch.inference = JSON.parse(execFileSync(python, [infer, '--requests', requestsFile], { encoding: 'utf8', timeout: 900_000 }).trim().split('\n').at(-1)!)
     } finally {
       fs.rmSync(requestsFile, { force: true })
     }
   }
-  result.pytorch = torch
+  return torch
+}
+
+/** Ours over PyTorch's, for each shape both measured (result.pytorch from pyTorchYardsticks). */
+function addRatios(result: Measured): void {
+  const torch = isObject(result.pytorch) ? result.pytorch : {}
+  const num = (x: unknown, key: string): number | undefined => (isObject(x) && typeof x[key] === 'number' ? (x[key] as number) : undefined)
+  const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b ? round(a / b, 3) : undefined)
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) result[key] = value
+  }
+  const train = torch.train
+  set('ratio_train_vs_pytorch', ratio(num(result.train, 'tokens_per_s'), num(train, 'tokens_per_s')))
+  // The PyTorch engine through the app's launcher beside the bare yardstick: what launching and relaying cost.
+  set('ratio_train_pytorch_engine_vs_yardstick', ratio(num(result['train-pytorch'], 'tokens_per_s'), num(train, 'tokens_per_s')))
+  const small = isObject(result['train-gpt2-small']) ? result['train-gpt2-small'] : undefined
+  const torchSmall = torch.train_gpt2_small
+  if (small && isObject(torchSmall))
+    set('ratios_train_gpt2_small_vs_pytorch', {
+      tokens_per_s: ratio(num(small.off, 'tokens_per_s'), num(torchSmall, 'tokens_per_s')),
+      tokens_per_s_checkpointed: ratio(num(small.checkpointed, 'tokens_per_s'), num(torchSmall, 'tokens_per_s')),
+      peak_rss: ratio(num(small.off, 'peak_rss_mb'), num(torchSmall, 'peak_rss_mb')),
+      peak_rss_checkpointed: ratio(num(small.checkpointed, 'peak_rss_mb'), num(torchSmall, 'peak_rss_mb'))
+    })
+  const inference = torch.inference
+  set('ratio_generation_kv_vs_pytorch', ratio(num(result.generation, 'kvCacheTokensPerSec'), num(inference, 'generation_kv_tokens_per_s')))
+  set('ratio_generation_recompute_vs_pytorch', ratio(num(result.generation, 'recomputeTokensPerSec'), num(inference, 'generation_recompute_tokens_per_s')))
+  set('ratio_eval_vs_pytorch', ratio(num(result.eval, 'loglikelihood_requests_per_s'), num(inference, 'loglikelihood_requests_per_s')))
 }
 
 /**

@@ -184,7 +184,7 @@ export const COMMANDS: CommandHelp[] = [
   },
   {
     name: 'bench',
-    usage: ['bench [--steps N] [--backend NAME] [--only train,generation,eval,data,...] [--no-torch]'],
+    usage: ['bench [--steps N] [--backend NAME] [--only train,generation,eval,data,...] [--rounds N] [--no-torch]'],
     summary:
       'Speed of the bench preset as JSON: training tokens/s on the chosen and on the stock backend, generation tokens/s, eval requests/s, data MB/s, and GPT-2 small (batch 1, context 1024) with and without activation checkpointing (tokens/s, peak RSS), beside PyTorch on the same shapes when python3-torch is installed (npm run bench).',
     options: [
@@ -195,6 +195,7 @@ export const COMMANDS: CommandHelp[] = [
         arg: 'LIST',
         description: 'Sections: train, train-stock, train-pytorch, generation, generation-stock, eval, eval-stock, eval-pytorch, generation-pytorch, data, serve, train-gpt2-small.'
       },
+      { name: 'rounds', arg: 'N', description: 'Run the sections and PyTorch N times in turn; each part keeps its fastest run (default 1).' },
       { name: 'no-torch', description: 'Skip the PyTorch comparison.' }
     ]
   }

@@ -2,6 +2,7 @@
 // project's GEMM (packed, AVX-512 or AVX2/FMA, all cores). Cases outside what the GEMM handles (partial
 // batch broadcasting, fused activations) go to the stock kernel, kept as the fallback.
 import * as tf from '@tensorflow/tfjs'
+import { unzeroed } from '../cpu-memory'
 import type { NativeKernels } from '../native'
 
 interface CpuBackendLike {
@@ -31,7 +32,7 @@ function nativeMatMul(native: NativeKernels, { inputs: { a, b }, attrs, backend 
   const outer = batchA >= batchB ? a.shape.slice(0, -2) : b.shape.slice(0, -2)
   if (batchA === batchB && ra !== rb) return null
   const batch = Math.max(batchA, batchB)
-  const out = new Float32Array(batch * m * n)
+  const out = unzeroed(batch * m * n) // every element written (k = 0 included: the GEMM then writes zeros)
   const av = backend.data.get(a.dataId).values
   const bv = backend.data.get(b.dataId).values
   native.batchMatMul(attrs.transposeA, attrs.transposeB, batch, m, n, k, av, batchA === 1 ? 0 : m * k, bv, batchB === 1 ? 0 : k * n, out, false, batch === 1 ? bias : undefined)

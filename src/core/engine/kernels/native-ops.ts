@@ -3,7 +3,7 @@
 // product with a transpose handed to the native GEMM (registered under BatchMatMul, native-cpu.ts)
 // as a flag, so no transpose is ever copied.
 import * as tf from '@tensorflow/tfjs'
-import { soleOwner, values, wrap } from '../cpu-memory'
+import { soleOwner, unzeroed, values, wrap } from '../cpu-memory'
 import type { NativeKernels } from '../native'
 import type { FrozenHead, Kernels } from '../ops'
 import { linearLayer, withGradient } from './gradient'
@@ -33,7 +33,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
   const layerNorm = (eps: number) =>
     withGradient<tf.Tensor2D>(([x, g, b], save) => {
       const [rows, cols] = x.shape
-      const y = new Float32Array(rows * cols)
+      const y = unzeroed(rows * cols)
       const mean = new Float32Array(rows)
       const rstd = new Float32Array(rows)
       native.layerNormForward(values(x), values(g), values(b), rows, cols, eps, y, mean, rstd)
@@ -41,7 +41,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
       return {
         value: wrap<tf.Rank.R2>(y, [rows, cols]),
         gradFunc: (dy, [xs, gs, ms, rs]) => {
-          const dx = new Float32Array(rows * cols)
+          const dx = unzeroed(rows * cols)
           const dg = new Float32Array(cols)
           const db = new Float32Array(cols)
           native.layerNormBackward(values(xs), values(gs), values(dy), values(ms), values(rs), rows, cols, dx, dg, db)
@@ -51,13 +51,13 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
     })
 
   const gelu = withGradient<tf.Tensor2D>(([x], save) => {
-    const y = new Float32Array(x.size)
+    const y = unzeroed(x.size)
     native.geluForward(values(x), y)
     save([x])
     return {
       value: wrap<tf.Rank.R2>(y, x.shape),
       gradFunc: (dy, [xs]) => {
-        const dx = new Float32Array(xs.size)
+        const dx = unzeroed(xs.size)
         native.geluBackward(values(xs), values(dy), dx)
         return wrap(dx, xs.shape)
       }
@@ -71,7 +71,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
   const causalAttention = (batch: number, seq: number, heads: number) =>
     withGradient<tf.Tensor2D>(([qkv], save) => {
       const C = (qkv as tf.Tensor2D).shape[1] / 3
-      const y = new Float32Array(batch * seq * C)
+      const y = unzeroed(batch * seq * C)
       const lse = new Float32Array(batch * heads * seq)
       native.causalAttentionForward(values(qkv), batch, seq, heads, y, lse)
       const out = wrap<tf.Rank.R2>(y, [batch * seq, C])
@@ -79,7 +79,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
       return {
         value: out,
         gradFunc: (dy, [qs, ys, ls]) => {
-          const dqkv = new Float32Array(batch * seq * 3 * C)
+          const dqkv = unzeroed(batch * seq * 3 * C)
           native.causalAttentionBackward(values(qs), values(ys), values(dy), values(ls), batch, seq, heads, dqkv)
           return wrap(dqkv, [batch * seq, 3 * C])
         }
@@ -100,7 +100,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
           // forward's tensor is gone, as in training), their gradient overwrites them, row by row,
           // instead of taking a second [N, Vp] buffer (206 MB at GPT-2's vocabulary and context).
           const x = values(logits)
-          const out = soleOwner(logits) ? x : new Float32Array(n * vp)
+          const out = soleOwner(logits) ? x : unzeroed(n * vp)
           native.crossEntropyBackward(x, values(l), ids, n, vp, vocab, dy.dataSync()[0] / n, out)
           return wrap(out, [n, vp])
         }
@@ -116,8 +116,8 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
       const [n, c] = h.shape
       const vp = wte.shape[0]
       const ids = targets.dtype === 'int32' ? values<Int32Array>(targets) : Int32Array.from(targets.dataSync())
-      const dh = new Float32Array(n * c)
-      const dwte = new Float32Array(vp * c)
+      const dh = unzeroed(n * c)
+      const dwte = unzeroed(vp * c)
       const loss = native.tiedHeadLoss(values(h), values(wte), ids, n, c, vp, vocab, 1 / n, dh, dwte)
       save([wrap(dh, [n, c]), wrap(dwte, [vp, c])])
       return {
@@ -142,7 +142,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
         const [m, k] = h.shape
         if (m < 2 || m > 16) return tf.matMul(h, wte, false, true)
         const n = wte.shape[0]
-        const out = new Float32Array(m * n)
+        const out = unzeroed(m * n)
         native.rowsTimesTransposed(values(h), values(wte), m, n, k, out)
         return wrap<tf.Rank.R2>(out, [m, n])
       },

@@ -115,6 +115,16 @@ napi_value RowsTimesTransposed(napi_env env, napi_callback_info info) {
   return a.undefined();
 }
 
+// False, with the error thrown, when a target is outside [0, vocab).
+bool targets_in_vocabulary(Args& a, const int32_t* t, int rows, int vocab) {
+  for (int i = 0; i < rows; ++i)
+    if (t[i] < 0 || t[i] >= vocab) {
+      a.fail("target " + std::to_string(t[i]) + " at row " + std::to_string(i) + " is outside the vocabulary");
+      return false;
+    }
+  return true;
+}
+
 // crossEntropyForward(logits, targets, rows, stride, vocab, lseOut) -> mean loss
 napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -123,12 +133,7 @@ napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
   const int32_t* t = a.i32(1, "targets", static_cast<size_t>(rows));
   float* lse = a.f32(5, "lse", static_cast<size_t>(rows));
   if (vocab > stride) a.fail("vocab must not exceed stride");
-  if (a.failed) return nullptr;
-  for (int i = 0; i < rows; ++i)
-    if (t[i] < 0 || t[i] >= vocab) {
-      a.fail("target " + std::to_string(t[i]) + " at row " + std::to_string(i) + " is outside the vocabulary");
-      return nullptr;
-    }
+  if (a.failed || !targets_in_vocabulary(a, t, rows, vocab)) return nullptr;
   return a.number(gptw::cross_entropy_forward(x, t, rows, stride, vocab, lse));
 }
 
@@ -145,12 +150,7 @@ napi_value TiedHeadLoss(napi_env env, napi_callback_info info) {
   const int32_t* t = a.i32(2, "targets", static_cast<size_t>(rows));
   float* dh = a.f32(8, "dh", sz(rows, c));
   float* dwte = a.f32(9, "dwte", sz(vp, c));
-  if (a.failed) return nullptr;
-  for (int i = 0; i < rows; ++i)
-    if (t[i] < 0 || t[i] >= vocab) {
-      a.fail("target " + std::to_string(t[i]) + " at row " + std::to_string(i) + " is outside the vocabulary");
-      return nullptr;
-    }
+  if (a.failed || !targets_in_vocabulary(a, t, rows, vocab)) return nullptr;
   return a.number(gptw::tied_head_loss(h, wte, t, rows, c, vp, vocab, scale, dh, dwte));
 }
 
@@ -365,9 +365,9 @@ napi_value Info(napi_env env, napi_callback_info info) {
   napi_create_object(env, &out);
   napi_get_boolean(env, gptw::gemm_uses_avx2(), &avx2);
   napi_get_boolean(env, gptw::gemm_uses_avx512(), &avx512);
-  napi_set_named_property(env, out, "avx512", avx512);
   napi_create_int32(env, gptw::thread_count(), &threads);
   napi_set_named_property(env, out, "avx2", avx2);
+  napi_set_named_property(env, out, "avx512", avx512);
   napi_set_named_property(env, out, "threads", threads);
   return out;
 }

@@ -62,9 +62,7 @@ __attribute__((target_clones("avx2", "default"))) float scaled_row_max(const flo
   return m;
 }
 
-__attribute__((target_clones("avx2", "default"))) float row_max(const float* x, int n) {
-  return scaled_row_max(x, n, 1.0f);
-}
+inline float row_max(const float* x, int n) { return scaled_row_max(x, n, 1.0f); }
 
 __attribute__((target_clones("avx2", "default"))) float row_sum_exp(const float* x, int n, float shift) {
   float s = 0.f;
@@ -105,7 +103,6 @@ __attribute__((target_clones("avx2", "default"))) void adamw_range(const float* 
   }
 }
 
-
 // p[j] = exp(scale * s[j] - shift) for j < n; returns their sum.
 __attribute__((target_clones("avx2", "default"))) float row_exp(const float* s, int n, float scale, float shift, float* p) {
   float sum = 0.f;
@@ -145,10 +142,6 @@ void for_blocks(size_t n, size_t grain, F f) {
     if (lo < hi) f(lo, hi);
   });
 }
-
-}  // namespace
-
-namespace {
 
 // Each row's logsumexp over the first `vocab` columns into lse, and its loss term
 // (logsumexp - x[target]) into terms: rows over the pool.

@@ -15,6 +15,8 @@ export function soleOwner(t: tf.Tensor): boolean {
 
 /** Below this many bytes an output is allocated the usual way (zeroed; small buffers come from V8's pool cheaply). */
 const UNZEROED_FROM = 1 << 16
+/** GPTW_ZEROED_OUTPUTS=1 (read once, at start): every output zeroed, as before unzeroed existed. */
+const ALWAYS_ZEROED = process.env.GPTW_ZEROED_OUTPUTS === '1'
 
 /**
  * n float32s for a kernel that writes every one of them: not zeroed first. A zeroed
@@ -23,7 +25,7 @@ const UNZEROED_FROM = 1 << 16
  * own ArrayBuffer (offset 0), so the view is aligned. GPTW_ZEROED_OUTPUTS=1 zeroes them as before.
  */
 export function unzeroed(n: number): Float32Array {
-  if (n * 4 < UNZEROED_FROM || process.env.GPTW_ZEROED_OUTPUTS === '1') return new Float32Array(n)
+  if (n * 4 < UNZEROED_FROM || ALWAYS_ZEROED) return new Float32Array(n)
   const buffer = Buffer.allocUnsafe(n * 4)
   return new Float32Array(buffer.buffer, buffer.byteOffset, n)
 }

@@ -8,6 +8,11 @@ import type { NativeKernels } from '../native'
 import type { FrozenHead, Kernels } from '../ops'
 import { linearLayer, withGradient } from './gradient'
 
+/** The targets' ids as int32, read in place when they are int32 already. */
+function int32Values(targets: tf.Tensor1D): Int32Array {
+  return targets.dtype === 'int32' ? values<Int32Array>(targets) : Int32Array.from(targets.dataSync())
+}
+
 export function nativeModelKernels(native: NativeKernels): Kernels {
   // dx = dy W^T and dW = x^T dy as transpose flags; db natively (tfjs's Sum over rows first
   // transposes dy, a copy, then sums in JavaScript: 0.4 s of a 14 s GPT-2 small step; the same bits).
@@ -89,7 +94,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
   const crossEntropy = (targets: tf.Tensor1D, vocab: number) =>
     withGradient<tf.Scalar>(([lg], save) => {
       const [n, vp] = lg.shape
-      const ids = targets.dtype === 'int32' ? values<Int32Array>(targets) : Int32Array.from(targets.dataSync())
+      const ids = int32Values(targets)
       const lse = new Float32Array(n)
       const loss = native.crossEntropyForward(values(lg), ids, n, vp, vocab, lse)
       save([lg, wrap(lse, [n])])
@@ -115,7 +120,7 @@ export function nativeModelKernels(native: NativeKernels): Kernels {
     withGradient<tf.Scalar>(([h, wte], save) => {
       const [n, c] = h.shape
       const vp = wte.shape[0]
-      const ids = targets.dtype === 'int32' ? values<Int32Array>(targets) : Int32Array.from(targets.dataSync())
+      const ids = int32Values(targets)
       const dh = unzeroed(n * c)
       const dwte = unzeroed(vp * c)
       const loss = native.tiedHeadLoss(values(h), values(wte), ids, n, c, vp, vocab, 1 / n, dh, dwte)

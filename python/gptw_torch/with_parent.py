@@ -39,8 +39,18 @@ def stop_with_parent() -> None:
         sys.exit(f"gptw_torch.with_parent: the app's train worker (pid {expected}) is gone; not starting.")
 
 
+_paused = False
+
+
 def _pause_ranks(signum: int, frame: object) -> None:
-    """The app's worker is gone: one SIGTERM to each child of this process (torchrun's ranks)."""
+    """The app's worker is gone (or asks to pause): one SIGTERM to each child of this process
+    (torchrun's ranks), once. SIGUSR1 can come again: the kernel sends the parent-death signal each
+    time this process is handed to another thread of the dying worker, and a Pause may come before
+    the worker's death. A second SIGTERM would stop a rank before its checkpoint."""
+    global _paused
+    if _paused:
+        return
+    _paused = True
     me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():

@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { expect } from 'vitest'
 
 export const ROOT = path.join(__dirname, '..')
 export const WORKERS_DIR = path.join(ROOT, 'out', 'main', 'workers')
@@ -59,4 +60,10 @@ export async function waitFor<T>(probe: () => T | undefined | null | false, time
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
+}
+
+/** A rate a bench rounds to 0.1 from the seconds it reports rounded to 0.001: within what those roundings allow. */
+export function expectRateOf(rate: number, count: number, seconds: number): void {
+  expect(rate).toBeGreaterThanOrEqual(count / (seconds + 0.0005) - 0.05)
+  expect(rate).toBeLessThanOrEqual(count / Math.max(seconds - 0.0005, 1e-9) + 0.05)
 }

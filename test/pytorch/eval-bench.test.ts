@@ -6,14 +6,8 @@
 import { expect, it } from 'vitest'
 import { evalEnginesBench } from '../../src/core/eval/bench-engines'
 import { torchDecodeBench } from '../../src/core/engine/pytorch/decode-bench'
-import { RESOURCES_DIR } from '../helpers'
+import { RESOURCES_DIR, expectRateOf } from '../helpers'
 import { PYTHON, describeTorch } from './helpers'
-
-/** A rate the bench rounds to 0.1 from seconds it reports rounded to 0.001: within what those roundings allow. */
-function expectRateOf(rate: number, count: number, seconds: number): void {
-  expect(rate).toBeGreaterThanOrEqual(count / (seconds + 0.0005) - 0.05)
-  expect(rate).toBeLessThanOrEqual(count / Math.max(seconds - 0.0005, 1e-9) + 0.05)
-}
 
 describeTorch('the eval-pytorch bench section', () => {
   it('times both engines on the same requests and finds their log-likelihoods within 1e-4', async () => {

@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
+import { cpuEfficiency } from '../src/shared/config/estimates'
 import { startHost } from './web-host'
 
 test("the Train view's CPU time estimate comes from the probed peak x the engine's efficiency, and says so", async ({ page }) => {
@@ -18,8 +19,11 @@ test("the Train view's CPU time estimate comes from the probed peak x the engine
     await page.getByTestId('nav-train').click()
     await expect(page.getByTestId('preset-picker')).toHaveValue('preset:tiny-cpu')
     const derivation = page.getByTestId('est-step-derivation')
-    // tiny-cpu is 128 wide: the engine's 20% of this CPU's peak, whose own arithmetic follows.
-    await expect(derivation).toContainText(/GFLOP\/s peak x 20% \(width 128\) = [\d.]+ GFLOP\/s; peak: .+ cores x \d+ fp32 lanes .+ GHz .+= [\d.]+ GFLOP\/s/)
+    // tiny-cpu is 128 wide: the engine's share of this CPU's peak as measured on its SIMD width, whose own arithmetic follows.
+    const worked = /GFLOP\/s peak x (\d+)% \(width 128\) = [\d.]+ GFLOP\/s; peak: .+ cores x (\d+) fp32 lanes .+ GHz .+= [\d.]+ GFLOP\/s/
+    await expect(derivation).toContainText(worked)
+    const [, percent, lanes] = worked.exec(await derivation.innerText())!
+    expect(Number(percent)).toBe(Math.round(cpuEfficiency(128, Number(lanes)) * 100))
     await expect(page.getByTestId('est-step-source')).toContainText("this CPU's peak x the engine's measured efficiency")
     // The whole run (400 steps) in minutes, not the old guess's 56 min: the text reads "(whole run N min)".
     const step = (await page.getByTestId('est-step').innerText()).replace(/\s+/g, ' ')

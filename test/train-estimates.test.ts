@@ -2,7 +2,7 @@
 // figures for GPT-2 small, which measured run (if any) sets the time per step, and without one the
 // CPU's probed peak times the engine's efficiency for the model's width.
 import { describe, expect, it } from 'vitest'
-import { type MeasuredRun, ASSUMED_FLOPS, CPU_EFFICIENCY, cpuEfficiency, estimateStepTime, flopsPerToken, memoryPerDevice, pickReference } from '../src/shared/config/estimates'
+import { type MeasuredRun, ASSUMED_FLOPS, CPU_EFFICIENCY, cpuEfficiency, efficiencyPoints, estimateStepTime, flopsPerToken, memoryPerDevice, pickReference } from '../src/shared/config/estimates'
 import { type DevicePeak, cpuPeak } from '../src/shared/throughput'
 import { TrainConfig } from '../src/shared/config/train'
 
@@ -82,22 +82,36 @@ describe('the CPU estimate from its peak', () => {
   const tiny = TrainConfig.parse({ model: { nLayer: 2, nHead: 4, nEmbd: 128, nCtx: 64 }, batchSize: 16, steps: 400 })
 
   it("interpolates the engine's measured share of the peak by log width, flat above the widest point, falling below the narrowest to a floor", () => {
-    expect(cpuEfficiency(128)).toBeCloseTo(CPU_EFFICIENCY[0].efficiency, 12)
-    expect(cpuEfficiency(256)).toBeCloseTo(CPU_EFFICIENCY[1].efficiency, 12)
-    expect(cpuEfficiency(181)).toBeCloseTo((CPU_EFFICIENCY[0].efficiency + CPU_EFFICIENCY[1].efficiency) / 2, 2)
-    expect(cpuEfficiency(768)).toBe(CPU_EFFICIENCY.at(-1)!.efficiency)
-    expect(cpuEfficiency(64)).toBeCloseTo(2 * CPU_EFFICIENCY[0].efficiency - CPU_EFFICIENCY[1].efficiency, 12)
-    expect(cpuEfficiency(4)).toBe(0.05)
-    const widths = [4, 16, 32, 64, 96, 128, 192, 256, 512, 1600]
-    for (let i = 1; i < widths.length; i++) expect(cpuEfficiency(widths[i])).toBeGreaterThanOrEqual(cpuEfficiency(widths[i - 1]))
+    for (const lanes of [8, 16]) {
+      const [a, b] = efficiencyPoints(lanes)
+      expect(cpuEfficiency(128, lanes)).toBeCloseTo(a.efficiency, 12)
+      expect(cpuEfficiency(256, lanes)).toBeCloseTo(b.efficiency, 12)
+      expect(cpuEfficiency(181, lanes)).toBeCloseTo((a.efficiency + b.efficiency) / 2, 2)
+      expect(cpuEfficiency(768, lanes)).toBe(b.efficiency)
+      expect(cpuEfficiency(64, lanes)).toBeCloseTo(2 * a.efficiency - b.efficiency, 12)
+      expect(cpuEfficiency(1, lanes)).toBeGreaterThanOrEqual(0.05)
+      const widths = [4, 16, 32, 64, 96, 128, 192, 256, 512, 1600]
+      for (let i = 1; i < widths.length; i++) expect(cpuEfficiency(widths[i], lanes)).toBeGreaterThanOrEqual(cpuEfficiency(widths[i - 1], lanes))
+    }
+    expect(cpuEfficiency(4, 16)).toBe(0.05)
+  })
+
+  it('takes the shares measured on the SIMD width of the CPU: AVX2 and SSE the AVX2 ones, AVX-512 and an unknown width the lower AVX-512 ones', () => {
+    const avx2 = CPU_EFFICIENCY.find((t) => t.lanes === 8)!.points
+    const avx512 = CPU_EFFICIENCY.find((t) => t.lanes === 16)!.points
+    expect(efficiencyPoints(8)).toBe(avx2)
+    expect(efficiencyPoints(4)).toBe(avx2)
+    expect(efficiencyPoints(16)).toBe(avx512)
+    expect(efficiencyPoints(undefined)).toBe(avx512)
+    expect(cpuEfficiency(256, 16)).toBeLessThan(cpuEfficiency(256, 8))
   })
 
   it('is the FLOP count at peak x efficiency, with the arithmetic written out', () => {
     const t = estimateStepTime(tiny, null, peak)
     expect(t.kind).toBe('assumed')
     expect(peak.tflops).toBeCloseTo(0.1568, 12)
-    expect(t.seconds).toBeCloseTo((16 * 64 * flopsPerToken(tiny.model)) / (0.1568e12 * cpuEfficiency(128)), 9)
-    expect(t.derivation).toBe(`156.8 GFLOP/s peak x 20% (width 128) = 31.4 GFLOP/s; peak: ${peak.derivation}`)
+    expect(t.seconds).toBeCloseTo((16 * 64 * flopsPerToken(tiny.model)) / (0.1568e12 * cpuEfficiency(128, 8)), 9)
+    expect(t.derivation).toBe(`156.8 GFLOP/s peak x 43% (width 128) = 67.4 GFLOP/s; peak: ${peak.derivation}`)
     expect(t.source).toContain("this CPU's peak")
     // Several CPU workers share the one CPU: the same rate, not one per worker.
     expect(estimateStepTime({ ...tiny, devices: ['cpu:0', 'cpu:1'] }, null, peak).seconds).toBeCloseTo(t.seconds, 12)

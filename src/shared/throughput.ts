@@ -30,6 +30,8 @@ export interface DevicePeak {
   /** How it was found, for people: "2 cores x 8 fp32 lanes (AVX2) x 2 FMA units x 2 FLOPs x 2.45 GHz". */
   derivation: string
   source: 'cpuinfo' | 'measured' | 'table'
+  /** A CPU's SIMD width in 32-bit lanes, where known: the engine's share of the peak depends on it (estimates.ts cpuEfficiency). */
+  lanes?: number
 }
 
 export interface CpuFacts {
@@ -84,7 +86,7 @@ export function cpuPeak(facts: CpuFacts): DevicePeak {
   const gflops = facts.cores * facts.lanes * facts.fmaUnits * 2 * facts.ghz
   const units = facts.fma ? `${facts.fmaUnits} FMA units x 2 FLOPs` : `no FMA: 1 mul + 1 add (x ${facts.fmaUnits} x 2 FLOPs)`
   const derivation = `${facts.model}: ${facts.cores} cores x ${facts.lanes} fp32 lanes (${facts.simd}) x ${units} x ${facts.ghz.toFixed(2)} GHz (${facts.clockSource}) = ${gflops.toFixed(1)} GFLOP/s`
-  return { tflops: gflops / 1000, precision: 'fp32', derivation, source: 'cpuinfo' }
+  return { tflops: gflops / 1000, precision: 'fp32', derivation, source: 'cpuinfo', lanes: facts.lanes }
 }
 
 /** Peak dense TFLOP/s of known GPUs from their vendors' data sheets (tensor cores for bf16; plain fp32, not TF32). */

@@ -14,29 +14,59 @@ export const ASSUMED_FLOPS = {
   gpu: 1e13
 }
 
+/** The embedded engine's measured share of a CPU's fp32 peak at one model width. */
+export interface EfficiencyPoint {
+  nEmbd: number
+  efficiency: number
+  measured: string
+}
+
 /**
  * The share of the CPU's fp32 peak (cores x SIMD lanes x FMA x clock, the device probe's figure)
- * the embedded engine sustains in training, by model width: small matmuls, the vocabulary-wide
- * softmax and the optimizer keep a narrow model far below peak. Measured on the native kernels on
- * a 2-core AVX-512 Xeon (peak 268.8 GFLOP/s); FLOPs as flopsPerToken counts them.
+ * the embedded engine sustains in training, by SIMD width and model width: small matmuls, the
+ * vocabulary-wide softmax and the optimizer keep a narrow model far below peak, and an AVX-512
+ * core's peak is twice an AVX2 core's at the same clock while that memory-bound work does not
+ * speed up with it. Measured on the native kernels on 2-core machines; FLOPs as flopsPerToken counts them.
  */
-export const CPU_EFFICIENCY: { nEmbd: number; efficiency: number; measured: string }[] = [
-  { nEmbd: 128, efficiency: 0.2, measured: 'tiny-cpu (2 x 128, context 64, batch 16): 0.78 s of CPU time per step on 2 threads, 54 GFLOP/s' },
-  { nEmbd: 256, efficiency: 0.3, measured: 'bench (4 x 256, context 128, batch 8): 906 tokens/s idle (README), 89 GFLOP/s; 1.29 s of CPU time per step, 78 GFLOP/s' }
+export const CPU_EFFICIENCY: { lanes: number; cpu: string; points: EfficiencyPoint[] }[] = [
+  {
+    lanes: 16,
+    cpu: 'Intel Xeon, AVX-512, peak 268.8 GFLOP/s',
+    points: [
+      { nEmbd: 128, efficiency: 0.2, measured: 'tiny-cpu (2 x 128, context 64, batch 16): 0.78 s of CPU time per step on 2 threads, 54 GFLOP/s' },
+      { nEmbd: 256, efficiency: 0.3, measured: 'bench (4 x 256, context 128, batch 8): 906 tokens/s idle (README), 89 GFLOP/s; 1.29 s of CPU time per step, 78 GFLOP/s' }
+    ]
+  },
+  {
+    lanes: 8,
+    cpu: 'AMD EPYC (family 25), AVX2, peak 166.2 GFLOP/s',
+    points: [
+      { nEmbd: 128, efficiency: 0.43, measured: 'tiny-cpu: 0.581 s of CPU time per step on 2 threads, 72.6 GFLOP/s' },
+      { nEmbd: 256, efficiency: 0.46, measured: 'bench: 802 tokens/s (npm run bench, 2 rounds), 77.4 GFLOP/s' }
+    ]
+  }
 ]
 /** Below the narrowest width measured the share keeps falling at the same rate per doubling, to this floor. */
 const MIN_CPU_EFFICIENCY = 0.05
 
-/** The engine's share of the CPU peak for a model of width `nEmbd`: CPU_EFFICIENCY interpolated by log width; the widest point's share above it (no wider model was measured: errs long). */
-export function cpuEfficiency(nEmbd: number): number {
-  const last = CPU_EFFICIENCY[CPU_EFFICIENCY.length - 1]
+/** The points measured on the widest SIMD at most `lanes` wide (the narrowest table for narrower SIMD); unknown lanes: the widest SIMD's, the lowest shares (errs long). */
+export function efficiencyPoints(lanes?: number): EfficiencyPoint[] {
+  const byWidth = [...CPU_EFFICIENCY].sort((a, b) => b.lanes - a.lanes)
+  if (lanes === undefined) return byWidth[0].points
+  return (byWidth.find((t) => t.lanes <= lanes) ?? byWidth[byWidth.length - 1]).points
+}
+
+/** The engine's share of the peak of a CPU with `lanes`-wide SIMD for a model of width `nEmbd`: its points interpolated by log width; the widest point's share above it (no wider model was measured: errs long). */
+export function cpuEfficiency(nEmbd: number, lanes?: number): number {
+  const points = efficiencyPoints(lanes)
+  const last = points[points.length - 1]
   if (nEmbd >= last.nEmbd) return last.efficiency
   // The measured pair around nEmbd; below the first point, the first pair's slope carried on.
   const i = Math.max(
     1,
-    CPU_EFFICIENCY.findIndex((p) => p.nEmbd > nEmbd)
+    points.findIndex((p) => p.nEmbd > nEmbd)
   )
-  const [lo, hi] = [CPU_EFFICIENCY[i - 1], CPU_EFFICIENCY[i]]
+  const [lo, hi] = [points[i - 1], points[i]]
   const t = Math.log2(nEmbd / lo.nEmbd) / Math.log2(hi.nEmbd / lo.nEmbd)
   return Math.max(MIN_CPU_EFFICIENCY, lo.efficiency + t * (hi.efficiency - lo.efficiency))
 }
@@ -201,7 +231,7 @@ export function estimateStepTime(config: MeasuredRun['config'], reference: Measu
   const gpus = config.devices.filter((d) => d.startsWith('gpu')).length
   const cpus = config.devices.length - gpus
   if (cpus && !gpus && cpuPeak && cpuPeak.tflops > 0) {
-    const efficiency = cpuEfficiency(config.model.nEmbd)
+    const efficiency = cpuEfficiency(config.model.nEmbd, cpuPeak.lanes)
     const rate = cpuPeak.tflops * 1e12 * efficiency
     return {
       seconds: flops / rate,

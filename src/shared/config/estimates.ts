@@ -49,11 +49,12 @@ export const CPU_EFFICIENCY: { lanes: number; cpu: string; points: EfficiencyPoi
 /** Below the narrowest width measured the share keeps falling at the same rate per doubling, to this floor. */
 const MIN_CPU_EFFICIENCY = 0.05
 
+const WIDEST_FIRST = [...CPU_EFFICIENCY].sort((a, b) => b.lanes - a.lanes)
+
 /** The points measured on the widest SIMD at most `lanes` wide (the narrowest table for narrower SIMD); unknown lanes: the widest SIMD's, the lowest shares (errs long). */
 export function efficiencyPoints(lanes?: number): EfficiencyPoint[] {
-  const byWidth = [...CPU_EFFICIENCY].sort((a, b) => b.lanes - a.lanes)
-  if (lanes === undefined) return byWidth[0].points
-  return (byWidth.find((t) => t.lanes <= lanes) ?? byWidth[byWidth.length - 1]).points
+  if (lanes === undefined) return WIDEST_FIRST[0].points
+  return (WIDEST_FIRST.find((t) => t.lanes <= lanes) ?? WIDEST_FIRST[WIDEST_FIRST.length - 1]).points
 }
 
 /** The engine's share of the peak of a CPU with `lanes`-wide SIMD for a model of width `nEmbd`: its points interpolated by log width; the widest point's share above it (no wider model was measured: errs long). */
